@@ -1,0 +1,57 @@
+package dataset
+
+import (
+	"math"
+	"slices"
+)
+
+// Distribution summarises a sample the way trtllm-bench does: percentiles are taken from the
+// sorted values as v[int(n*q)], with no interpolation.
+type Distribution struct {
+	Count   int     `json:"count"`
+	Minimum float64 `json:"minimum"`
+	Maximum float64 `json:"maximum"`
+	Average float64 `json:"average"`
+	P50     float64 `json:"p50"`
+	P90     float64 `json:"p90"`
+	P95     float64 `json:"p95"`
+	P99     float64 `json:"p99"`
+}
+
+// Summarize computes the Distribution of values. It sorts a copy; values is left as it is.
+// An empty sample gives the zero Distribution.
+func Summarize(values []float64) Distribution {
+	n := len(values)
+	if n == 0 {
+		return Distribution{}
+	}
+	v := slices.Clone(values)
+	slices.Sort(v)
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	return Distribution{
+		Count:   n,
+		Minimum: v[0],
+		Maximum: v[n-1],
+		Average: sum / float64(n),
+		P50:     Percentile(v, 0.50),
+		P90:     Percentile(v, 0.90),
+		P95:     Percentile(v, 0.95),
+		P99:     Percentile(v, 0.99),
+	}
+}
+
+// Percentile returns sorted[int(n*q)] (clamped to the last element), trtllm-bench's rule.
+func Percentile(sorted []float64, q float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
+	}
+	i := int(float64(n) * q)
+	if i >= n {
+		i = n - 1
+	}
+	return sorted[i]
+}

@@ -1,0 +1,492 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/benchtui/benchtui/dataset"
+)
+
+// Report is the run report (--report_json). Its top-level objects and their keys are
+// trtllm-bench's, with the same names, units and meaning, so that scripts written for
+// trtllm-bench read it unchanged. Everything benchtui adds lives under the one extra top-level
+// key "benchtui", where no trtllm-bench reader looks.
+type Report struct {
+	Engine      ReportEngine      `json:"engine"`
+	Machine     *ReportMachine    `json:"machine"`
+	WorldInfo   ReportWorld       `json:"world_info"`
+	RequestInfo ReportRequestInfo `json:"request_info"`
+	Performance ReportPerformance `json:"performance"`
+	// StreamingMetrics is written for every run: trtllm-bench writes it only in streaming
+	// mode because only then does it see token times, but benchtui always times every token.
+	// BenchTUI.Streaming records the mode.
+	StreamingMetrics ReportStreaming `json:"streaming_metrics"`
+	// Dataset is the dataset statistics section (isl_stats, osl_stats, ...), filled by the
+	// caller; nil is written as null.
+	Dataset  any            `json:"dataset"`
+	BenchTUI ReportBenchTUI `json:"benchtui"`
+}
+
+// ReportEngine is trtllm-bench's "engine" object. Version is the inference runtime's version
+// (llama.cpp here, TensorRT-LLM there).
+type ReportEngine struct {
+	Model        string `json:"model"`
+	ModelPath    string `json:"model_path"`
+	EngineDir    string `json:"engine_dir"`
+	Version      string `json:"version"`
+	Backend      string `json:"backend"`
+	Dtype        string `json:"dtype"`
+	KVCacheDtype string `json:"kv_cache_dtype"`
+	Quantization string `json:"quantization"`
+}
+
+// ReportMachine is trtllm-bench's "machine" object: the first GPU. A nil *ReportMachine is
+// written as null, as trtllm-bench does without a GPU; nil fields mean "not known".
+type ReportMachine struct {
+	Name string `json:"name"`
+	// MemoryTotalGB is the device memory in GiB (trtllm-bench divides bytes by 1024^3).
+	MemoryTotalGB *float64 `json:"memory.total"`
+	// MemClockGHz is the maximum memory clock in GHz.
+	MemClockGHz *float64 `json:"clocks.mem"`
+}
+
+// ReportWorld is trtllm-bench's "world_info" object.
+type ReportWorld struct {
+	TPSize           int    `json:"tp_size"`
+	PPSize           int    `json:"pp_size"`
+	EPSize           int    `json:"ep_size"`
+	WorldSize        int    `json:"world_size"`
+	MaxBatchSize     int    `json:"max_batch_size"`
+	MaxNumTokens     int    `json:"max_num_tokens"`
+	SchedulingPolicy string `json:"scheduling_policy"`
+	// KVCachePercentage is the fraction (0.90, not 90) of free memory given to the KV cache;
+	// nil where the backend sizes the cache otherwise.
+	KVCachePercentage *float64 `json:"kv_cache_percentage"`
+	// IssueRate is in requests per second (trtllm-bench's value has wrong units; this one is
+	// the rate it meant).
+	IssueRate float64 `json:"issue_rate"`
+}
+
+// ReportRequestInfo is trtllm-bench's "request_info" object.
+type ReportRequestInfo struct {
+	NumRequests              int     `json:"num_requests"`
+	AvgNumConcurrentRequests float64 `json:"avg_num_concurrent_requests"`
+	AvgInputLength           float64 `json:"avg_input_length"`
+	AvgOutputLength          float64 `json:"avg_output_length"`
+}
+
+// ReportPerformance is trtllm-bench's "performance" object.
+type ReportPerformance struct {
+	TotalLatencyMS              float64           `json:"total_latency_ms"`
+	AvgRequestLatencyMS         float64           `json:"avg_request_latency_ms"`
+	RequestThroughputReqS       float64           `json:"request_throughput_req_s"`
+	SystemOutputThroughputTokS  float64           `json:"system_output_throughput_tok_s"`
+	SystemTotalThroughputTokS   float64           `json:"system_total_throughput_tok_s"`
+	OutputThroughputPerUserTokS float64           `json:"output_throughput_per_user_tok_s"`
+	OutputThroughputPerGPUTokS  float64           `json:"output_throughput_per_gpu_tok_s"`
+	RequestLatencyPercentilesMS ReportPercentiles `json:"request_latency_percentiles_ms"`
+}
+
+// ReportStreaming is trtllm-bench's "streaming_metrics" object. TPOT and TTFT percentiles are
+// in ms, GTPS in tokens per second per user.
+type ReportStreaming struct {
+	TokenOutputSpeedTokS float64           `json:"token_output_speed_tok_s"`
+	AvgTTFTMS            float64           `json:"avg_ttft_ms"`
+	AvgTPOTMS            float64           `json:"avg_tpot_ms"`
+	TPOTPercentiles      ReportPercentiles `json:"tpot_percentiles"`
+	TTFTPercentiles      ReportPercentiles `json:"ttft_percentiles"`
+	GenTPSPercentiles    ReportPercentiles `json:"gen_tps_percentiles"`
+}
+
+// ReportPercentiles is trtllm-bench's PercentileStats, with its keys in its order. It has no
+// sample count, unlike dataset.Distribution; counts are in ReportBenchTUI.SampleCounts.
+type ReportPercentiles struct {
+	P50     float64 `json:"p50"`
+	P90     float64 `json:"p90"`
+	P95     float64 `json:"p95"`
+	P99     float64 `json:"p99"`
+	Minimum float64 `json:"minimum"`
+	Maximum float64 `json:"maximum"`
+	Average float64 `json:"average"`
+}
+
+// ReportBenchTUI holds what benchtui reports beyond trtllm-bench.
+type ReportBenchTUI struct {
+	// Version is benchtui's version.
+	Version         string `json:"version"`
+	LlamaCppVersion string `json:"llama_cpp_version"`
+	LlamaCppCommit  string `json:"llama_cpp_commit"`
+	ModelPreset     string `json:"model_preset"`
+	ModelDtype      string `json:"model_dtype"`
+	Seed            int64  `json:"seed"`
+	Streaming       bool   `json:"streaming"`
+	WarmupRequests  int    `json:"warmup_requests"`
+	// NumCompleted is request_info.num_requests; NumFailed requests are excluded from every
+	// metric.
+	NumCompleted      int   `json:"num_completed"`
+	NumFailed         int   `json:"num_failed"`
+	TotalInputTokens  int64 `json:"total_input_tokens"`
+	TotalOutputTokens int64 `json:"total_output_tokens"`
+	// ITLPercentilesMS pools every inter-token gap of every request.
+	ITLPercentilesMS ReportPercentiles `json:"itl_percentiles_ms"`
+	// QueueTimePercentilesMS is admit - start per request.
+	QueueTimePercentilesMS ReportPercentiles `json:"queue_time_percentiles_ms"`
+	// OutputThroughputPerUserPercentiles is n_out/e2e per request (tokens per second), whose
+	// average is performance.output_throughput_per_user_tok_s.
+	OutputThroughputPerUserPercentiles ReportPercentiles `json:"output_throughput_per_user_percentiles_tok_s"`
+	// SampleCounts says how many values each distribution summarises, since TPOT and GTPS
+	// leave out single-token requests and ITL counts gaps, not requests.
+	SampleCounts ReportSampleCounts `json:"sample_counts"`
+	// TimeSeriesBucketS is the nominal bucket width of TimeSeries, in seconds.
+	TimeSeriesBucketS float64           `json:"time_series_bucket_s"`
+	TimeSeries        []TimeSeriesPoint `json:"time_series"`
+	// Config is the run's full configuration as the caller gave it.
+	Config any `json:"config"`
+}
+
+// ReportSampleCounts is the sample size of each distribution in the report.
+type ReportSampleCounts struct {
+	RequestLatency          int `json:"request_latency"`
+	TTFT                    int `json:"ttft"`
+	TPOT                    int `json:"tpot"`
+	GenTPS                  int `json:"gen_tps"`
+	OutputThroughputPerUser int `json:"output_throughput_per_user"`
+	ITL                     int `json:"itl"`
+	QueueTime               int `json:"queue_time"`
+}
+
+// ReportInput is everything BuildReport needs.
+type ReportInput struct {
+	// Records are the benchmark requests, warmup excluded, failed ones included.
+	Records []Record
+	// Metrics, when nil, are computed from Records with World's TP and PP sizes.
+	Metrics *Metrics
+	// Engine is copied as given; Engine.Version is llama.cpp's version.
+	Engine ReportEngine
+	// Machine is nil when no GPU is known.
+	Machine *ReportMachine
+	// World is copied as given, except: WorldSize 0 becomes TP*PP, EPSize 0 becomes 1, and
+	// IssueRate 0 becomes the measured issue rate.
+	World ReportWorld
+	// Dataset is the dataset statistics section (a dataset.Stats, or raw JSON); nil for none.
+	Dataset any
+	// DatasetPath is added to the dataset section as "dataset_path" when the section is a
+	// JSON object without one, as trtllm-bench writes it.
+	DatasetPath string
+	Streaming   bool
+	// Config is the run's full configuration, written under benchtui.config.
+	Config any
+	Seed   int64
+	// Preset is the model preset's name.
+	Preset string
+	// Version is benchtui's version.
+	Version string
+	// LlamaCppCommit is llama.cpp's build commit.
+	LlamaCppCommit string
+	// Warmup is the number of warmup requests run before the benchmark.
+	Warmup int
+	// TimeSeriesBucket is the time series bucket width (DefaultTimeSeriesBucket when 0).
+	TimeSeriesBucket time.Duration
+}
+
+// BuildReport assembles the report. It never fails: a dataset section that cannot be encoded is
+// kept as given and shows up when the report is written.
+func BuildReport(in ReportInput) Report {
+	world := in.World
+	if world.EPSize == 0 {
+		world.EPSize = 1
+	}
+	if world.WorldSize == 0 {
+		world.WorldSize = max(world.TPSize, 1) * max(world.PPSize, 1)
+	}
+	var m Metrics
+	if in.Metrics != nil {
+		m = *in.Metrics
+	} else {
+		m = ComputeMetrics(in.Records, world.TPSize, world.PPSize)
+	}
+	if world.IssueRate == 0 {
+		world.IssueRate = m.IssueRate
+	}
+	world.IssueRate = finiteOrZero(world.IssueRate)
+	if world.KVCachePercentage != nil {
+		v := finiteOrZero(*world.KVCachePercentage)
+		world.KVCachePercentage = &v
+	}
+	bucket := in.TimeSeriesBucket
+	if bucket <= 0 {
+		bucket = DefaultTimeSeriesBucket
+	}
+
+	return Report{
+		Engine:    in.Engine,
+		Machine:   sanitizeMachine(in.Machine),
+		WorldInfo: world,
+		RequestInfo: ReportRequestInfo{
+			NumRequests:              m.NumCompleted,
+			AvgNumConcurrentRequests: finiteOrZero(m.AvgConcurrentRequests),
+			AvgInputLength:           finiteOrZero(m.AvgInputLength),
+			AvgOutputLength:          finiteOrZero(m.AvgOutputLength),
+		},
+		Performance: ReportPerformance{
+			TotalLatencyMS:              finiteOrZero(m.TotalLatencyMS),
+			AvgRequestLatencyMS:         finiteOrZero(m.AvgRequestLatencyMS),
+			RequestThroughputReqS:       finiteOrZero(m.RequestThroughput),
+			SystemOutputThroughputTokS:  finiteOrZero(m.OutputThroughput),
+			SystemTotalThroughputTokS:   finiteOrZero(m.TotalTokenThroughput),
+			OutputThroughputPerUserTokS: finiteOrZero(m.OutputPerUser.Average),
+			OutputThroughputPerGPUTokS:  finiteOrZero(m.PerGPUOutputThroughput),
+			RequestLatencyPercentilesMS: toReportPercentiles(m.RequestLatencyMS),
+		},
+		StreamingMetrics: ReportStreaming{
+			TokenOutputSpeedTokS: finiteOrZero(m.GenTPS.Average),
+			AvgTTFTMS:            finiteOrZero(m.TTFTMS.Average),
+			AvgTPOTMS:            finiteOrZero(m.TPOTMS.Average),
+			TPOTPercentiles:      toReportPercentiles(m.TPOTMS),
+			TTFTPercentiles:      toReportPercentiles(m.TTFTMS),
+			GenTPSPercentiles:    toReportPercentiles(m.GenTPS),
+		},
+		Dataset: datasetSection(in.Dataset, in.DatasetPath),
+		BenchTUI: ReportBenchTUI{
+			Version:                            in.Version,
+			LlamaCppVersion:                    in.Engine.Version,
+			LlamaCppCommit:                     in.LlamaCppCommit,
+			ModelPreset:                        in.Preset,
+			ModelDtype:                         in.Engine.Dtype,
+			Seed:                               in.Seed,
+			Streaming:                          in.Streaming,
+			WarmupRequests:                     in.Warmup,
+			NumCompleted:                       m.NumCompleted,
+			NumFailed:                          m.NumFailed,
+			TotalInputTokens:                   m.TotalInputTokens,
+			TotalOutputTokens:                  m.TotalOutputTokens,
+			ITLPercentilesMS:                   toReportPercentiles(m.ITLMS),
+			QueueTimePercentilesMS:             toReportPercentiles(m.QueueTimeMS),
+			OutputThroughputPerUserPercentiles: toReportPercentiles(m.OutputPerUser),
+			SampleCounts: ReportSampleCounts{
+				RequestLatency:          m.RequestLatencyMS.Count,
+				TTFT:                    m.TTFTMS.Count,
+				TPOT:                    m.TPOTMS.Count,
+				GenTPS:                  m.GenTPS.Count,
+				OutputThroughputPerUser: m.OutputPerUser.Count,
+				ITL:                     m.ITLMS.Count,
+				QueueTime:               m.QueueTimeMS.Count,
+			},
+			TimeSeriesBucketS: bucket.Seconds(),
+			TimeSeries:        timeSeriesOrEmpty(in.Records, bucket),
+			Config:            in.Config,
+		},
+	}
+}
+
+// timeSeriesOrEmpty is TimeSeries, with an empty run written as [] rather than null so that
+// scripts can iterate over it without a check.
+func timeSeriesOrEmpty(records []Record, bucket time.Duration) []TimeSeriesPoint {
+	if ts := TimeSeries(records, bucket); ts != nil {
+		return ts
+	}
+	return []TimeSeriesPoint{}
+}
+
+// finiteOrZero maps NaN and ±Inf to 0: encoding/json refuses them, and one bad value must not cost
+// the whole report.
+func finiteOrZero(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
+}
+
+// toReportPercentiles converts a Distribution to trtllm-bench's percentile object.
+func toReportPercentiles(d dataset.Distribution) ReportPercentiles {
+	return ReportPercentiles{
+		P50:     finiteOrZero(d.P50),
+		P90:     finiteOrZero(d.P90),
+		P95:     finiteOrZero(d.P95),
+		P99:     finiteOrZero(d.P99),
+		Minimum: finiteOrZero(d.Minimum),
+		Maximum: finiteOrZero(d.Maximum),
+		Average: finiteOrZero(d.Average),
+	}
+}
+
+// sanitizeMachine copies m with non-finite numbers dropped to "not known".
+func sanitizeMachine(m *ReportMachine) *ReportMachine {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	for _, p := range []**float64{&c.MemoryTotalGB, &c.MemClockGHz} {
+		if *p != nil && finiteOrZero(**p) != **p {
+			*p = nil
+		}
+	}
+	return &c
+}
+
+// datasetSection adds "dataset_path" to the dataset section when it is a JSON object that lacks
+// the key; anything else is returned unchanged.
+func datasetSection(ds any, path string) any {
+	if ds == nil || path == "" {
+		return ds
+	}
+	raw, err := json.Marshal(ds)
+	if err != nil {
+		return ds
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil || obj == nil {
+		return ds
+	}
+	if _, ok := obj["dataset_path"]; ok {
+		return ds
+	}
+	// Splice the key into the encoded object rather than re-encoding the map, which would
+	// sort the caller's keys.
+	p, err := json.Marshal(path)
+	if err != nil {
+		return ds
+	}
+	raw = bytes.TrimSpace(raw)
+	out := make([]byte, 0, len(raw)+len(p)+20)
+	out = append(out, raw[:len(raw)-1]...)
+	if len(obj) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, `"dataset_path":`...)
+	out = append(out, p...)
+	out = append(out, '}')
+	return json.RawMessage(out)
+}
+
+// WriteJSON writes the report as trtllm-bench does: indented by four spaces.
+func (r *Report) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "    ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	b = append(b, '\n')
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// requestEntry is one element of trtllm-bench's per-request array (--request_json), plus
+// benchtui's task_id, queue_time and error. Times are nanoseconds.
+type requestEntry struct {
+	ID                   int     `json:"id"`
+	NumInputTokens       int     `json:"num_input_tokens"`
+	StartTimestamp       int64   `json:"start_timestamp"`
+	FirstTokenTimestamp  int64   `json:"first_token_timestamp"`
+	EndTimestamp         int64   `json:"end_timestamp"`
+	NumTotalOutputTokens int     `json:"num_total_output_tokens"`
+	TimeToFirstToken     int64   `json:"time_to_first_token"`
+	IntertokenLatency    float64 `json:"intertoken_latency"`
+	EndToEndLatency      int64   `json:"end_to_end_latency"`
+	TaskID               int64   `json:"task_id"`
+	// QueueTime is absent when the engine never admitted the request.
+	QueueTime *int64 `json:"queue_time,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// newRequestEntry applies trtllm-bench's per-request formulas: no first token gives a TTFT of
+// 0, and fewer than two output tokens an inter-token latency of 0.
+func newRequestEntry(r *Record) requestEntry {
+	e := requestEntry{
+		ID:                   r.Index,
+		NumInputTokens:       r.InputTokens,
+		StartTimestamp:       r.StartNS,
+		FirstTokenTimestamp:  r.FirstTokenNS,
+		EndTimestamp:         r.EndNS,
+		NumTotalOutputTokens: r.OutputTokens(),
+		EndToEndLatency:      r.EndNS - r.StartNS,
+		TaskID:               r.TaskID,
+		Error:                r.Error,
+	}
+	if n := r.OutputTokens(); n > 0 {
+		e.TimeToFirstToken = r.FirstTokenNS - r.StartNS
+		if n > 1 {
+			e.IntertokenLatency = float64(r.EndNS-r.FirstTokenNS) / float64(n-1)
+		}
+	}
+	// AdmitNS is 0 until the engine schedules the request. A zero admit time is only a real
+	// one when the request started at 0 too and then produced tokens.
+	if r.AdmitNS >= r.StartNS && (r.AdmitNS > 0 || r.OutputTokens() > 0) {
+		q := r.AdmitNS - r.StartNS
+		e.QueueTime = &q
+	}
+	return e
+}
+
+// WriteRequestJSON writes trtllm-bench's per-request array for every record, failed ones
+// included (with "error" set), indented by four spaces.
+func WriteRequestJSON(w io.Writer, records []Record) error {
+	entries := make([]requestEntry, len(records))
+	for i := range records {
+		entries[i] = newRequestEntry(&records[i])
+	}
+	b, err := json.MarshalIndent(entries, "", "    ")
+	if err != nil {
+		return fmt.Errorf("encode request records: %w", err)
+	}
+	b = append(b, '\n')
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("write request records: %w", err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes a file so that readers see either the old file or the whole new one,
+// never a truncated report: write calls the function on a temporary file in the same
+// directory (so the rename cannot cross file systems), which is synced, closed and renamed
+// over path. On any error the temporary file is removed and path is left as it was.
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: create temporary file: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			// The first error is the one worth reporting; cleanup failures add nothing the
+			// user can act on.
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+
+	bw := bufio.NewWriter(f)
+	if err := write(bw); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	// CreateTemp makes the file private (0600); a report is meant to be shared like any
+	// file the user writes.
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: close: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

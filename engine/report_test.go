@@ -1,0 +1,430 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func float(v float64) *float64 { return &v }
+
+// sampleDataset mimics the dataset package's statistics section by its JSON keys, without
+// depending on its Go type.
+func sampleDataset() map[string]any {
+	stats := func(lo, hi float64) map[string]any {
+		return map[string]any{"count": 3, "minimum": lo, "maximum": hi, "average": (lo + hi) / 2,
+			"p50": lo + 1, "p90": hi - 1, "p95": hi, "p99": hi}
+	}
+	return map[string]any{
+		"isl_stats": stats(10, 30), "osl_stats": stats(1, 5), "seq_len_stats": stats(15, 31),
+		"num_requests": 4, "max_isl": 30, "max_osl": 5, "max_sequence_length": 31,
+		"avg_isl": 20, "avg_osl": 3, "avg_sequence_length": 23,
+	}
+}
+
+func sampleReportInput() ReportInput {
+	return ReportInput{
+		Records: sampleRecords(),
+		Engine: ReportEngine{Model: "tinyllama", ModelPath: "/models/tiny.gguf", Version: "b6000",
+			Backend: "llama.cpp", Dtype: "f16", KVCacheDtype: "f16", Quantization: "none"},
+		Machine: &ReportMachine{Name: "NVIDIA H100 80GB HBM3", MemoryTotalGB: float(79.19),
+			MemClockGHz: float(2.619)},
+		World: ReportWorld{TPSize: 2, PPSize: 1, MaxBatchSize: 64, MaxNumTokens: 2048,
+			SchedulingPolicy: "GUARANTEED_NO_EVICT", KVCachePercentage: float(0.9)},
+		Dataset:          sampleDataset(),
+		DatasetPath:      "/data/set.jsonl",
+		Streaming:        true,
+		Config:           map[string]any{"concurrency": 8},
+		Seed:             420,
+		Preset:           "tiny",
+		Version:          "v0.1.0",
+		LlamaCppCommit:   "abc123",
+		Warmup:           2,
+		TimeSeriesBucket: 100 * time.Millisecond,
+	}
+}
+
+// lookup follows a key path through decoded JSON objects. Keys may contain dots
+// ("memory.total"), so the path is a list.
+func lookup(v any, path ...string) (any, bool) {
+	for _, k := range path {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = obj[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+func decodeReport(t *testing.T, r *Report) (map[string]any, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := r.WriteJSON(&buf); err != nil {
+		t.Fatalf("WriteJSON: %v", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	return doc, buf.String()
+}
+
+var percentileKeys = []string{"p50", "p90", "p95", "p99", "minimum", "maximum", "average"}
+
+func TestReportTrtllmKeys(t *testing.T) {
+	r := BuildReport(sampleReportInput())
+	doc, text := decodeReport(t, &r)
+
+	if !strings.HasPrefix(text, "{\n    \"engine\": {\n        \"model\"") {
+		t.Errorf("report is not indented by four spaces:\n%.80s", text)
+	}
+
+	top := []string{"engine", "machine", "world_info", "request_info", "performance",
+		"streaming_metrics", "dataset", "benchtui"}
+	if len(doc) != len(top) {
+		t.Errorf("top-level keys = %d, want %d (%v)", len(doc), len(top), top)
+	}
+	sections := map[string][]string{
+		"engine": {"model", "model_path", "engine_dir", "version", "backend", "dtype", "kv_cache_dtype",
+			"quantization"},
+		"machine": {"name", "memory.total", "clocks.mem"},
+		"world_info": {"tp_size", "pp_size", "ep_size", "world_size", "max_batch_size", "max_num_tokens",
+			"scheduling_policy", "kv_cache_percentage", "issue_rate"},
+		"request_info": {"num_requests", "avg_num_concurrent_requests", "avg_input_length",
+			"avg_output_length"},
+		"performance": {"total_latency_ms", "avg_request_latency_ms", "request_throughput_req_s",
+			"system_output_throughput_tok_s", "system_total_throughput_tok_s",
+			"output_throughput_per_user_tok_s", "output_throughput_per_gpu_tok_s",
+			"request_latency_percentiles_ms"},
+		"streaming_metrics": {"token_output_speed_tok_s", "avg_ttft_ms", "avg_tpot_ms", "tpot_percentiles",
+			"ttft_percentiles", "gen_tps_percentiles"},
+		"dataset": {"isl_stats", "osl_stats", "seq_len_stats", "num_requests", "dataset_path", "max_isl",
+			"max_osl", "max_sequence_length", "avg_isl", "avg_osl", "avg_sequence_length"},
+		"benchtui": {"version", "llama_cpp_version", "llama_cpp_commit", "model_preset", "model_dtype",
+			"seed", "streaming", "warmup_requests", "num_completed", "num_failed", "itl_percentiles_ms",
+			"queue_time_percentiles_ms", "time_series", "config"},
+	}
+	for _, name := range top {
+		for _, key := range sections[name] {
+			if _, ok := lookup(doc, name, key); !ok {
+				t.Errorf("missing key %s.%s", name, key)
+			}
+		}
+	}
+	// trtllm-bench's own sections must hold nothing else, so that its readers see exactly
+	// what they expect.
+	for _, name := range []string{"engine", "machine", "world_info", "request_info", "performance",
+		"streaming_metrics"} {
+		obj, _ := doc[name].(map[string]any)
+		if len(obj) != len(sections[name]) {
+			t.Errorf("%s has %d keys, want %d", name, len(obj), len(sections[name]))
+		}
+	}
+	for _, path := range [][]string{
+		{"performance", "request_latency_percentiles_ms"},
+		{"streaming_metrics", "tpot_percentiles"},
+		{"streaming_metrics", "ttft_percentiles"},
+		{"streaming_metrics", "gen_tps_percentiles"},
+		{"benchtui", "itl_percentiles_ms"},
+		{"benchtui", "queue_time_percentiles_ms"},
+	} {
+		v, _ := lookup(doc, path...)
+		obj, ok := v.(map[string]any)
+		if !ok || len(obj) != len(percentileKeys) {
+			t.Errorf("%v = %v, want an object with exactly %v", path, v, percentileKeys)
+			continue
+		}
+		for _, k := range percentileKeys {
+			if _, ok := obj[k]; !ok {
+				t.Errorf("%v lacks %q", path, k)
+			}
+		}
+	}
+}
+
+func TestReportValues(t *testing.T) {
+	r := BuildReport(sampleReportInput())
+	doc, _ := decodeReport(t, &r)
+
+	nums := []struct {
+		path []string
+		want float64
+	}{
+		// The values worked out in TestComputeMetricsAggregates, through the JSON names.
+		{[]string{"performance", "total_latency_ms"}, 400},
+		{[]string{"performance", "request_throughput_req_s"}, 7.5},
+		{[]string{"performance", "system_output_throughput_tok_s"}, 22.5},
+		{[]string{"performance", "system_total_throughput_tok_s"}, 172.5},
+		{[]string{"performance", "output_throughput_per_gpu_tok_s"}, 11.25},
+		{[]string{"performance", "avg_request_latency_ms"}, 730.0 / 3},
+		{[]string{"performance", "output_throughput_per_user_tok_s"}, (5/0.18 + 12 + 1/0.3) / 3},
+		{[]string{"performance", "request_latency_percentiles_ms", "p50"}, 250},
+		{[]string{"request_info", "num_requests"}, 3},
+		{[]string{"request_info", "avg_num_concurrent_requests"}, 1.825},
+		{[]string{"request_info", "avg_input_length"}, 20},
+		{[]string{"request_info", "avg_output_length"}, 3},
+		{[]string{"world_info", "world_size"}, 2},
+		{[]string{"world_info", "ep_size"}, 1},
+		{[]string{"world_info", "issue_rate"}, 20},
+		{[]string{"world_info", "kv_cache_percentage"}, 0.9},
+		{[]string{"machine", "memory.total"}, 79.19},
+		// Per User Output Speed is the average GTPS: (50 + 2/0.15)/2.
+		{[]string{"streaming_metrics", "token_output_speed_tok_s"}, (50 + 2/0.15) / 2},
+		{[]string{"streaming_metrics", "avg_ttft_ms"}, 500.0 / 3},
+		{[]string{"streaming_metrics", "avg_tpot_ms"}, 47.5},
+		{[]string{"streaming_metrics", "tpot_percentiles", "minimum"}, 20},
+		{[]string{"benchtui", "itl_percentiles_ms", "p90"}, 100},
+		{[]string{"benchtui", "queue_time_percentiles_ms", "average"}, 10},
+		{[]string{"benchtui", "num_failed"}, 1},
+		{[]string{"benchtui", "num_completed"}, 3},
+		{[]string{"benchtui", "warmup_requests"}, 2},
+		{[]string{"benchtui", "seed"}, 420},
+		{[]string{"benchtui", "sample_counts", "tpot"}, 2},
+		{[]string{"benchtui", "sample_counts", "itl"}, 6},
+		{[]string{"benchtui", "time_series_bucket_s"}, 0.1},
+		{[]string{"benchtui", "config", "concurrency"}, 8},
+	}
+	for _, n := range nums {
+		v, ok := lookup(doc, n.path...)
+		f, isNum := v.(float64)
+		if !ok || !isNum {
+			t.Errorf("%v = %v, want number %v", n.path, v, n.want)
+			continue
+		}
+		approx(t, strings.Join(n.path, "."), f, n.want)
+	}
+	strs := []struct {
+		path []string
+		want string
+	}{
+		{[]string{"engine", "version"}, "b6000"},
+		{[]string{"benchtui", "llama_cpp_version"}, "b6000"},
+		{[]string{"benchtui", "llama_cpp_commit"}, "abc123"},
+		{[]string{"benchtui", "version"}, "v0.1.0"},
+		{[]string{"benchtui", "model_preset"}, "tiny"},
+		{[]string{"benchtui", "model_dtype"}, "f16"},
+		{[]string{"dataset", "dataset_path"}, "/data/set.jsonl"},
+		{[]string{"world_info", "scheduling_policy"}, "GUARANTEED_NO_EVICT"},
+	}
+	for _, s := range strs {
+		if v, _ := lookup(doc, s.path...); v != s.want {
+			t.Errorf("%v = %v, want %q", s.path, v, s.want)
+		}
+	}
+	if ts, _ := lookup(doc, "benchtui", "time_series"); len(ts.([]any)) != 4 {
+		t.Errorf("time_series has %d points, want 4", len(ts.([]any)))
+	}
+}
+
+func TestReportEdgeCases(t *testing.T) {
+	t.Run("empty run", func(t *testing.T) {
+		r := BuildReport(ReportInput{})
+		doc, text := decodeReport(t, &r)
+		if doc["machine"] != nil || doc["dataset"] != nil {
+			t.Errorf("machine/dataset = %v/%v, want null", doc["machine"], doc["dataset"])
+		}
+		if !strings.Contains(text, `"time_series": []`) {
+			t.Errorf("empty time series is not []")
+		}
+		if v, _ := lookup(doc, "world_info", "world_size"); v != 1.0 {
+			t.Errorf("world_size = %v, want 1", v)
+		}
+	})
+	t.Run("non-finite inputs", func(t *testing.T) {
+		bad := Metrics{OutputThroughput: math.Inf(1), AvgInputLength: math.NaN()}
+		bad.TTFTMS.P99 = math.NaN()
+		r := BuildReport(ReportInput{Metrics: &bad, World: ReportWorld{IssueRate: math.Inf(-1),
+			KVCachePercentage: float(math.NaN())}, Machine: &ReportMachine{MemoryTotalGB: float(math.NaN())}})
+		doc, _ := decodeReport(t, &r)
+		if v, _ := lookup(doc, "machine", "memory.total"); v != nil {
+			t.Errorf("memory.total = %v, want null", v)
+		}
+	})
+	t.Run("configured issue rate wins", func(t *testing.T) {
+		in := sampleReportInput()
+		in.World.IssueRate = 4
+		if r := BuildReport(in); r.WorldInfo.IssueRate != 4 {
+			t.Errorf("issue_rate = %v, want 4", r.WorldInfo.IssueRate)
+		}
+	})
+	t.Run("dataset path kept", func(t *testing.T) {
+		ds := sampleDataset()
+		ds["dataset_path"] = "/orig"
+		in := sampleReportInput()
+		in.Dataset = ds
+		r := BuildReport(in)
+		doc, _ := decodeReport(t, &r)
+		if v, _ := lookup(doc, "dataset", "dataset_path"); v != "/orig" {
+			t.Errorf("dataset_path = %v, want /orig", v)
+		}
+	})
+	t.Run("raw dataset", func(t *testing.T) {
+		in := sampleReportInput()
+		in.Dataset = json.RawMessage(`{"num_requests": 4}`)
+		r := BuildReport(in)
+		doc, _ := decodeReport(t, &r)
+		if v, _ := lookup(doc, "dataset", "dataset_path"); v != "/data/set.jsonl" {
+			t.Errorf("dataset_path = %v", v)
+		}
+		if v, _ := lookup(doc, "dataset", "num_requests"); v != 4.0 {
+			t.Errorf("num_requests = %v", v)
+		}
+	})
+}
+
+func TestWriteRequestJSON(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteRequestJSON(&buf, sampleRecords()); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("not a JSON array: %v", err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("got %d entries, want 4 (failed ones included)", len(got))
+	}
+	keys := []string{"id", "num_input_tokens", "start_timestamp", "first_token_timestamp", "end_timestamp",
+		"num_total_output_tokens", "time_to_first_token", "intertoken_latency", "end_to_end_latency",
+		"task_id", "queue_time"}
+	for i, e := range got {
+		for _, k := range keys {
+			if _, ok := e[k]; !ok {
+				t.Errorf("entry %d lacks %q", i, k)
+			}
+		}
+	}
+	// r0 in ns: TTFT 100 ms, TPOT (180-100)/4 = 20 ms, e2e 180 ms, queue 10 ms.
+	want0 := map[string]float64{
+		"id": 0, "task_id": 10, "num_input_tokens": 10, "start_timestamp": 0,
+		"first_token_timestamp": 1e8, "end_timestamp": 1.8e8, "num_total_output_tokens": 5,
+		"time_to_first_token": 1e8, "intertoken_latency": 2e7, "end_to_end_latency": 1.8e8, "queue_time": 1e7,
+	}
+	for k, w := range want0 {
+		if got[0][k] != w {
+			t.Errorf("entry 0 %s = %v, want %v", k, got[0][k], w)
+		}
+	}
+	if _, ok := got[0]["error"]; ok {
+		t.Errorf("successful entry has an error key")
+	}
+	// r2 has one token: trtllm-bench's intertoken_latency is 0 then.
+	if got[2]["intertoken_latency"] != 0.0 || got[2]["time_to_first_token"] != 3e8 {
+		t.Errorf("entry 2 = %v", got[2])
+	}
+	if got[3]["error"] != "boom" {
+		t.Errorf("failed entry error = %v, want boom", got[3]["error"])
+	}
+	if !strings.HasPrefix(buf.String(), "[\n    {\n        \"id\"") {
+		t.Errorf("not indented by four spaces:\n%.60s", buf.String())
+	}
+
+	// A request that failed before the engine admitted it has no queue time.
+	buf.Reset()
+	if err := WriteRequestJSON(&buf, []Record{{StartNS: ms(5), Error: "canceled"}}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "queue_time") {
+		t.Errorf("unadmitted request has a queue_time:\n%s", buf.String())
+	}
+	// No records is an empty array, not null.
+	buf.Reset()
+	if err := WriteRequestJSON(&buf, nil); err != nil || strings.TrimSpace(buf.String()) != "[]" {
+		t.Errorf("empty = %q, %v; want []", buf.String(), err)
+	}
+}
+
+// dirEntries lists the names in dir.
+func dirEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.json")
+
+	if err := WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := io.WriteString(w, "first")
+		return err
+	}); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "first" {
+		t.Errorf("content = %q, want first", b)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode = %v, %v; want 0644", fi.Mode().Perm(), err)
+	}
+	if names := dirEntries(t, dir); len(names) != 1 {
+		t.Errorf("directory holds %v, want only report.json", names)
+	}
+
+	// A failing write leaves the old file and no temporary file, and its error comes back
+	// wrapped with the path.
+	boom := errors.New("boom")
+	err := WriteFileAtomic(path, func(w io.Writer) error {
+		_, _ = io.WriteString(w, "partial")
+		return boom
+	})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), path) {
+		t.Errorf("err = %v, want wrapped boom naming %s", err, path)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "first" {
+		t.Errorf("content after failed write = %q, want first", b)
+	}
+	if names := dirEntries(t, dir); len(names) != 1 {
+		t.Errorf("directory holds %v after a failed write, want only report.json", names)
+	}
+
+	// Replacing works and the report writers plug in directly.
+	r := BuildReport(sampleReportInput())
+	if err := WriteFileAtomic(path, r.WriteJSON); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if b, _ := os.ReadFile(path); json.Unmarshal(b, &doc) != nil || doc["benchtui"] == nil {
+		t.Errorf("replaced file is not the report")
+	}
+
+	// A directory that does not exist, or a "directory" that is a file, is an error.
+	for _, bad := range []string{filepath.Join(dir, "missing", "r.json"), filepath.Join(path, "r.json")} {
+		if err := WriteFileAtomic(bad, func(io.Writer) error { return nil }); err == nil {
+			t.Errorf("writing %s succeeded", bad)
+		} else if !strings.Contains(err.Error(), bad) {
+			t.Errorf("error %q does not name %s", err, bad)
+		}
+	}
+	// Renaming over a directory fails after the temporary file was written; it must not stay.
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(sub, func(w io.Writer) error { return nil }); err == nil {
+		t.Errorf("renaming over a non-empty directory succeeded")
+	}
+	if names := dirEntries(t, dir); len(names) != 2 {
+		t.Errorf("directory holds %v, want report.json and sub", names)
+	}
+}

@@ -1,0 +1,316 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/benchtui/benchtui/dataset"
+)
+
+// fakeBackend checks the scheduler's batches the way llama.cpp would: positions of a sequence
+// are contiguous from 0, a sequence is freed before it is reused, a batch fits n_batch, and
+// only n_seq_max sequences exist. It samples token (pos+seq) % vocab.
+type fakeBackend struct {
+	t        *testing.T
+	nBatch   int
+	nSeqMax  int
+	vocab    int
+	next     map[int32]int32 // seq -> next expected position
+	steps    int
+	maxSeqs  int // most distinct sequences in one batch
+	failAt   int // fail the step with this number (1-based); 0 never
+	stepCost time.Duration
+	eosAt    map[int32]int32 // seq -> position whose sampled token is EOS (for EOS tests)
+}
+
+func newFake(t *testing.T, nBatch, nSeqMax int) *fakeBackend {
+	return &fakeBackend{t: t, nBatch: nBatch, nSeqMax: nSeqMax, vocab: 1000, next: map[int32]int32{}}
+}
+
+func (f *fakeBackend) Info() BackendInfo { return BackendInfo{Backend: "fake", NVocab: f.vocab} }
+func (f *fakeBackend) Tokenize(s string) ([]int32, error) {
+	out := make([]int32, len(s))
+	for i := range s {
+		out[i] = int32(s[i])
+	}
+	return out, nil
+}
+func (f *fakeBackend) Close() error { return nil }
+
+func (f *fakeBackend) Step(free []int32, b *Batch, out []int32) error {
+	if b.Len() > 0 {
+		f.steps++
+	}
+	if f.failAt > 0 && f.steps == f.failAt {
+		return errors.New("injected failure")
+	}
+	for _, s := range free {
+		if _, ok := f.next[s]; !ok {
+			f.t.Errorf("step %d: freeing sequence %d that holds nothing", f.steps, s)
+		}
+		delete(f.next, s)
+	}
+	if b.Len() > f.nBatch {
+		f.t.Fatalf("step %d: batch of %d tokens exceeds n_batch %d", f.steps, b.Len(), f.nBatch)
+	}
+	seqs := map[int32]bool{}
+	k := 0
+	for i := range b.Tokens {
+		s, p := b.Seq[i], b.Pos[i]
+		if s < 0 || int(s) >= f.nSeqMax {
+			f.t.Fatalf("step %d: sequence %d outside 0..%d", f.steps, s, f.nSeqMax-1)
+		}
+		if want := f.next[s]; p != want {
+			f.t.Fatalf("step %d: sequence %d at position %d, want %d", f.steps, s, p, want)
+		}
+		f.next[s] = p + 1
+		seqs[s] = true
+		if b.Output[i] == 1 {
+			tok := (p + s) % int32(f.vocab)
+			if e, ok := f.eosAt[s]; ok && e == p {
+				tok = 2
+			}
+			out[k] = tok
+			k++
+		}
+	}
+	if k != len(out) {
+		f.t.Fatalf("step %d: %d output rows, scheduler expects %d", f.steps, k, len(out))
+	}
+	f.maxSeqs = max(f.maxSeqs, len(seqs))
+	if f.stepCost > 0 {
+		time.Sleep(f.stepCost)
+	}
+	return nil
+}
+
+func makeReqs(n int, isl func(i int) int, osl func(i int) int) []dataset.Request {
+	reqs := make([]dataset.Request, n)
+	for i := range reqs {
+		ids := make([]int32, isl(i))
+		for j := range ids {
+			ids[j] = int32(10 + (i+j)%500)
+		}
+		reqs[i] = dataset.Request{TaskID: int64(i), InputIDs: ids, OutputTokens: osl(i)}
+	}
+	return reqs
+}
+
+func TestRunInFlightBatching(t *testing.T) {
+	reqs := makeReqs(40, func(i int) int { return 5 + i%13 }, func(i int) int { return 3 + (i*7)%17 })
+	cfg := Config{MaxBatchSize: 6, MaxNumTokens: 16, MaxSeqLen: 64, Concurrency: -1, EOSID: -1, Warmup: 2}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	if err := Validate(reqs, cfg, fb.vocab); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.WarmupRequests != 2 {
+		t.Errorf("warmup requests %d, want 2", res.WarmupRequests)
+	}
+	if len(res.Records) != len(reqs) {
+		t.Fatalf("%d records, want %d", len(res.Records), len(reqs))
+	}
+	for i, r := range res.Records {
+		if r.Failed() {
+			t.Fatalf("request %d failed: %s", i, r.Error)
+		}
+		if r.OutputTokens() != reqs[i].OutputTokens {
+			t.Errorf("request %d: %d tokens, want %d", i, r.OutputTokens(), reqs[i].OutputTokens)
+		}
+		if !(r.StartNS <= r.AdmitNS && r.AdmitNS <= r.FirstTokenNS && r.FirstTokenNS <= r.EndNS) {
+			t.Errorf("request %d: times out of order: start %d admit %d first %d end %d", i, r.StartNS, r.AdmitNS, r.FirstTokenNS, r.EndNS)
+		}
+		if r.TokenNS[0] != r.FirstTokenNS || r.TokenNS[len(r.TokenNS)-1] != r.EndNS {
+			t.Errorf("request %d: token times do not match first/end", i)
+		}
+	}
+	if fb.maxSeqs != cfg.MaxBatchSize {
+		t.Errorf("at most %d sequences shared a batch, want %d", fb.maxSeqs, cfg.MaxBatchSize)
+	}
+	// In-flight batching: some request must be admitted while another, admitted before it, is
+	// already decoding (it joins a running batch instead of waiting for the batch to drain).
+	joined := 0
+	for i, a := range res.Records {
+		for j, b := range res.Records {
+			if i != j && b.AdmitNS > a.FirstTokenNS && b.AdmitNS < a.EndNS {
+				joined++
+				break
+			}
+		}
+	}
+	if joined == 0 {
+		t.Error("no request joined while another was decoding")
+	}
+	// Every sequence's KV cells were freed when its request ended.
+	if len(fb.next) != 0 {
+		t.Errorf("%d sequences still hold KV cells after the run", len(fb.next))
+	}
+}
+
+func TestRunConcurrencyLimit(t *testing.T) {
+	reqs := makeReqs(12, func(int) int { return 4 }, func(int) int { return 5 })
+	cfg := Config{MaxBatchSize: 8, MaxNumTokens: 64, MaxSeqLen: 16, Concurrency: 3, EOSID: -1}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb.maxSeqs > 3 {
+		t.Errorf("%d sequences ran at once with concurrency 3", fb.maxSeqs)
+	}
+	// With concurrency 3, at no time are more than 3 requests between start and end.
+	for _, a := range res.Records {
+		inFlight := 0
+		for _, b := range res.Records {
+			if b.StartNS <= a.StartNS && a.StartNS < b.EndNS {
+				inFlight++
+			}
+		}
+		if inFlight > 3 {
+			t.Fatalf("%d requests in flight at %d", inFlight, a.StartNS)
+		}
+	}
+}
+
+func TestRunChunkedPrefill(t *testing.T) {
+	// A 50-token prompt with a 16-token budget needs four steps of prefill.
+	reqs := makeReqs(1, func(int) int { return 50 }, func(int) int { return 2 })
+	cfg := Config{MaxBatchSize: 1, MaxNumTokens: 16, MaxSeqLen: 64, Concurrency: -1, EOSID: -1}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb.steps != 5 { // 4 prefill steps (16+16+16+2) then one decode step
+		t.Errorf("%d steps, want 5", fb.steps)
+	}
+	if res.Records[0].OutputTokens() != 2 {
+		t.Errorf("%d tokens, want 2", res.Records[0].OutputTokens())
+	}
+}
+
+func TestRunEOS(t *testing.T) {
+	reqs := makeReqs(2, func(int) int { return 4 }, func(int) int { return 10 })
+	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 32, Concurrency: -1, EOSID: 2}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	// Sequence 1 (the first admitted takes the top of the free stack, 0) samples EOS at
+	// position 6, i.e. its third output token.
+	fb.eosAt = map[int32]int32{0: 6}
+	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []int{res.Records[0].OutputTokens(), res.Records[1].OutputTokens()}
+	if got[0] != 4 || got[1] != 10 {
+		t.Errorf("tokens %v, want [4 10] (EOS after 4 tokens for the first, none for the second)", got)
+	}
+}
+
+func TestRunBackendError(t *testing.T) {
+	reqs := makeReqs(5, func(int) int { return 4 }, func(int) int { return 6 })
+	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 32, Concurrency: -1, EOSID: -1}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	fb.failAt = 9
+	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	if err == nil || res == nil {
+		t.Fatalf("want an error and partial records, got %v", err)
+	}
+	done, failed := 0, 0
+	for _, r := range res.Records {
+		if r.Failed() {
+			failed++
+		} else {
+			done++
+		}
+	}
+	if done == 0 || failed == 0 || done+failed != len(reqs) {
+		t.Errorf("done %d failed %d of %d: want some of each", done, failed, len(reqs))
+	}
+}
+
+func TestRunCancel(t *testing.T) {
+	reqs := makeReqs(50, func(int) int { return 4 }, func(int) int { return 50 })
+	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 16, MaxSeqLen: 64, Concurrency: -1, EOSID: -1}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	fb.stepCost = time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
+	defer cancel()
+	res, err := Run(ctx, fb, reqs, cfg, nil)
+	if !errors.Is(err, ErrCanceled) {
+		t.Fatalf("err = %v, want ErrCanceled", err)
+	}
+	failed := 0
+	for _, r := range res.Records {
+		if r.Failed() {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Error("no request marked canceled")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := makeReqs(1, func(int) int { return 10 }, func(int) int { return 10 })
+	cases := []struct {
+		name string
+		reqs []dataset.Request
+		cfg  Config
+		want string
+	}{
+		{"batch0", ok, Config{MaxBatchSize: 0, MaxNumTokens: 8}, "max_batch_size is 0"},
+		{"tooLong", ok, Config{MaxBatchSize: 1, MaxNumTokens: 8, MaxSeqLen: 15}, "longer than the context of 15"},
+		{"vocab", makeReqs(1, func(int) int { return 600 }, func(int) int { return 1 }), Config{MaxBatchSize: 1, MaxNumTokens: 8}, "outside the model's vocabulary"},
+		{"empty", []dataset.Request{{OutputTokens: 3}}, Config{MaxBatchSize: 1, MaxNumTokens: 8}, "empty prompt"},
+	}
+	for _, c := range cases {
+		err := Validate(c.reqs, c.cfg, 500)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want it to mention %q", c.name, err, c.want)
+		}
+	}
+	if err := Validate(ok, Config{MaxBatchSize: 1, MaxNumTokens: 8, MaxSeqLen: 20}, 500); err != nil {
+		t.Errorf("valid request refused: %v", err)
+	}
+}
+
+func TestEventsNeverBlockAndKeepLifecycle(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ev := NewEvents(ctx)
+	// Nobody reads yet: neither call may block.
+	for i := 0; i < 1000; i++ {
+		ev.Offer(Snapshot{Steps: int64(i)})
+		ev.Publish(Lifecycle{Phase: PhaseRunning, Completed: i})
+	}
+	ev.Close()
+	s := <-ev.Snapshots
+	if s.Steps != 999 {
+		t.Errorf("coalesced snapshot is step %d, want the newest (999)", s.Steps)
+	}
+	n := 0
+	for l := range ev.Lifecycle {
+		if l.Completed != n {
+			t.Fatalf("lifecycle event %d out of order (%d)", n, l.Completed)
+		}
+		n++
+	}
+	if n != 1000 {
+		t.Errorf("%d lifecycle events delivered, want 1000", n)
+	}
+}
+
+func ExampleBatch() {
+	var b Batch
+	b.Add(1, 0, 0, false)
+	b.Add(2, 1, 0, true)
+	fmt.Println(b.Len(), b.Output)
+	// Output: 2 [0 1]
+}

@@ -1,0 +1,229 @@
+package llamacpp
+
+import (
+	"context"
+	"math"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/synth"
+)
+
+// These tests run real llama.cpp inference on the tiny synthetic model. The library comes
+// from scripts/setup-llama.sh (go tool task test runs it first); without it they fail, since
+// the project's own setup installs it.
+
+var (
+	tinyOnce sync.Once
+	tinyPath string
+	tinyErr  error
+)
+
+// TestMain keeps the synthetic models of the tests in a temporary cache.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "benchtui-test-models")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv(synth.CacheDirEnv, dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func tinyModel(t *testing.T) string {
+	t.Helper()
+	tinyOnce.Do(func() {
+		m, err := synth.ParseModel("tiny")
+		if err != nil {
+			tinyErr = err
+			return
+		}
+		tinyPath, tinyErr = synth.Ensure(context.Background(), m, 7, nil)
+	})
+	if tinyErr != nil {
+		t.Fatalf("write tiny model: %v", tinyErr)
+	}
+	return tinyPath
+}
+
+func openTiny(t *testing.T, backendSampling bool, nCtx, nBatch, nSeq int) *Backend {
+	t.Helper()
+	b, err := Open(context.Background(), Options{
+		ModelPath: tinyModel(t), Threads: 2, GPULayers: 0, FlashAttn: "auto",
+		BackendSampling: backendSampling, OffloadKQV: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if err := b.CreateContext(nCtx, nBatch, 0, nSeq); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestOpenInfo(t *testing.T) {
+	b := openTiny(t, true, 4*256, 256, 4)
+	info := b.Info()
+	p, _ := synth.LookupPreset("tiny")
+	if info.NVocab != p.Vocab || info.NLayer != p.Layers || info.NEmbd != p.Hidden {
+		t.Errorf("info %+v does not match the tiny preset %+v", info, p)
+	}
+	if info.NSeqMax != 4 || info.NCtxSeq < 256 {
+		t.Errorf("context n_seq_max %d n_ctx_seq %d, want 4 and >= 256", info.NSeqMax, info.NCtxSeq)
+	}
+	if info.RunsOn != "CPU" || info.Version == "" {
+		t.Errorf("runs on %q version %q", info.RunsOn, info.Version)
+	}
+}
+
+// decodeGreedy prefills prompt on sequence 0 and decodes n tokens, returning them.
+func decodeGreedy(t *testing.T, b *Backend, prompt []int32, n int) []int32 {
+	t.Helper()
+	var batch engine.Batch
+	for i, tok := range prompt {
+		batch.Add(tok, int32(i), 0, i == len(prompt)-1)
+	}
+	out := make([]int32, 1)
+	var toks []int32
+	pos := int32(len(prompt))
+	for len(toks) < n {
+		if err := b.Step(nil, &batch, out); err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, out[0])
+		batch.Reset()
+		batch.Add(out[0], pos, 0, true)
+		pos++
+	}
+	if err := b.Step([]int32{0}, &engine.Batch{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return toks
+}
+
+// Backend sampling (greedy inside the graph) and the fallback (greedy on the logits copied
+// back) must pick the same tokens.
+func TestBackendSamplingMatchesLogits(t *testing.T) {
+	prompt := []int32{1, 100, 200, 300, 400, 500, 600, 700}
+	a := decodeGreedy(t, openTiny(t, true, 256, 64, 1), prompt, 12)
+	c := decodeGreedy(t, openTiny(t, false, 256, 64, 1), prompt, 12)
+	for i := range a {
+		if a[i] != c[i] {
+			t.Fatalf("token %d: backend sampling %d, logits greedy %d (all %v vs %v)", i, a[i], c[i], a, c)
+		}
+		if a[i] < 0 || int(a[i]) >= 2048 {
+			t.Fatalf("token %d out of the vocabulary", a[i])
+		}
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	b := openTiny(t, true, 256, 64, 1)
+	toks, err := b.Tokenize("Explain KV caches. ünïcödé 🚀")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(toks) < 5 || toks[0] != b.Info().BOS {
+		t.Errorf("tokens %v: want BOS first and several tokens", toks)
+	}
+}
+
+// A real run of dozens of requests of different lengths: exact token counts, requests that
+// really overlap, and aggregate metrics that agree with the per-request records.
+func TestRunTinyInFlight(t *testing.T) {
+	const nReq, maxBatch = 48, 8
+	reqs, _, err := dataset.GenerateNormal(dataset.NormalOptions{
+		GenerateOptions: dataset.GenerateOptions{NumRequests: nReq, VocabSize: 2048, EOS: 2, Seed: 3},
+		InputMean:       40, InputStdev: 20, OutputMean: 24, OutputStdev: 12,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := dataset.ComputeStats(reqs)
+	cfg := engine.Config{
+		MaxBatchSize: maxBatch, MaxNumTokens: 64, MaxSeqLen: stats.MaxSequenceLength,
+		Concurrency: -1, Warmup: 2, EOSID: -1,
+	}
+	b := openTiny(t, true, maxBatch*cfg.MaxSeqLen, cfg.MaxNumTokens, maxBatch)
+	if err := engine.Validate(reqs, cfg, b.Info().NVocab); err != nil {
+		t.Fatal(err)
+	}
+	res, err := engine.Run(context.Background(), b, reqs, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sumOut int
+	var minStart, maxEnd int64 = math.MaxInt64, 0
+	for i, r := range res.Records {
+		if r.Failed() {
+			t.Fatalf("request %d failed: %s", i, r.Error)
+		}
+		if r.OutputTokens() != reqs[i].OutputTokens {
+			t.Errorf("request %d: %d tokens, want exactly %d", i, r.OutputTokens(), reqs[i].OutputTokens)
+		}
+		for k := 1; k < len(r.TokenNS); k++ {
+			if r.TokenNS[k] < r.TokenNS[k-1] {
+				t.Fatalf("request %d: token times go back", i)
+			}
+		}
+		sumOut += r.OutputTokens()
+		minStart = min(minStart, r.StartNS)
+		maxEnd = max(maxEnd, r.EndNS)
+	}
+	// In-flight batching: a request admitted while an earlier one was decoding, and at some
+	// moment more than one request between first token and end.
+	joined := false
+	for _, a := range res.Records {
+		for _, c := range res.Records {
+			if c.AdmitNS > a.FirstTokenNS && c.AdmitNS < a.EndNS {
+				joined = true
+			}
+		}
+	}
+	if !joined {
+		t.Error("no request joined the batch while another was decoding")
+	}
+	m := engine.ComputeMetrics(res.Records, 1, 1)
+	T := float64(maxEnd-minStart) / 1e9
+	if m.NumCompleted != nReq || m.TotalOutputTokens != int64(sumOut) {
+		t.Errorf("metrics count %d requests %d tokens, records %d and %d", m.NumCompleted, m.TotalOutputTokens, nReq, sumOut)
+	}
+	if want := float64(sumOut) / T; math.Abs(m.OutputThroughput-want) > 1e-6*want {
+		t.Errorf("output throughput %.3f, records give %.3f", m.OutputThroughput, want)
+	}
+	if want := float64(nReq) / T; math.Abs(m.RequestThroughput-want) > 1e-6*want {
+		t.Errorf("request throughput %.3f, records give %.3f", m.RequestThroughput, want)
+	}
+	if m.AvgConcurrentRequests <= 1.5 {
+		t.Errorf("average concurrency %.2f: requests did not overlap", m.AvgConcurrentRequests)
+	}
+	if m.ITLMS.Count != sumOut-nReq {
+		t.Errorf("ITL pools %d gaps, want %d", m.ITLMS.Count, sumOut-nReq)
+	}
+}
+
+// A batch that llama.cpp refuses ends the run with an error naming the step, not a hang.
+func TestStepErrorIsReported(t *testing.T) {
+	b := openTiny(t, true, 256, 64, 1)
+	var batch engine.Batch
+	batch.Add(5, 0, 0, true)
+	batch.Add(6, 7, 0, true) // positions must be consecutive within a sequence
+	err := b.Step(nil, &batch, make([]int32, 2))
+	if err == nil {
+		t.Fatal("non-consecutive positions accepted")
+	}
+}
+
+func TestFindLibraryExplicit(t *testing.T) {
+	if _, err := FindLibrary("/nonexistent/libllama.so"); err == nil {
+		t.Error("a missing explicit library was accepted")
+	}
+	if _, err := FindLibrary(t.TempDir()); err == nil {
+		t.Error("a folder without libllama was accepted")
+	}
+}

@@ -1,0 +1,395 @@
+// shim.c: see shim.h.
+#include "shim.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// The llama.cpp and ggml functions benchtui uses, resolved with dlsym.
+#define BT_FUNCS(X) \
+    X(llama_backend_init) \
+    X(llama_backend_free) \
+    X(llama_log_set) \
+    X(llama_model_default_params) \
+    X(llama_context_default_params) \
+    X(llama_sampler_chain_default_params) \
+    X(llama_model_load_from_file) \
+    X(llama_model_free) \
+    X(llama_init_from_model) \
+    X(llama_free) \
+    X(llama_model_get_vocab) \
+    X(llama_vocab_n_tokens) \
+    X(llama_vocab_bos) \
+    X(llama_vocab_eos) \
+    X(llama_tokenize) \
+    X(llama_model_n_layer) \
+    X(llama_model_n_embd) \
+    X(llama_model_n_head) \
+    X(llama_model_n_head_kv) \
+    X(llama_model_n_ctx_train) \
+    X(llama_model_n_params) \
+    X(llama_model_size) \
+    X(llama_model_desc) \
+    X(llama_model_meta_val_str) \
+    X(llama_n_ctx) \
+    X(llama_n_ctx_seq) \
+    X(llama_n_batch) \
+    X(llama_n_ubatch) \
+    X(llama_n_seq_max) \
+    X(llama_batch_init) \
+    X(llama_batch_free) \
+    X(llama_decode) \
+    X(llama_get_memory) \
+    X(llama_memory_seq_rm) \
+    X(llama_get_sampled_token_ith) \
+    X(llama_sampler_chain_init) \
+    X(llama_sampler_chain_add) \
+    X(llama_sampler_init_greedy) \
+    X(llama_sampler_sample) \
+    X(llama_sampler_free) \
+    X(llama_print_system_info) \
+    X(llama_supports_gpu_offload) \
+    X(llama_max_devices) \
+    X(ggml_backend_dev_count) \
+    X(ggml_backend_dev_get) \
+    X(ggml_backend_dev_name) \
+    X(ggml_backend_dev_description) \
+    X(ggml_backend_dev_type) \
+    X(ggml_backend_dev_memory)
+
+#define BT_DECLARE(name) static __typeof__(name) *p_##name;
+BT_FUNCS(BT_DECLARE)
+#undef BT_DECLARE
+
+static void *bt_lib;
+
+// ---- logging: a ring buffer of llama.cpp's output, echoed to stderr on request ----
+
+#define BT_LOG_CAP 32768
+static pthread_mutex_t bt_log_mu = PTHREAD_MUTEX_INITIALIZER;
+static char bt_log_buf[BT_LOG_CAP];
+static size_t bt_log_pos;      // next write position
+static int bt_log_full;        // the buffer has wrapped
+static atomic_int bt_log_echo;
+static atomic_int bt_log_min = GGML_LOG_LEVEL_INFO;
+static int bt_log_last_level = GGML_LOG_LEVEL_INFO;
+
+static void bt_log_cb(enum ggml_log_level level, const char *text, void *user) {
+    (void) user;
+    pthread_mutex_lock(&bt_log_mu);
+    // Continuation fragments take the level of the line they continue.
+    if (level == GGML_LOG_LEVEL_CONT) {
+        level = bt_log_last_level;
+    } else {
+        bt_log_last_level = level;
+    }
+    if ((int) level >= atomic_load(&bt_log_min) || level == GGML_LOG_LEVEL_NONE) {
+        for (const char *c = text; *c; c++) {
+            bt_log_buf[bt_log_pos++] = *c;
+            if (bt_log_pos == BT_LOG_CAP) {
+                bt_log_pos = 0;
+                bt_log_full = 1;
+            }
+        }
+    }
+    pthread_mutex_unlock(&bt_log_mu);
+    if (atomic_load(&bt_log_echo)) {
+        fputs(text, stderr);
+    }
+}
+
+void bt_log_configure(int echo_stderr, int min_level) {
+    atomic_store(&bt_log_echo, echo_stderr);
+    atomic_store(&bt_log_min, min_level);
+}
+
+void bt_log_clear(void) {
+    pthread_mutex_lock(&bt_log_mu);
+    bt_log_pos = 0;
+    bt_log_full = 0;
+    pthread_mutex_unlock(&bt_log_mu);
+}
+
+size_t bt_log_tail(char *buf, size_t len, int max_lines) {
+    pthread_mutex_lock(&bt_log_mu);
+    size_t n = bt_log_full ? BT_LOG_CAP : bt_log_pos;
+    size_t start = bt_log_full ? bt_log_pos : 0;
+    // Walk back from the end to find where the last max_lines lines begin.
+    size_t take = 0;
+    int lines = 0;
+    while (take < n) {
+        char c = bt_log_buf[(start + n - 1 - take) % BT_LOG_CAP];
+        if (c == '\n' && take > 0) {
+            if (++lines >= max_lines) {
+                break;
+            }
+        }
+        take++;
+    }
+    if (take > len - 1) {
+        take = len - 1;
+    }
+    for (size_t i = 0; i < take; i++) {
+        buf[i] = bt_log_buf[(start + n - take + i) % BT_LOG_CAP];
+    }
+    buf[take] = 0;
+    pthread_mutex_unlock(&bt_log_mu);
+    return take;
+}
+
+// ---- library loading ----
+
+int bt_open(const char *path, char *err, size_t err_len) {
+    if (bt_lib) {
+        return 0;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    if (!h) {
+        snprintf(err, err_len, "%s", dlerror());
+        return 1;
+    }
+#define BT_RESOLVE(name)                                                         \
+    p_##name = (__typeof__(name) *) dlsym(h, #name);                             \
+    if (!p_##name) {                                                             \
+        snprintf(err, err_len, "%s: symbol %s not found (not llama.cpp %s?)",    \
+                 path, #name, "v0.5.0");                                         \
+        dlclose(h);                                                              \
+        return 1;                                                                \
+    }
+    BT_FUNCS(BT_RESOLVE)
+#undef BT_RESOLVE
+    bt_lib = h;
+    p_llama_log_set(bt_log_cb, NULL);
+    p_llama_backend_init();
+    return 0;
+}
+
+int bt_device_count(void) { return (int) p_ggml_backend_dev_count(); }
+
+int bt_device_get(int i, bt_device *out) {
+    ggml_backend_dev_t d = p_ggml_backend_dev_get((size_t) i);
+    if (!d) {
+        return 1;
+    }
+    memset(out, 0, sizeof(*out));
+    snprintf(out->name, sizeof(out->name), "%s", p_ggml_backend_dev_name(d));
+    snprintf(out->description, sizeof(out->description), "%s", p_ggml_backend_dev_description(d));
+    out->type = (int) p_ggml_backend_dev_type(d);
+    size_t free_mem = 0, total_mem = 0;
+    p_ggml_backend_dev_memory(d, &free_mem, &total_mem);
+    out->free_mem = free_mem;
+    out->total_mem = total_mem;
+    return 0;
+}
+
+const char *bt_system_info(void) { return p_llama_print_system_info(); }
+int bt_supports_gpu_offload(void) { return p_llama_supports_gpu_offload() ? 1 : 0; }
+int bt_max_devices(void) { return (int) p_llama_max_devices(); }
+
+// ---- model ----
+
+static _Atomic float bt_progress;
+static atomic_int bt_abort;
+
+static bool bt_progress_cb(float progress, void *user) {
+    (void) user;
+    atomic_store(&bt_progress, progress);
+    return !atomic_load(&bt_abort);
+}
+
+static bool bt_abort_cb(void *user) {
+    (void) user;
+    return atomic_load(&bt_abort) != 0;
+}
+
+float bt_load_progress(void) { return atomic_load(&bt_progress); }
+void bt_request_abort(int on) { atomic_store(&bt_abort, on); }
+
+struct llama_model *bt_load_model(const char *path, const bt_load_params *p) {
+    struct llama_model_params mp = p_llama_model_default_params();
+    mp.n_gpu_layers = p->n_gpu_layers;
+    mp.split_mode = (enum llama_split_mode) p->split_mode;
+    mp.main_gpu = p->main_gpu;
+    mp.tensor_split = p->tensor_split;
+    if (p->load_mode >= -1) {
+        mp.load_mode = (enum llama_load_mode) p->load_mode;
+    }
+    mp.vocab_only = p->vocab_only != 0;
+    mp.progress_callback = bt_progress_cb;
+    mp.progress_callback_user_data = NULL;
+    atomic_store(&bt_progress, 0.0f);
+    return p_llama_model_load_from_file(path, mp);
+}
+
+void bt_model_info_get(const struct llama_model *m, bt_model_info *out) {
+    memset(out, 0, sizeof(*out));
+    const struct llama_vocab *v = p_llama_model_get_vocab(m);
+    out->n_vocab = p_llama_vocab_n_tokens(v);
+    out->bos = p_llama_vocab_bos(v);
+    out->eos = p_llama_vocab_eos(v);
+    out->n_layer = p_llama_model_n_layer(m);
+    out->n_embd = p_llama_model_n_embd(m);
+    out->n_head = p_llama_model_n_head(m);
+    out->n_head_kv = p_llama_model_n_head_kv(m);
+    out->n_ctx_train = p_llama_model_n_ctx_train(m);
+    out->n_params = p_llama_model_n_params(m);
+    out->size_bytes = p_llama_model_size(m);
+    p_llama_model_desc(m, out->desc, sizeof(out->desc));
+}
+
+int bt_model_meta(const struct llama_model *m, const char *key, char *buf, size_t len) {
+    return p_llama_model_meta_val_str(m, key, buf, len);
+}
+
+void bt_model_free(struct llama_model *m) { p_llama_model_free(m); }
+
+int32_t bt_tokenize(const struct llama_model *m, const char *text, int32_t text_len,
+                    int32_t *out, int32_t cap, int32_t add_special, int32_t parse_special) {
+    const struct llama_vocab *v = p_llama_model_get_vocab(m);
+    return p_llama_tokenize(v, text, text_len, out, cap, add_special != 0, parse_special != 0);
+}
+
+// ---- context and decode loop ----
+
+struct bt_state {
+    struct llama_context *ctx;
+    struct llama_batch batch;
+    int32_t batch_cap;
+    struct llama_sampler **chains;   // one greedy chain per sequence (backend sampling)
+    struct llama_sampler_seq_config *configs;
+    uint32_t n_chains;
+    struct llama_sampler *greedy;    // fallback: greedy on the logits, inside llama.cpp
+};
+
+void bt_state_free(bt_state *st) {
+    if (!st) {
+        return;
+    }
+    if (st->ctx) {
+        p_llama_free(st->ctx);
+    }
+    if (st->batch_cap > 0) {
+        p_llama_batch_free(st->batch);
+    }
+    for (uint32_t i = 0; i < st->n_chains; i++) {
+        p_llama_sampler_free(st->chains[i]);
+    }
+    free(st->chains);
+    free(st->configs);
+    if (st->greedy) {
+        p_llama_sampler_free(st->greedy);
+    }
+    free(st);
+}
+
+bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_info *info) {
+    bt_state *st = calloc(1, sizeof(bt_state));
+    if (!st) {
+        return NULL;
+    }
+    struct llama_context_params cp = p_llama_context_default_params();
+    cp.n_ctx = p->n_ctx;
+    cp.n_batch = p->n_batch;
+    cp.n_ubatch = p->n_ubatch;
+    cp.n_seq_max = p->n_seq_max;
+    cp.n_threads = p->n_threads;
+    cp.n_threads_batch = p->n_threads_batch;
+    cp.flash_attn_type = (enum llama_flash_attn_type) p->flash_attn;
+    if (p->type_k >= 0) {
+        cp.type_k = (enum ggml_type) p->type_k;
+    }
+    if (p->type_v >= 0) {
+        cp.type_v = (enum ggml_type) p->type_v;
+    }
+    cp.kv_unified = p->kv_unified != 0;
+    cp.offload_kqv = p->offload_kqv != 0;
+    cp.no_perf = true;
+    cp.abort_callback = bt_abort_cb;
+    cp.abort_callback_data = NULL;
+    if (p->backend_sampling) {
+        st->n_chains = p->n_seq_max;
+        st->chains = calloc(st->n_chains, sizeof(*st->chains));
+        st->configs = calloc(st->n_chains, sizeof(*st->configs));
+        if (!st->chains || !st->configs) {
+            bt_state_free(st);
+            return NULL;
+        }
+        for (uint32_t i = 0; i < st->n_chains; i++) {
+            struct llama_sampler *chain = p_llama_sampler_chain_init(p_llama_sampler_chain_default_params());
+            p_llama_sampler_chain_add(chain, p_llama_sampler_init_greedy());
+            st->chains[i] = chain;
+            st->configs[i].seq_id = (llama_seq_id) i;
+            st->configs[i].sampler = chain;
+        }
+        cp.samplers = st->configs;
+        cp.n_samplers = st->n_chains;
+    }
+    st->ctx = p_llama_init_from_model(m, cp);
+    if (!st->ctx) {
+        bt_state_free(st);
+        return NULL;
+    }
+    st->greedy = p_llama_sampler_init_greedy();
+    st->batch = p_llama_batch_init((int32_t) p->n_batch, 0, 1);
+    st->batch_cap = (int32_t) p->n_batch;
+    info->n_ctx = p_llama_n_ctx(st->ctx);
+    info->n_ctx_seq = p_llama_n_ctx_seq(st->ctx);
+    info->n_batch = p_llama_n_batch(st->ctx);
+    info->n_ubatch = p_llama_n_ubatch(st->ctx);
+    info->n_seq_max = p_llama_n_seq_max(st->ctx);
+    info->backend_sampling = p->backend_sampling ? 1 : 0;
+    return st;
+}
+
+int32_t bt_step(bt_state *st,
+                int32_t n_free, const int32_t *free_seqs,
+                int32_t n_tokens, const int32_t *tokens, const int32_t *pos,
+                const int32_t *seqs, const int8_t *logits,
+                int32_t *out, int32_t n_out) {
+    // A failing step's error message is then the only thing in the log buffer.
+    bt_log_clear();
+    llama_memory_t mem = p_llama_get_memory(st->ctx);
+    for (int32_t i = 0; i < n_free; i++) {
+        p_llama_memory_seq_rm(mem, free_seqs[i], -1, -1);
+    }
+    if (n_tokens == 0) {
+        return 0;
+    }
+    if (n_tokens > st->batch_cap) {
+        return -1;
+    }
+    struct llama_batch *b = &st->batch;
+    memcpy(b->token, tokens, sizeof(int32_t) * (size_t) n_tokens);
+    memcpy(b->pos, pos, sizeof(int32_t) * (size_t) n_tokens);
+    memcpy(b->logits, logits, sizeof(int8_t) * (size_t) n_tokens);
+    for (int32_t i = 0; i < n_tokens; i++) {
+        b->n_seq_id[i] = 1;
+        b->seq_id[i][0] = seqs[i];
+    }
+    b->n_tokens = n_tokens;
+    int32_t rc = p_llama_decode(st->ctx, *b);
+    if (rc != 0) {
+        return rc;
+    }
+    int32_t k = 0;
+    for (int32_t i = 0; i < n_tokens && k < n_out; i++) {
+        if (!logits[i]) {
+            continue;
+        }
+        llama_token t = LLAMA_TOKEN_NULL;
+        if (st->n_chains > 0) {
+            t = p_llama_get_sampled_token_ith(st->ctx, i);
+        }
+        if (t == LLAMA_TOKEN_NULL) {
+            t = p_llama_sampler_sample(st->greedy, st->ctx, i);
+        }
+        if (t < 0) {
+            return -100;
+        }
+        out[k++] = t;
+    }
+    return 0;
+}

@@ -1,0 +1,118 @@
+// Command benchtui benchmarks LLM inference on llama.cpp with trtllm-bench's flags, file
+// formats and metrics.
+//
+//	benchtui [--model M] throughput [flags]   headless throughput run
+//	benchtui [--model M] latency [flags]      batch size 1, one request at a time
+//	benchtui prepare-dataset ...              write a synthetic dataset (prepare_dataset.py)
+//	benchtui models [--write SPEC]            list the synthetic model presets, or write one
+//	benchtui version
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitUsage is the exit status for bad input: flags, files, datasets, models.
+const exitUsage = 2
+
+// usageError marks an error caused by the user's input (exit status 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func badInput(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	// trtllm-bench takes --model before the subcommand: lift such root flags out.
+	var root []string
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
+		name := strings.ReplaceAll(strings.TrimLeft(args[0], "-"), "-", "_")
+		if strings.Contains(name, "=") || rootBoolFlags[name] {
+			root = append(root, args[0])
+			args = args[1:]
+			continue
+		}
+		if len(args) < 2 {
+			break
+		}
+		root = append(root, args[0], args[1])
+		args = args[2:]
+	}
+	cmd := "throughput"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && isHelp(args[0]) {
+		printUsage(stdout)
+		return 0
+	}
+	args = append(root, args...)
+	var err error
+	switch cmd {
+	case "throughput":
+		err = runBench(args, stdout, stderr, false)
+	case "latency":
+		err = runBench(args, stdout, stderr, true)
+	case "prepare-dataset", "prepare_dataset":
+		return prepareDataset(args, stdout, stderr)
+	case "models":
+		err = runModels(args, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "benchtui %s\n", version)
+		return 0
+	case "help":
+		printUsage(stdout)
+		return 0
+	default:
+		err = badInput("unknown command %q: want throughput, latency, prepare-dataset, models or version", cmd)
+	}
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, errHelpShown) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "benchtui: %s\n", oneLine(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return 1
+}
+
+// rootBoolFlags are the flags without a value that may come before the subcommand.
+var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true}
+
+var errHelpShown = errors.New("help shown")
+
+func isHelp(s string) bool { return s == "-h" || s == "--help" || s == "-help" }
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `benchtui benchmarks LLM inference on llama.cpp (trtllm-bench compatible).
+
+Usage:
+  benchtui [--model M] throughput [flags]   headless throughput run (the default command)
+  benchtui [--model M] latency [flags]      one request at a time, batch size 1
+  benchtui prepare-dataset [flags] token-norm-dist|token-unif-dist [flags]
+  benchtui models [--write SPEC]            list synthetic model presets, or write one and print its path
+  benchtui version
+
+--model takes a preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file.
+Run "benchtui throughput --help" for its flags.
+`)
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/benchtui/benchtui/synth"
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "benchtui-cmd-test")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv(synth.CacheDirEnv, dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// A headless run on the tiny model writes trtllm-bench's report, the per-request records and
+// the iteration log, and prints the summary sections.
+func TestThroughputTiny(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.json")
+	records := filepath.Join(dir, "requests.json")
+	iters := filepath.Join(dir, "iter.jsonl")
+	code, out, errs := runCLI(t, "--model", "tiny", "throughput", "--num_requests", "24", "--isl", "32", "--osl", "16",
+		"--isl-stdev", "8", "--max-batch-size", "6", "--output", report, "--request_json", records,
+		"--iteration_log", iters, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, sec := range []string{"BACKEND DETAILS", "REQUEST DETAILS", "PERFORMANCE OVERVIEW", "DATASET DETAILS"} {
+		if !strings.Contains(out, sec) {
+			t.Errorf("summary lacks %s", sec)
+		}
+	}
+	var rep map[string]any
+	readJSON(t, report, &rep)
+	perf := rep["performance"].(map[string]any)
+	if v := perf["system_output_throughput_tok_s"].(float64); v <= 0 {
+		t.Errorf("output throughput %v", v)
+	}
+	if n := rep["request_info"].(map[string]any)["num_requests"].(float64); n != 24 {
+		t.Errorf("num_requests %v, want 24", n)
+	}
+	bt := rep["benchtui"].(map[string]any)
+	if bt["model_preset"] != "tiny" || bt["config"] == nil {
+		t.Errorf("benchtui section %v", bt)
+	}
+	var recs []map[string]any
+	readJSON(t, records, &recs)
+	if len(recs) != 24 {
+		t.Fatalf("%d request records, want 24", len(recs))
+	}
+	for _, r := range recs {
+		if r["num_total_output_tokens"].(float64) != 16 {
+			t.Errorf("record %v: want 16 output tokens", r)
+		}
+	}
+	f, err := os.Open(iters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("iteration log line %d: %v", lines+1, err)
+		}
+		lines++
+	}
+	if lines < 16 {
+		t.Errorf("%d iteration log lines, want at least one per decode step (>= 16)", lines)
+	}
+}
+
+func TestLatencyTiny(t *testing.T) {
+	code, out, errs := runCLI(t, "latency", "--model", "tiny", "--num_requests", "3", "--isl", "16", "--osl", "8", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "Max Runtime Batch Size: 1") {
+		t.Errorf("latency run is not batch size 1:\n%s", out)
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// Bad input gets one clear line naming the problem and exit status 2.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	long := filepath.Join(dir, "long.jsonl")
+	ids := make([]string, 100)
+	for i := range ids {
+		ids[i] = "5"
+	}
+	os.WriteFile(long, []byte(`{"task_id":0,"input_ids":[`+strings.Join(ids, ",")+`],"output_tokens":10}`+"\n"), 0o644)
+	badCfg := filepath.Join(dir, "bad.toml")
+	os.WriteFile(badCfg, []byte("threads = 2\nbogus_key = 1\n"), 0o644)
+	badLine := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(badLine, []byte(`{"task_id":0,"input_ids":[1,2],"output_tokens":4}`+"\n"+`{"task_id":1,"input_ids":[1,2]}`+"\n"), 0o644)
+	vocab := filepath.Join(dir, "vocab.jsonl")
+	os.WriteFile(vocab, []byte(`{"task_id":0,"input_ids":[1,999999],"output_tokens":4}`+"\n"), 0o644)
+
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing model file", []string{"throughput", "--model", filepath.Join(dir, "nope.gguf")}, "nope.gguf"},
+		{"unknown preset", []string{"throughput", "--model", "llama-9000"}, "llama-9000"},
+		{"prompt longer than context", []string{"throughput", "--dataset", long, "--max_seq_len", "50"}, "longer than the context"},
+		{"unknown config key", []string{"throughput", "--config", badCfg}, "bogus_key"},
+		{"max_batch_size 0", []string{"throughput", "--max_batch_size", "0"}, "max_batch_size is 0"},
+		{"malformed dataset line", []string{"throughput", "--dataset", badLine}, "line 2"},
+		{"token outside vocabulary", []string{"throughput", "--dataset", vocab}, "999999"},
+		{"missing dataset", []string{"throughput", "--dataset", filepath.Join(dir, "none.jsonl")}, "none.jsonl"},
+		{"unknown flag", []string{"throughput", "--max_batch", "3"}, "max_batch"},
+		{"unknown command", []string{"thruput"}, "thruput"},
+		{"concurrency 0", []string{"throughput", "--concurrency", "0"}, "concurrency"},
+		{"bad flash_attn", []string{"throughput", "--flash_attn", "maybe"}, "flash_attn"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, append(c.args, "--quiet")...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, errs)
+			}
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if len(lines) != 1 {
+				t.Errorf("stderr has %d lines, want one: %q", len(lines), errs)
+			}
+			if !strings.Contains(errs, c.want) {
+				t.Errorf("stderr %q does not mention %q", errs, c.want)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := runCLI(t, "throughput", "--help")
+	if code != 0 || !strings.Contains(out, "--max_batch_size") || !strings.Contains(out, "--report_json int") && !strings.Contains(out, "--report_json") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+}

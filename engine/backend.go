@@ -5,8 +5,14 @@
 // of the terminal.
 package engine
 
-// Batch is the input of one decode step. The four slices have one entry per token.
+// Batch is the input of one decode step: KV cache housekeeping, then the tokens to decode.
+// The four token slices have one entry per token.
 type Batch struct {
+	// Free lists sequences whose KV cells are released before decoding.
+	Free []int32
+	// Moves renumber sequences after Free: each moves a sequence's KV cells to an unused id.
+	Moves []SeqMove
+
 	Tokens []int32
 	Pos    []int32
 	Seq    []int32
@@ -15,8 +21,13 @@ type Batch struct {
 	Output []int8
 }
 
+// SeqMove renumbers sequence Src as Dst.
+type SeqMove struct{ Src, Dst int32 }
+
 // Reset empties the batch, keeping its storage.
 func (b *Batch) Reset() {
+	b.Free = b.Free[:0]
+	b.Moves = b.Moves[:0]
 	b.Tokens = b.Tokens[:0]
 	b.Pos = b.Pos[:0]
 	b.Seq = b.Seq[:0]
@@ -43,9 +54,9 @@ func (b *Batch) Len() int { return len(b.Tokens) }
 type Backend interface {
 	// Info describes the backend, the model and the context.
 	Info() BackendInfo
-	// Step frees the KV cells of the sequences in free, decodes b, and writes one greedily
-	// sampled token per output row of b (in batch order) into out.
-	Step(free []int32, b *Batch, out []int32) error
+	// Step applies b's Free and Moves to the KV cache, decodes b's tokens, and writes one
+	// greedily sampled token per output row of b (in batch order) into out.
+	Step(b *Batch, out []int32) error
 	// Tokenize turns text into token ids with the model's vocabulary (special tokens added as
 	// the model wants).
 	Tokenize(text string) ([]int32, error)

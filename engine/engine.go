@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
@@ -34,6 +35,8 @@ type Config struct {
 	SnapshotEvery time.Duration
 	// IterationLog, when set, receives one JSON line per decode step.
 	IterationLog io.Writer
+	// KeepTokens keeps every generated token id in the records (for checks and debugging).
+	KeepTokens bool
 }
 
 // Result is what a run produced. Records hold every benchmark request, failed ones included.
@@ -102,6 +105,10 @@ func requestName(r *dataset.Request, i int) string {
 // of the benchmark phase; on cancellation or a backend error the records so far come back with
 // the error (unfinished requests carry an Error).
 func Run(ctx context.Context, b Backend, reqs []dataset.Request, cfg Config, ev *Events) (*Result, error) {
+	// The native engine's threads work with the thread that calls it; keeping the decode
+	// loop on one OS thread keeps that thread's caches and scheduling stable.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = 100 * time.Millisecond
 	}

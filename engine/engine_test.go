@@ -25,6 +25,18 @@ type fakeBackend struct {
 	failAt   int // fail the step with this number (1-based); 0 never
 	stepCost time.Duration
 	eosAt    map[int32]int32 // seq -> position whose sampled token is EOS (for EOS tests)
+	moves    int
+}
+
+// newSeqs lists the sequences of b that hold no KV cells yet.
+func newSeqs(b *Batch, held map[int32]int32) map[int32]bool {
+	n := map[int32]bool{}
+	for _, s := range b.Seq {
+		if _, ok := held[s]; !ok {
+			n[s] = true
+		}
+	}
+	return n
 }
 
 func newFake(t *testing.T, nBatch, nSeqMax int) *fakeBackend {
@@ -41,18 +53,41 @@ func (f *fakeBackend) Tokenize(s string) ([]int32, error) {
 }
 func (f *fakeBackend) Close() error { return nil }
 
-func (f *fakeBackend) Step(free []int32, b *Batch, out []int32) error {
+func (f *fakeBackend) Step(b *Batch, out []int32) error {
 	if b.Len() > 0 {
 		f.steps++
 	}
 	if f.failAt > 0 && f.steps == f.failAt {
 		return errors.New("injected failure")
 	}
-	for _, s := range free {
+	for _, s := range b.Free {
 		if _, ok := f.next[s]; !ok {
 			f.t.Errorf("step %d: freeing sequence %d that holds nothing", f.steps, s)
 		}
 		delete(f.next, s)
+	}
+	for _, m := range b.Moves {
+		p, ok := f.next[m.Src]
+		if !ok {
+			f.t.Fatalf("step %d: moving sequence %d that holds nothing", f.steps, m.Src)
+		}
+		if _, busy := f.next[m.Dst]; busy {
+			f.t.Fatalf("step %d: moving %d onto %d, which is in use", f.steps, m.Src, m.Dst)
+		}
+		f.next[m.Dst] = p
+		delete(f.next, m.Src)
+		f.moves++
+	}
+	// Sequence ids stay compact (0..n-1) and tokens come in increasing id order.
+	for i := 1; i < len(b.Seq); i++ {
+		if b.Seq[i] < b.Seq[i-1] {
+			f.t.Fatalf("step %d: sequence ids out of order: %v", f.steps, b.Seq)
+		}
+	}
+	for s := range f.next {
+		if int(s) >= len(f.next)+len(newSeqs(b, f.next)) {
+			f.t.Fatalf("step %d: sequence %d holds KV cells with only %d sequences in use: ids are not compact", f.steps, s, len(f.next))
+		}
 	}
 	if b.Len() > f.nBatch {
 		f.t.Fatalf("step %d: batch of %d tokens exceeds n_batch %d", f.steps, b.Len(), f.nBatch)
@@ -130,6 +165,9 @@ func TestRunInFlightBatching(t *testing.T) {
 		if r.TokenNS[0] != r.FirstTokenNS || r.TokenNS[len(r.TokenNS)-1] != r.EndNS {
 			t.Errorf("request %d: token times do not match first/end", i)
 		}
+	}
+	if fb.moves == 0 {
+		t.Error("requests of different lengths finished but no sequence was renumbered")
 	}
 	if fb.maxSeqs != cfg.MaxBatchSize {
 		t.Errorf("at most %d sequences shared a batch, want %d", fb.maxSeqs, cfg.MaxBatchSize)

@@ -2,10 +2,12 @@ package engine
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
@@ -14,11 +16,12 @@ import (
 // slot is one sequence of the batch: a request being prefilled or decoded.
 type slot struct {
 	req      int   // index into the scheduler's requests and records
-	seq      int32 // llama.cpp sequence id
+	admitted int64 // admission order, for prefill priority
 	fed      int   // prompt tokens already in the KV cache (or scheduled this step)
 	pos      int32 // position of the next token fed
 	last     int32 // last sampled token, fed at the next decode step
 	gen      int   // tokens generated so far
+	plan     int   // tokens this slot feeds in the step being built
 	decoding bool
 	done     bool
 }
@@ -27,6 +30,12 @@ type slot struct {
 // of every decoding sequence, then prompt chunks of prefilling ones within the token budget,
 // then admits waiting requests while sequences (and KV cells) are free. Requests join as
 // others finish; a finished sequence's KV cells are freed at the start of the next step.
+//
+// Sequence ids stay compact: the n running requests use ids 0..n-1, and the tokens of a step
+// are in increasing id order. llama.cpp's per-sequence KV cache (kv_unified off) splits a
+// batch into micro-batches of consecutive sequence ids, and each micro-batch reads all the
+// weights once, so gaps in the ids would multiply the cost of a decode step. When requests
+// finish, the highest ids are renumbered into the holes (a KV copy inside llama.cpp).
 type scheduler struct {
 	b     Backend
 	reqs  []dataset.Request
@@ -39,21 +48,25 @@ type scheduler struct {
 
 	pending  int   // next request to start
 	waiting  []int // started, not yet admitted (FIFO)
-	active   []*slot
 	slots    []slot
-	freeSeqs []int32
-	toFree   []int32
+	nActive  int // slots 0..nActive-1 are running
+	admitSeq int64
 	inflight int
 	kvUsed   int // cells reserved by active sequences (prompt + output)
+
+	// KV housekeeping for the next step, from the requests that finished in the last one.
+	free  []int32
+	moves []SeqMove
 
 	completed, failed int
 	outTokens         int64
 	inTokens          int64
 	decodeRotate      int
 
-	batch Batch
-	rows  []*slot
-	out   []int32
+	batch    Batch
+	rows     []int32 // sequence of each output row
+	out      []int32
+	prefills []int32 // prefilling sequences, by admission order
 
 	lastSnap    int64
 	lastSnapOut int64
@@ -64,25 +77,22 @@ type scheduler struct {
 
 func newScheduler(b Backend, reqs []dataset.Request, cfg Config, phase Phase, ev *Events) *scheduler {
 	s := &scheduler{
-		b:       b,
-		reqs:    reqs,
-		cfg:     cfg,
-		phase:   phase,
-		ev:      ev,
-		records: make([]Record, len(reqs)),
-		slots:   make([]slot, cfg.MaxBatchSize),
-		out:     make([]int32, cfg.MaxBatchSize),
-		rows:    make([]*slot, 0, cfg.MaxBatchSize),
+		b:        b,
+		reqs:     reqs,
+		cfg:      cfg,
+		phase:    phase,
+		ev:       ev,
+		records:  make([]Record, len(reqs)),
+		slots:    make([]slot, cfg.MaxBatchSize),
+		out:      make([]int32, cfg.MaxBatchSize),
+		rows:     make([]int32, 0, cfg.MaxBatchSize),
+		prefills: make([]int32, 0, cfg.MaxBatchSize),
 	}
 	s.batch = Batch{
 		Tokens: make([]int32, 0, cfg.MaxNumTokens),
 		Pos:    make([]int32, 0, cfg.MaxNumTokens),
 		Seq:    make([]int32, 0, cfg.MaxNumTokens),
 		Output: make([]int8, 0, cfg.MaxNumTokens),
-	}
-	s.freeSeqs = make([]int32, 0, cfg.MaxBatchSize)
-	for i := cfg.MaxBatchSize - 1; i >= 0; i-- {
-		s.freeSeqs = append(s.freeSeqs, int32(i))
 	}
 	for i := range reqs {
 		r := &reqs[i]
@@ -121,16 +131,15 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 			// Validate guarantees that a request fits an empty engine, so an empty batch
 			// with unfinished requests is a scheduler bug: fail loudly rather than spin.
 			s.failUnfinished("scheduler stalled")
-			return s.steps, fmt.Errorf("scheduler stalled with %d waiting and %d active requests", len(s.waiting), len(s.active))
+			return s.steps, fmt.Errorf("scheduler stalled with %d waiting and %d running requests", len(s.waiting), s.nActive)
 		}
 		t0 := time.Now()
-		err := s.b.Step(s.toFree, &s.batch, s.out[:len(s.rows)])
+		err := s.b.Step(&s.batch, s.out[:len(s.rows)])
 		tEnd := s.now()
-		s.toFree = s.toFree[:0]
 		s.steps++
 		if err != nil {
 			s.failUnfinished(err.Error())
-			return s.steps, fmt.Errorf("decode step %d (%d tokens, %d sequences): %w", s.steps, s.batch.Len(), len(s.active), err)
+			return s.steps, fmt.Errorf("decode step %d (%d tokens, %d sequences): %w", s.steps, s.batch.Len(), s.nActive, err)
 		}
 		s.collect(tEnd)
 		if enc != nil {
@@ -143,9 +152,9 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 				NumCtxTokens:   ctxTokens,
 				NumGenRequests: genReqs,
 				NumOutputs:     len(s.rows),
-				Running:        len(s.active),
+				Running:        s.nActive,
 				Queued:         len(s.waiting) + (n - s.pending),
-				KVUsedCells:    s.kvUsed,
+				KVUsedCells:    s.kvCells(),
 				KVUsage:        s.kvUsage(),
 				Completed:      s.completed,
 			}
@@ -160,12 +169,12 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 	s.snapshot(s.now())
 	// Free the KV cells of the requests that finished in the last step, so that the next run
 	// on this backend starts from an empty cache.
-	if len(s.toFree) > 0 {
+	if len(s.free) > 0 || len(s.moves) > 0 {
 		s.batch.Reset()
-		if err := s.b.Step(s.toFree, &s.batch, nil); err != nil {
+		s.takeHousekeeping()
+		if err := s.b.Step(&s.batch, nil); err != nil {
 			return s.steps, fmt.Errorf("free finished sequences: %w", err)
 		}
-		s.toFree = s.toFree[:0]
 	}
 	return s.steps, nil
 }
@@ -181,91 +190,115 @@ func (s *scheduler) issue(now int64) {
 	}
 }
 
+// takeHousekeeping moves the pending frees and renumberings into the batch.
+func (s *scheduler) takeHousekeeping() {
+	s.batch.Free = append(s.batch.Free, s.free...)
+	s.batch.Moves = append(s.batch.Moves, s.moves...)
+	s.free = s.free[:0]
+	s.moves = s.moves[:0]
+}
+
 // build fills the batch for one step and returns how many prompt (context) requests and
 // tokens and how many generation requests it holds.
 func (s *scheduler) build(now int64) (ctxReqs, ctxTokens, genReqs int) {
 	s.batch.Reset()
+	s.takeHousekeeping()
 	s.rows = s.rows[:0]
 	budget := s.cfg.MaxNumTokens
 
-	// Decodes first, one token each. When there are more than the budget (max_batch_size >
-	// max_num_tokens), rotate the starting point so no sequence starves.
-	na := len(s.active)
-	if na > 0 {
-		start := s.decodeRotate % na
-		for k := 0; k < na && budget > 0; k++ {
-			sl := s.active[(start+k)%na]
-			if !sl.decoding {
-				continue
-			}
-			s.batch.Add(sl.last, sl.pos, sl.seq, true)
-			s.rows = append(s.rows, sl)
-			sl.pos++
+	// Decodes first, one token each. Only when there are more than the budget
+	// (max_batch_size > max_num_tokens) does the starting point rotate, so that no
+	// sequence starves.
+	start := 0
+	if s.nActive > budget {
+		start = s.decodeRotate % s.nActive
+		s.decodeRotate++
+	}
+	s.prefills = s.prefills[:0]
+	for k := 0; k < s.nActive; k++ {
+		sl := &s.slots[(start+k)%s.nActive]
+		sl.plan = 0
+		if !sl.decoding {
+			s.prefills = append(s.prefills, int32((start+k)%s.nActive))
+			continue
+		}
+		if budget > 0 {
+			sl.plan = 1
 			budget--
 			genReqs++
 		}
-		s.decodeRotate++
 	}
 	// Then prompt chunks of sequences already prefilling, oldest first.
-	for _, sl := range s.active {
+	slices.SortFunc(s.prefills, func(a, b int32) int { return cmp.Compare(s.slots[a].admitted, s.slots[b].admitted) })
+	for _, seq := range s.prefills {
 		if budget == 0 {
 			break
 		}
-		if sl.decoding {
-			continue
-		}
-		used := s.feedPrompt(sl, budget)
-		budget -= used
+		sl := &s.slots[seq]
+		sl.plan = min(len(s.reqs[sl.req].InputIDs)-sl.fed, budget)
+		budget -= sl.plan
 		ctxReqs++
-		ctxTokens += used
+		ctxTokens += sl.plan
 	}
-	// Then new requests, while sequences and KV cells are free.
-	for budget > 0 && len(s.waiting) > 0 && len(s.freeSeqs) > 0 {
+	// Then new requests, while sequences and KV cells are free. A new request takes the
+	// next id after the running ones.
+	for budget > 0 && len(s.waiting) > 0 && s.nActive < s.cfg.MaxBatchSize {
 		i := s.waiting[0]
 		need := len(s.reqs[i].InputIDs) + s.reqs[i].OutputTokens
 		if s.cfg.KVCapacity > 0 && s.kvUsed+need > s.cfg.KVCapacity {
 			break
 		}
 		s.waiting = s.waiting[1:]
-		seq := s.freeSeqs[len(s.freeSeqs)-1]
-		s.freeSeqs = s.freeSeqs[:len(s.freeSeqs)-1]
-		sl := &s.slots[seq]
-		*sl = slot{req: i, seq: seq}
-		s.active = append(s.active, sl)
+		sl := &s.slots[s.nActive]
+		s.nActive++
+		s.admitSeq++
+		*sl = slot{req: i, admitted: s.admitSeq}
 		s.kvUsed += need
 		s.records[i].AdmitNS = now
 		s.records[i].TokenNS = make([]int64, 0, s.reqs[i].OutputTokens)
-		used := s.feedPrompt(sl, budget)
-		budget -= used
+		sl.plan = min(len(s.reqs[i].InputIDs), budget)
+		budget -= sl.plan
 		ctxReqs++
-		ctxTokens += used
+		ctxTokens += sl.plan
+	}
+	// Emit in increasing sequence id order (see the type's comment).
+	for seq := int32(0); seq < int32(s.nActive); seq++ {
+		sl := &s.slots[seq]
+		if sl.plan == 0 {
+			continue
+		}
+		if sl.decoding {
+			s.batch.Add(sl.last, sl.pos, seq, true)
+			s.rows = append(s.rows, seq)
+			sl.pos++
+			continue
+		}
+		prompt := s.reqs[sl.req].InputIDs
+		for j := 0; j < sl.plan; j++ {
+			last := sl.fed+j == len(prompt)-1
+			s.batch.Add(prompt[sl.fed+j], sl.pos, seq, last)
+			sl.pos++
+			if last {
+				s.rows = append(s.rows, seq)
+			}
+		}
+		sl.fed += sl.plan
 	}
 	return ctxReqs, ctxTokens, genReqs
 }
 
-// feedPrompt adds up to budget prompt tokens of sl; the last prompt token asks for an output.
-func (s *scheduler) feedPrompt(sl *slot, budget int) int {
-	prompt := s.reqs[sl.req].InputIDs
-	chunk := min(len(prompt)-sl.fed, budget)
-	for j := 0; j < chunk; j++ {
-		last := sl.fed+j == len(prompt)-1
-		s.batch.Add(prompt[sl.fed+j], sl.pos, sl.seq, last)
-		sl.pos++
-		if last {
-			s.rows = append(s.rows, sl)
-		}
-	}
-	sl.fed += chunk
-	return chunk
-}
-
-// collect timestamps the step's sampled tokens and retires finished requests.
+// collect timestamps the step's sampled tokens, retires finished requests and renumbers the
+// remaining sequences so that their ids stay compact.
 func (s *scheduler) collect(t int64) {
-	anyDone := false
-	for i, sl := range s.rows {
+	finished := 0
+	for i, seq := range s.rows {
+		sl := &s.slots[seq]
 		tok := s.out[i]
 		rec := &s.records[sl.req]
 		rec.TokenNS = append(rec.TokenNS, t)
+		if s.cfg.KeepTokens {
+			rec.OutputIDs = append(rec.OutputIDs, tok)
+		}
 		if sl.gen == 0 {
 			rec.FirstTokenNS = t
 			sl.decoding = true
@@ -276,29 +309,36 @@ func (s *scheduler) collect(t int64) {
 		s.outTokens++
 		if sl.gen >= s.reqs[sl.req].OutputTokens || (s.cfg.EOSID >= 0 && tok == s.cfg.EOSID) {
 			rec.EndNS = t
-			s.retire(sl)
+			sl.done = true
+			s.free = append(s.free, seq)
+			s.kvUsed -= len(s.reqs[sl.req].InputIDs) + s.reqs[sl.req].OutputTokens
+			s.inflight--
 			s.completed++
-			anyDone = true
+			finished++
 		}
 	}
-	if anyDone {
-		kept := s.active[:0]
-		for _, sl := range s.active {
-			if !sl.done {
-				kept = append(kept, sl)
-			}
-		}
-		clear(s.active[len(kept):])
-		s.active = kept
+	if finished == 0 {
+		return
 	}
-}
-
-func (s *scheduler) retire(sl *slot) {
-	sl.done = true
-	s.toFree = append(s.toFree, sl.seq)
-	s.freeSeqs = append(s.freeSeqs, sl.seq)
-	s.kvUsed -= len(s.reqs[sl.req].InputIDs) + s.reqs[sl.req].OutputTokens
-	s.inflight--
+	// Move the running sequences with the highest ids into the holes below the new count.
+	keep := s.nActive - finished
+	hole := int32(0)
+	for src := int32(keep); src < int32(s.nActive); src++ {
+		if s.slots[src].done {
+			continue
+		}
+		for !s.slots[hole].done {
+			hole++
+		}
+		s.slots[hole] = s.slots[src]
+		s.slots[src].done = true
+		s.moves = append(s.moves, SeqMove{Src: src, Dst: hole})
+		hole++
+	}
+	for i := keep; i < s.nActive; i++ {
+		s.slots[i] = slot{}
+	}
+	s.nActive = keep
 }
 
 // failUnfinished marks every request that has not finished as failed with reason.
@@ -310,7 +350,7 @@ func (s *scheduler) failUnfinished(reason string) {
 			s.failed++
 		}
 	}
-	s.active = s.active[:0]
+	s.nActive = 0
 	s.waiting = s.waiting[:0]
 	s.pending = len(s.reqs)
 }
@@ -334,8 +374,8 @@ func (s *scheduler) kvCapacity() int {
 // kvCells counts the cells in use now (positions already written), not those reserved.
 func (s *scheduler) kvCells() int {
 	n := 0
-	for _, sl := range s.active {
-		n += int(sl.pos)
+	for i := 0; i < s.nActive; i++ {
+		n += int(s.slots[i].pos)
 	}
 	return n
 }
@@ -353,7 +393,7 @@ func (s *scheduler) snapshot(t int64) {
 		ElapsedNS:          t,
 		OutputTokensPerSec: outRate,
 		TotalTokensPerSec:  totRate,
-		Running:            len(s.active),
+		Running:            s.nActive,
 		Queued:             len(s.waiting) + len(s.reqs) - s.pending,
 		Completed:          s.completed,
 		Failed:             s.failed,
@@ -362,7 +402,7 @@ func (s *scheduler) snapshot(t int64) {
 		InputTokens:        s.inTokens,
 		KVUsedCells:        s.kvCells(),
 		KVCapacity:         s.kvCapacity(),
-		BatchOccupancy:     float64(len(s.active)) / float64(s.cfg.MaxBatchSize),
+		BatchOccupancy:     float64(s.nActive) / float64(s.cfg.MaxBatchSize),
 		Steps:              s.steps,
 	}
 	snap.KVUsage = s.kvUsage()

@@ -22,6 +22,8 @@ type Record struct {
 	// TokenNS holds the time of every output token, in order; len(TokenNS) is the number of
 	// output tokens.
 	TokenNS []int64 `json:"token_ns,omitempty"`
+	// OutputIDs are the generated token ids, kept only when Config.KeepTokens is set.
+	OutputIDs []int32 `json:"output_ids,omitempty"`
 	// Error is set when the request failed; failed requests are excluded from metrics.
 	Error string `json:"error,omitempty"`
 }

@@ -222,7 +222,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		KVType:          opts.KVCacheDType,
 		KVUnified:       *opts.KVUnified,
 		OffloadKQV:      *opts.OffloadKQV,
-		BackendSampling: *opts.BackendSampling,
+		BackendSampling: opts.BackendSampling,
 		Verbose:         f.Verbose,
 	}
 	for _, v := range opts.TensorSplit {
@@ -464,9 +464,6 @@ func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, 
 	t, fl := true, false
 	if o.OffloadKQV == nil {
 		o.OffloadKQV = &t
-	}
-	if o.BackendSampling == nil {
-		o.BackendSampling = &t
 	}
 	if o.KVUnified == nil {
 		// A unified cache is needed when its size comes from free memory (shared cells);

@@ -49,8 +49,10 @@ type Options struct {
 	KVType     string
 	KVUnified  bool
 	OffloadKQV bool
-	// BackendSampling runs greedy sampling inside the graph (no logits copied back).
-	BackendSampling bool
+	// BackendSampling runs greedy sampling inside the graph, so no logits are copied back
+	// from a GPU. nil chooses: on when the model runs on a GPU, off on the CPU (where the
+	// logits are already in host memory and a plain argmax over them costs less).
+	BackendSampling *bool
 	// Verbose echoes llama.cpp's log to stderr.
 	Verbose bool
 	// VocabOnly loads only the vocabulary (for tokenizing).
@@ -63,6 +65,8 @@ type Backend struct {
 	state *C.bt_state
 	info  engine.BackendInfo
 	opts  Options
+	// moveBuf holds the renumberings of a step as two columns for C.
+	moveBuf []int32
 }
 
 var (
@@ -342,36 +346,39 @@ wait:
 	var mi C.bt_model_info
 	C.bt_model_info_get(model, &mi)
 	b.info = engine.BackendInfo{
-		Backend:         "llamacpp",
-		Library:         lib,
-		ModelPath:       o.ModelPath,
-		ModelDesc:       C.GoString(&mi.desc[0]),
-		ModelName:       b.meta("general.name"),
-		NVocab:          int(mi.n_vocab),
-		NLayer:          int(mi.n_layer),
-		NEmbd:           int(mi.n_embd),
-		NHead:           int(mi.n_head),
-		NHeadKV:         int(mi.n_head_kv),
-		NCtxTrain:       int(mi.n_ctx_train),
-		NParams:         uint64(mi.n_params),
-		SizeBytes:       uint64(mi.size_bytes),
-		BOS:             int32(mi.bos),
-		EOS:             int32(mi.eos),
-		FlashAttn:       o.FlashAttn,
-		KVType:          o.KVType,
-		GPULayers:       o.GPULayers,
-		SplitMode:       o.SplitMode,
-		Threads:         o.Threads,
-		Devices:         devs,
-		SystemInfo:      strings.TrimSpace(C.GoString(C.bt_system_info())),
-		KVUnified:       o.KVUnified,
-		BackendSampling: o.BackendSampling,
+		Backend:    "llamacpp",
+		Library:    lib,
+		ModelPath:  o.ModelPath,
+		ModelDesc:  C.GoString(&mi.desc[0]),
+		ModelName:  b.meta("general.name"),
+		NVocab:     int(mi.n_vocab),
+		NLayer:     int(mi.n_layer),
+		NEmbd:      int(mi.n_embd),
+		NHead:      int(mi.n_head),
+		NHeadKV:    int(mi.n_head_kv),
+		NCtxTrain:  int(mi.n_ctx_train),
+		NParams:    uint64(mi.n_params),
+		SizeBytes:  uint64(mi.size_bytes),
+		BOS:        int32(mi.bos),
+		EOS:        int32(mi.eos),
+		FlashAttn:  o.FlashAttn,
+		KVType:     o.KVType,
+		GPULayers:  o.GPULayers,
+		SplitMode:  o.SplitMode,
+		Threads:    o.Threads,
+		Devices:    devs,
+		SystemInfo: strings.TrimSpace(C.GoString(C.bt_system_info())),
+		KVUnified:  o.KVUnified,
 	}
 	if b.info.KVType == "" {
 		b.info.KVType = "f16"
 	}
 	b.info.Version, b.info.Commit = releaseOf(lib)
 	b.info.RunsOn = runsOn(devs, o.GPULayers)
+	b.info.BackendSampling = b.info.RunsOn != "CPU"
+	if o.BackendSampling != nil {
+		b.info.BackendSampling = *o.BackendSampling
+	}
 	b.opts = o
 	return b, nil
 }
@@ -404,7 +411,7 @@ func (b *Backend) CreateContext(nCtx, nBatch, nUBatch, nSeqMax int) error {
 		type_v:           -1,
 		kv_unified:       C.int32_t(boolInt(o.KVUnified)),
 		offload_kqv:      C.int32_t(boolInt(o.OffloadKQV)),
-		backend_sampling: C.int32_t(boolInt(o.BackendSampling)),
+		backend_sampling: C.int32_t(boolInt(b.info.BackendSampling)),
 	}
 	if o.KVType != "" {
 		cp.type_k = kvTypes[o.KVType]
@@ -493,15 +500,28 @@ func (b *Backend) Info() engine.BackendInfo { return b.info }
 var ErrDecode = errors.New("llama_decode failed")
 
 // Step runs one decode step in one cgo call.
-func (b *Backend) Step(free []int32, batch *engine.Batch, out []int32) error {
+func (b *Backend) Step(batch *engine.Batch, out []int32) error {
 	if b.state == nil {
 		return errors.New("backend has no context (vocabulary-only load)")
 	}
 	n := batch.Len()
-	var freeP, tokP, posP, seqP, outP *C.int32_t
+	var freeP, srcP, dstP, tokP, posP, seqP, outP *C.int32_t
 	var logP *C.int8_t
-	if len(free) > 0 {
-		freeP = (*C.int32_t)(unsafe.Pointer(&free[0]))
+	if len(batch.Free) > 0 {
+		freeP = (*C.int32_t)(unsafe.Pointer(&batch.Free[0]))
+	}
+	nMove := len(batch.Moves)
+	if nMove > 0 {
+		// Pass the sources and destinations as two halves of one array.
+		if cap(b.moveBuf) < 2*nMove {
+			b.moveBuf = make([]int32, 2*nMove)
+		}
+		mb := b.moveBuf[:2*nMove]
+		for i, m := range batch.Moves {
+			mb[i], mb[nMove+i] = m.Src, m.Dst
+		}
+		srcP = (*C.int32_t)(unsafe.Pointer(&mb[0]))
+		dstP = (*C.int32_t)(unsafe.Pointer(&mb[nMove]))
 	}
 	if n > 0 {
 		tokP = (*C.int32_t)(unsafe.Pointer(&batch.Tokens[0]))
@@ -512,7 +532,8 @@ func (b *Backend) Step(free []int32, batch *engine.Batch, out []int32) error {
 	if len(out) > 0 {
 		outP = (*C.int32_t)(unsafe.Pointer(&out[0]))
 	}
-	rc := C.bt_step(b.state, C.int32_t(len(free)), freeP, C.int32_t(n), tokP, posP, seqP, logP, outP, C.int32_t(len(out)))
+	rc := C.bt_step(b.state, C.int32_t(len(batch.Free)), freeP, C.int32_t(nMove), srcP, dstP,
+		C.int32_t(n), tokP, posP, seqP, logP, outP, C.int32_t(len(out)))
 	switch {
 	case rc == 0:
 		return nil

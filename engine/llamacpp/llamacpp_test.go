@@ -54,7 +54,7 @@ func openTiny(t *testing.T, backendSampling bool, nCtx, nBatch, nSeq int) *Backe
 	t.Helper()
 	b, err := Open(context.Background(), Options{
 		ModelPath: tinyModel(t), Threads: 2, GPULayers: 0, FlashAttn: "auto",
-		BackendSampling: backendSampling, OffloadKQV: true,
+		BackendSampling: &backendSampling, OffloadKQV: true,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func decodeGreedy(t *testing.T, b *Backend, prompt []int32, n int) []int32 {
 	var toks []int32
 	pos := int32(len(prompt))
 	for len(toks) < n {
-		if err := b.Step(nil, &batch, out); err != nil {
+		if err := b.Step(&batch, out); err != nil {
 			t.Fatal(err)
 		}
 		toks = append(toks, out[0])
@@ -100,7 +100,7 @@ func decodeGreedy(t *testing.T, b *Backend, prompt []int32, n int) []int32 {
 		batch.Add(out[0], pos, 0, true)
 		pos++
 	}
-	if err := b.Step([]int32{0}, &engine.Batch{}, nil); err != nil {
+	if err := b.Step(&engine.Batch{Free: []int32{0}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return toks
@@ -213,7 +213,7 @@ func TestStepErrorIsReported(t *testing.T) {
 	var batch engine.Batch
 	batch.Add(5, 0, 0, true)
 	batch.Add(6, 7, 0, true) // positions must be consecutive within a sequence
-	err := b.Step(nil, &batch, make([]int32, 2))
+	err := b.Step(&batch, make([]int32, 2))
 	if err == nil {
 		t.Fatal("non-consecutive positions accepted")
 	}
@@ -225,5 +225,49 @@ func TestFindLibraryExplicit(t *testing.T) {
 	}
 	if _, err := FindLibrary(t.TempDir()); err == nil {
 		t.Error("a folder without libllama was accepted")
+	}
+}
+
+// In-flight batching must not change what a request generates: sequences joining, finishing
+// and being renumbered (their KV cells copied) around it. Each request's greedy tokens from a
+// batched run are compared with the same request run alone.
+func TestInFlightMatchesAlone(t *testing.T) {
+	reqs, _, err := dataset.GenerateNormal(dataset.NormalOptions{
+		GenerateOptions: dataset.GenerateOptions{NumRequests: 12, VocabSize: 2048, EOS: 2, Seed: 11},
+		InputMean:       24, InputStdev: 12, OutputMean: 16, OutputStdev: 10,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := dataset.ComputeStats(reqs)
+	cfg := engine.Config{MaxBatchSize: 4, MaxNumTokens: 32, MaxSeqLen: stats.MaxSequenceLength, Concurrency: -1, EOSID: -1, KeepTokens: true}
+	b := openTiny(t, true, cfg.MaxBatchSize*cfg.MaxSeqLen, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	res, err := engine.Run(context.Background(), b, reqs, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := openTiny(t, true, cfg.MaxSeqLen, cfg.MaxNumTokens, 1)
+	one := cfg
+	one.MaxBatchSize = 1
+	mismatched := 0
+	for i := range reqs {
+		r1, err := engine.Run(context.Background(), alone, reqs[i:i+1], one, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := res.Records[i].OutputIDs, r1.Records[0].OutputIDs
+		if len(got) != len(want) {
+			t.Fatalf("request %d: %d tokens batched, %d alone", i, len(got), len(want))
+		}
+		for k := range got {
+			if got[k] != want[k] {
+				mismatched++
+				t.Logf("request %d differs from token %d: batched %v, alone %v", i, k, got, want)
+				break
+			}
+		}
+	}
+	if mismatched > 0 {
+		t.Errorf("%d of %d requests generated other tokens in the batch than alone", mismatched, len(reqs))
 	}
 }

@@ -44,11 +44,12 @@
     X(llama_decode) \
     X(llama_get_memory) \
     X(llama_memory_seq_rm) \
+    X(llama_memory_seq_cp) \
     X(llama_get_sampled_token_ith) \
+    X(llama_get_logits_ith) \
     X(llama_sampler_chain_init) \
     X(llama_sampler_chain_add) \
     X(llama_sampler_init_greedy) \
-    X(llama_sampler_sample) \
     X(llama_sampler_free) \
     X(llama_print_system_info) \
     X(llama_supports_gpu_offload) \
@@ -261,8 +262,22 @@ struct bt_state {
     struct llama_sampler **chains;   // one greedy chain per sequence (backend sampling)
     struct llama_sampler_seq_config *configs;
     uint32_t n_chains;
-    struct llama_sampler *greedy;    // fallback: greedy on the logits, inside llama.cpp
+    int32_t n_vocab;
 };
+
+// argmax is greedy sampling on logits already in host memory (the CPU backend's case): a plain
+// scan, far cheaper than building llama.cpp's candidate array for every row.
+static llama_token argmax(const float *v, int32_t n) {
+    int32_t best = 0;
+    float bv = v[0];
+    for (int32_t i = 1; i < n; i++) {
+        if (v[i] > bv) {
+            bv = v[i];
+            best = i;
+        }
+    }
+    return best;
+}
 
 void bt_state_free(bt_state *st) {
     if (!st) {
@@ -279,9 +294,6 @@ void bt_state_free(bt_state *st) {
     }
     free(st->chains);
     free(st->configs);
-    if (st->greedy) {
-        p_llama_sampler_free(st->greedy);
-    }
     free(st);
 }
 
@@ -332,7 +344,7 @@ bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_inf
         bt_state_free(st);
         return NULL;
     }
-    st->greedy = p_llama_sampler_init_greedy();
+    st->n_vocab = p_llama_vocab_n_tokens(p_llama_model_get_vocab(m));
     st->batch = p_llama_batch_init((int32_t) p->n_batch, 0, 1);
     st->batch_cap = (int32_t) p->n_batch;
     info->n_ctx = p_llama_n_ctx(st->ctx);
@@ -346,6 +358,7 @@ bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_inf
 
 int32_t bt_step(bt_state *st,
                 int32_t n_free, const int32_t *free_seqs,
+                int32_t n_move, const int32_t *move_src, const int32_t *move_dst,
                 int32_t n_tokens, const int32_t *tokens, const int32_t *pos,
                 const int32_t *seqs, const int8_t *logits,
                 int32_t *out, int32_t n_out) {
@@ -354,6 +367,12 @@ int32_t bt_step(bt_state *st,
     llama_memory_t mem = p_llama_get_memory(st->ctx);
     for (int32_t i = 0; i < n_free; i++) {
         p_llama_memory_seq_rm(mem, free_seqs[i], -1, -1);
+    }
+    // With one KV stream per sequence the copy moves the stream's buffer; llama.cpp performs
+    // it at the start of the next llama_decode, before that batch writes anything.
+    for (int32_t i = 0; i < n_move; i++) {
+        p_llama_memory_seq_cp(mem, move_src[i], move_dst[i], -1, -1);
+        p_llama_memory_seq_rm(mem, move_src[i], -1, -1);
     }
     if (n_tokens == 0) {
         return 0;
@@ -384,10 +403,11 @@ int32_t bt_step(bt_state *st,
             t = p_llama_get_sampled_token_ith(st->ctx, i);
         }
         if (t == LLAMA_TOKEN_NULL) {
-            t = p_llama_sampler_sample(st->greedy, st->ctx, i);
-        }
-        if (t < 0) {
-            return -100;
+            const float *lg = p_llama_get_logits_ith(st->ctx, i);
+            if (!lg) {
+                return -100;
+            }
+            t = argmax(lg, st->n_vocab);
         }
         out[k++] = t;
     }

@@ -100,11 +100,13 @@ void bt_model_free(struct llama_model *m);
 bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_info *info);
 void bt_state_free(bt_state *st);
 
-// bt_step frees the KV cells of n_free sequences, decodes n_tokens tokens and writes one
-// sampled token per output row (rows whose logits flag is set, in batch order) to out.
-// It returns llama_decode's status (0 = success) or -100 for a sampling failure.
+// bt_step frees the KV cells of n_free sequences, renumbers n_move sequences (move_src[i]
+// becomes move_dst[i]), decodes n_tokens tokens and writes one sampled token per output row
+// (rows whose logits flag is set, in batch order) to out. It returns llama_decode's status
+// (0 = success) or -100 for a sampling failure.
 int32_t bt_step(bt_state *st,
                 int32_t n_free, const int32_t *free_seqs,
+                int32_t n_move, const int32_t *move_src, const int32_t *move_dst,
                 int32_t n_tokens, const int32_t *tokens, const int32_t *pos,
                 const int32_t *seqs, const int8_t *logits,
                 int32_t *out, int32_t n_out);

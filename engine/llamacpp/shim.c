@@ -51,6 +51,10 @@
     X(llama_sampler_chain_add) \
     X(llama_sampler_init_greedy) \
     X(llama_sampler_free) \
+    X(llama_sampler_init) \
+    X(ggml_argmax) \
+    X(ggml_view_1d) \
+    X(ggml_element_size) \
     X(llama_print_system_info) \
     X(llama_supports_gpu_offload) \
     X(llama_max_devices) \
@@ -253,6 +257,81 @@ int32_t bt_tokenize(const struct llama_model *m, const char *text, int32_t text_
     return p_llama_tokenize(v, text, text_len, out, cap, add_special != 0, parse_special != 0);
 }
 
+// ---- batched greedy sampling on the backend ----
+//
+// llama.cpp's greedy sampler runs one argmax per output row, each its own small kernel that
+// reads a whole vocabulary row; at hundreds of sequences those launches cost more than the
+// logits copy they avoid. This sampler gives every sequence the same shared state: the first
+// sequence whose rows are sampled in a graph adds one argmax over all rows of the logits
+// matrix, and every row's sampled token is a one-element view into that result.
+
+typedef struct bt_batch_greedy {
+    struct ggml_tensor *src; // the logits matrix of the graph being built
+    struct ggml_tensor *all; // argmax over all of its rows
+} bt_batch_greedy;
+
+static const char *bg_name(const struct llama_sampler *s) {
+    (void) s;
+    return "benchtui-batched-greedy";
+}
+
+// bg_apply is the CPU path (never used while backend sampling works): plain greedy.
+static void bg_apply(struct llama_sampler *s, llama_token_data_array *cur) {
+    (void) s;
+    size_t best = 0;
+    for (size_t i = 1; i < cur->size; i++) {
+        if (cur->data[i].logit > cur->data[best].logit) {
+            best = i;
+        }
+    }
+    cur->selected = (int64_t) best;
+}
+
+static bool bg_backend_init(struct llama_sampler *s, ggml_backend_buffer_type_t buft, uint32_t n) {
+    (void) s; (void) buft; (void) n;
+    return true;
+}
+
+static void bg_backend_apply(struct llama_sampler *s, struct ggml_context *ctx, struct ggml_cgraph *gf,
+                             struct llama_sampler_data *data) {
+    (void) gf;
+    bt_batch_greedy *g = (bt_batch_greedy *) s->ctx;
+    struct ggml_tensor *row = data->logits;
+    struct ggml_tensor *src = row->view_src;
+    if (!src || src->ne[0] != row->ne[0] || src->nb[1] == 0 || row->view_offs % src->nb[1] != 0) {
+        // Not a row of a logits matrix (llama.cpp's probe graph): argmax this row alone.
+        data->sampled = p_ggml_argmax(ctx, row);
+        return;
+    }
+    if (g->src != src) {
+        g->src = src;
+        g->all = p_ggml_argmax(ctx, src);
+    }
+    size_t r = row->view_offs / src->nb[1];
+    data->sampled = p_ggml_view_1d(ctx, g->all, 1, r * p_ggml_element_size(g->all));
+}
+
+static void bg_backend_reset(struct llama_sampler *s) {
+    bt_batch_greedy *g = (bt_batch_greedy *) s->ctx;
+    g->src = NULL;
+    g->all = NULL;
+}
+
+static struct llama_sampler_i bg_iface = {
+    /* .name              = */ bg_name,
+    /* .accept            = */ NULL,
+    /* .apply             = */ bg_apply,
+    /* .reset             = */ NULL,
+    /* .clone             = */ NULL,
+    /* .free              = */ NULL, // the shared state belongs to bt_state
+    /* .backend_init      = */ bg_backend_init,
+    /* .backend_accept    = */ NULL,
+    /* .backend_apply     = */ bg_backend_apply,
+    /* .backend_set_input = */ NULL,
+    /* .backend_reset     = */ bg_backend_reset,
+    /* .copy_state        = */ NULL,
+};
+
 // ---- context and decode loop ----
 
 struct bt_state {
@@ -262,6 +341,7 @@ struct bt_state {
     struct llama_sampler **chains;   // one greedy chain per sequence (backend sampling)
     struct llama_sampler_seq_config *configs;
     uint32_t n_chains;
+    bt_batch_greedy shared;          // state shared by all chains' batched greedy samplers
     int32_t n_vocab;
 };
 
@@ -331,7 +411,7 @@ bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_inf
         }
         for (uint32_t i = 0; i < st->n_chains; i++) {
             struct llama_sampler *chain = p_llama_sampler_chain_init(p_llama_sampler_chain_default_params());
-            p_llama_sampler_chain_add(chain, p_llama_sampler_init_greedy());
+            p_llama_sampler_chain_add(chain, p_llama_sampler_init(&bg_iface, &st->shared));
             st->chains[i] = chain;
             st->configs[i].seq_id = (llama_seq_id) i;
             st->configs[i].sampler = chain;

@@ -344,7 +344,7 @@ wait:
 	}
 	b := &Backend{model: model}
 	var mi C.bt_model_info
-	C.bt_model_info_get(model, &mi)
+	C.bt_model_info_get(model, boolInt(o.VocabOnly), &mi)
 	b.info = engine.BackendInfo{
 		Backend:    "llamacpp",
 		Library:    lib,

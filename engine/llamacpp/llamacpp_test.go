@@ -271,3 +271,18 @@ func TestInFlightMatchesAlone(t *testing.T) {
 		t.Errorf("%d of %d requests generated other tokens in the batch than alone", mismatched, len(reqs))
 	}
 }
+
+// A vocabulary-only load (prepare-dataset --tokenizer FILE) gives the vocabulary and tokenizes.
+func TestVocabOnly(t *testing.T) {
+	b, err := Open(context.Background(), Options{ModelPath: tinyModel(t), VocabOnly: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if info := b.Info(); info.NVocab != 2048 || info.EOS != synth.EOSTokenID {
+		t.Errorf("vocab %d eos %d, want 2048 and %d", info.NVocab, info.EOS, synth.EOSTokenID)
+	}
+	if toks, err := b.Tokenize("hello"); err != nil || len(toks) == 0 {
+		t.Errorf("tokenize: %v %v", toks, err)
+	}
+}

@@ -229,12 +229,16 @@ struct llama_model *bt_load_model(const char *path, const bt_load_params *p) {
     return p_llama_model_load_from_file(path, mp);
 }
 
-void bt_model_info_get(const struct llama_model *m, bt_model_info *out) {
+void bt_model_info_get(const struct llama_model *m, int vocab_only, bt_model_info *out) {
     memset(out, 0, sizeof(*out));
     const struct llama_vocab *v = p_llama_model_get_vocab(m);
     out->n_vocab = p_llama_vocab_n_tokens(v);
     out->bos = p_llama_vocab_bos(v);
     out->eos = p_llama_vocab_eos(v);
+    if (vocab_only) {
+        // The other hyperparameters are not loaded (llama.cpp aborts when asked for them).
+        return;
+    }
     out->n_layer = p_llama_model_n_layer(m);
     out->n_embd = p_llama_model_n_embd(m);
     out->n_head = p_llama_model_n_head(m);

@@ -93,7 +93,8 @@ struct llama_model *bt_load_model(const char *path, const bt_load_params *p);
 float bt_load_progress(void);
 void bt_request_abort(int on);
 
-void bt_model_info_get(const struct llama_model *m, bt_model_info *out);
+// bt_model_info_get fills out; with vocab_only only the vocabulary fields are set.
+void bt_model_info_get(const struct llama_model *m, int vocab_only, bt_model_info *out);
 int bt_model_meta(const struct llama_model *m, const char *key, char *buf, size_t len);
 void bt_model_free(struct llama_model *m);
 

@@ -183,25 +183,14 @@ func writeBreakdown(b *strings.Builder, heading, tag string, p ReportPercentiles
 	}
 }
 
-// summaryStats is the part of a percentile object that the dataset table prints.
-type summaryStats struct {
-	P50     float64 `json:"p50"`
-	P90     float64 `json:"p90"`
-	P95     float64 `json:"p95"`
-	P99     float64 `json:"p99"`
-	Minimum float64 `json:"minimum"`
-	Maximum float64 `json:"maximum"`
-	Average float64 `json:"average"`
-}
-
 // summaryDataset is the part of the dataset section that the summary prints. The section is
 // typed any (it is the dataset package's to define), so it is read back through JSON.
 type summaryDataset struct {
-	ISL         *summaryStats `json:"isl_stats"`
-	OSL         *summaryStats `json:"osl_stats"`
-	SeqLen      *summaryStats `json:"seq_len_stats"`
-	NumRequests int           `json:"num_requests"`
-	DatasetPath string        `json:"dataset_path"`
+	ISL         *ReportPercentiles `json:"isl_stats"`
+	OSL         *ReportPercentiles `json:"osl_stats"`
+	SeqLen      *ReportPercentiles `json:"seq_len_stats"`
+	NumRequests int                `json:"num_requests"`
+	DatasetPath string             `json:"dataset_path"`
 }
 
 // decodeSummaryDataset reads the dataset section, reporting false when it lacks any of the
@@ -245,15 +234,15 @@ func writeDatasetSection(b *strings.Builder, section any) {
 	b.WriteString("-----------------------------------------------------------\n")
 	rows := []struct {
 		label string
-		get   func(*summaryStats) float64
+		get   func(*ReportPercentiles) float64
 	}{
-		{"MIN", func(s *summaryStats) float64 { return s.Minimum }},
-		{"MAX", func(s *summaryStats) float64 { return s.Maximum }},
-		{"AVG", func(s *summaryStats) float64 { return s.Average }},
-		{"P50", func(s *summaryStats) float64 { return s.P50 }},
-		{"P90", func(s *summaryStats) float64 { return s.P90 }},
-		{"P95", func(s *summaryStats) float64 { return s.P95 }},
-		{"P99", func(s *summaryStats) float64 { return s.P99 }},
+		{"MIN", func(s *ReportPercentiles) float64 { return s.Minimum }},
+		{"MAX", func(s *ReportPercentiles) float64 { return s.Maximum }},
+		{"AVG", func(s *ReportPercentiles) float64 { return s.Average }},
+		{"P50", func(s *ReportPercentiles) float64 { return s.P50 }},
+		{"P90", func(s *ReportPercentiles) float64 { return s.P90 }},
+		{"P95", func(s *ReportPercentiles) float64 { return s.P95 }},
+		{"P99", func(s *ReportPercentiles) float64 { return s.P99 }},
 	}
 	for _, row := range rows {
 		fmt.Fprintf(b, "%s:  %s          %s          %s\n", row.label,

@@ -234,6 +234,45 @@ func TestRunChunkedPrefill(t *testing.T) {
 	}
 }
 
+func TestRunBurstDecodesTogether(t *testing.T) {
+	// Eight 100-token prompts with a 256-token budget need four steps of prefill. They arrive
+	// together, so they decode together: four prefill steps, then nine decode steps of all
+	// eight, as in a static batch, instead of staggered starts that leave part-empty steps.
+	reqs := makeReqs(8, func(int) int { return 100 }, func(int) int { return 10 })
+	cfg := Config{MaxBatchSize: 8, MaxNumTokens: 256, MaxSeqLen: 128, Concurrency: -1, EOSID: -1}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb.steps != 13 {
+		t.Errorf("%d steps, want 13 (4 prefill + 9 decode)", fb.steps)
+	}
+	second := res.Records[0].TokenNS[1]
+	for i, r := range res.Records {
+		if r.TokenNS[1] != second {
+			t.Errorf("request %d decoded its second token at %d, request 0 at %d", i, r.TokenNS[1], second)
+		}
+	}
+}
+
+func TestRunJoiningRequestDoesNotStallDecodes(t *testing.T) {
+	// Request 1 decodes from step 1; request 2 joins at step 4 with a 40-token prompt that
+	// takes three steps of prefill. Request 1 must still get a token every step: its 30
+	// tokens end at step 30, and the run with it.
+	osl := []int{3, 30, 2}
+	isl := []int{4, 4, 40}
+	reqs := makeReqs(3, func(i int) int { return isl[i] }, func(i int) int { return osl[i] })
+	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 64, Concurrency: -1, EOSID: -1}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	if _, err := Run(context.Background(), fb, reqs, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if fb.steps != 30 {
+		t.Errorf("%d steps, want 30: the decoding request stalled while another joined", fb.steps)
+	}
+}
+
 func TestRunEOS(t *testing.T) {
 	reqs := makeReqs(2, func(int) int { return 4 }, func(int) int { return 10 })
 	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 32, Concurrency: -1, EOSID: 2}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 type slot struct {
 	req      int   // index into the scheduler's requests and records
 	admitted int64 // admission order, for prefill priority
+	wave     int64 // the step that admitted it: requests admitted together start decoding together
 	fed      int   // prompt tokens already in the KV cache (or scheduled this step)
 	pos      int32 // position of the next token fed
 	last     int32 // last sampled token, fed at the next decode step
@@ -30,6 +32,14 @@ type slot struct {
 // of every decoding sequence, then prompt chunks of prefilling ones within the token budget,
 // then admits waiting requests while sequences (and KV cells) are free. Requests join as
 // others finish; a finished sequence's KV cells are freed at the start of the next step.
+//
+// Requests admitted in the same step form a wave, and a wave starts decoding together: a member
+// whose prompt is done waits until every member's prompt is done. A burst larger than one
+// step's token budget would otherwise start decoding in staggers, which costs throughput twice:
+// every step of the burst's prefill carries an extra micro-batch for the early members'
+// decodes, and the last steps of the run decode only the late members, each such step reading
+// all the weights for a part-empty batch. Sequences already decoding when a wave arrives keep
+// decoding, so a request joining a busy engine never stalls the others.
 //
 // Sequence ids stay compact: the n running requests use ids 0..n-1, and the tokens of a step
 // are in increasing id order. llama.cpp's per-sequence KV cache (kv_unified off) splits a
@@ -214,6 +224,13 @@ func (s *scheduler) build(now int64) (ctxReqs, ctxTokens, genReqs int) {
 		start = s.decodeRotate % s.nActive
 		s.decodeRotate++
 	}
+	// The oldest wave with a prompt still to feed: its members and any younger ones wait.
+	hold := int64(math.MaxInt64)
+	for i := 0; i < s.nActive; i++ {
+		if !s.slots[i].decoding {
+			hold = min(hold, s.slots[i].wave)
+		}
+	}
 	s.prefills = s.prefills[:0]
 	for k := 0; k < s.nActive; k++ {
 		sl := &s.slots[(start+k)%s.nActive]
@@ -222,7 +239,7 @@ func (s *scheduler) build(now int64) (ctxReqs, ctxTokens, genReqs int) {
 			s.prefills = append(s.prefills, int32((start+k)%s.nActive))
 			continue
 		}
-		if budget > 0 {
+		if budget > 0 && sl.wave < hold {
 			sl.plan = 1
 			budget--
 			genReqs++
@@ -240,9 +257,11 @@ func (s *scheduler) build(now int64) (ctxReqs, ctxTokens, genReqs int) {
 		ctxReqs++
 		ctxTokens += sl.plan
 	}
-	// Then new requests, while sequences and KV cells are free. A new request takes the
-	// next id after the running ones.
-	for budget > 0 && len(s.waiting) > 0 && s.nActive < s.cfg.MaxBatchSize {
+	// Then new requests, while sequences and KV cells are free, even past the token budget: a
+	// request admitted with no budget left waits for its prompt's turn in admission order,
+	// and so a burst that needs several steps of prefill still forms one wave. A new request
+	// takes the next id after the running ones.
+	for len(s.waiting) > 0 && s.nActive < s.cfg.MaxBatchSize {
 		i := s.waiting[0]
 		need := len(s.reqs[i].InputIDs) + s.reqs[i].OutputTokens
 		if s.cfg.KVCapacity > 0 && s.kvUsed+need > s.cfg.KVCapacity {
@@ -252,14 +271,16 @@ func (s *scheduler) build(now int64) (ctxReqs, ctxTokens, genReqs int) {
 		sl := &s.slots[s.nActive]
 		s.nActive++
 		s.admitSeq++
-		*sl = slot{req: i, admitted: s.admitSeq}
+		*sl = slot{req: i, admitted: s.admitSeq, wave: s.steps}
 		s.kvUsed += need
 		s.records[i].AdmitNS = now
 		s.records[i].TokenNS = make([]int64, 0, s.reqs[i].OutputTokens)
 		sl.plan = min(len(s.reqs[i].InputIDs), budget)
 		budget -= sl.plan
-		ctxReqs++
-		ctxTokens += sl.plan
+		if sl.plan > 0 {
+			ctxReqs++
+			ctxTokens += sl.plan
+		}
 	}
 	// Emit in increasing sequence id order (see the type's comment).
 	for seq := int32(0); seq < int32(s.nActive); seq++ {
@@ -332,7 +353,10 @@ func (s *scheduler) collect(t int64) {
 		}
 		s.slots[hole] = s.slots[src]
 		s.slots[src].done = true
-		s.moves = append(s.moves, SeqMove{Src: src, Dst: hole})
+		// A sequence admitted whose prompt has not started holds no KV cells to copy.
+		if s.slots[hole].pos > 0 {
+			s.moves = append(s.moves, SeqMove{Src: src, Dst: hole})
+		}
 		hole++
 	}
 	for i := keep; i < s.nActive; i++ {

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 // The llama.cpp and ggml functions benchtui uses, resolved with dlsym.
 #define BT_FUNCS(X) \
@@ -350,17 +353,52 @@ struct bt_state {
 };
 
 // argmax is greedy sampling on logits already in host memory (the CPU backend's case): a plain
-// scan, far cheaper than building llama.cpp's candidate array for every row.
+// scan, far cheaper than building llama.cpp's candidate array for every row. On x86 it runs in
+// two SSE passes, the maximum over 16-float blocks and then the first block holding it, which
+// is several times faster than a branchy one-pass scan; at batch 64 over a 128k vocabulary
+// that is a visible share of a CPU decode step. Ties go to the lowest index either way.
 static llama_token argmax(const float *v, int32_t n) {
-    int32_t best = 0;
-    float bv = v[0];
-    for (int32_t i = 1; i < n; i++) {
-        if (v[i] > bv) {
-            bv = v[i];
-            best = i;
+    float m = v[0];
+    int32_t i = 0;
+#if defined(__SSE2__)
+    int32_t nb = n & ~15;
+    if (nb > 0) {
+        __m128 a = _mm_loadu_ps(v), b = _mm_loadu_ps(v + 4);
+        __m128 c = _mm_loadu_ps(v + 8), d = _mm_loadu_ps(v + 12);
+        for (i = 16; i < nb; i += 16) {
+            a = _mm_max_ps(a, _mm_loadu_ps(v + i));
+            b = _mm_max_ps(b, _mm_loadu_ps(v + i + 4));
+            c = _mm_max_ps(c, _mm_loadu_ps(v + i + 8));
+            d = _mm_max_ps(d, _mm_loadu_ps(v + i + 12));
+        }
+        float lanes[4];
+        _mm_storeu_ps(lanes, _mm_max_ps(_mm_max_ps(a, b), _mm_max_ps(c, d)));
+        m = lanes[0];
+        for (int k = 1; k < 4; k++) {
+            m = lanes[k] > m ? lanes[k] : m;
         }
     }
-    return best;
+#endif
+    for (; i < n; i++) {
+        m = v[i] > m ? v[i] : m;
+    }
+    i = 0;
+#if defined(__SSE2__)
+    const __m128 mv = _mm_set1_ps(m);
+    for (; i + 16 <= n; i += 16) {
+        __m128 e = _mm_or_ps(_mm_or_ps(_mm_cmpeq_ps(_mm_loadu_ps(v + i), mv), _mm_cmpeq_ps(_mm_loadu_ps(v + i + 4), mv)),
+                             _mm_or_ps(_mm_cmpeq_ps(_mm_loadu_ps(v + i + 8), mv), _mm_cmpeq_ps(_mm_loadu_ps(v + i + 12), mv)));
+        if (_mm_movemask_ps(e)) {
+            break;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (v[i] == m) {
+            return i;
+        }
+    }
+    return 0;
 }
 
 void bt_state_free(bt_state *st) {

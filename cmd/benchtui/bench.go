@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
-	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
 
@@ -153,36 +152,31 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 
 	// Everything the user named is checked before anything slow starts.
-	model, err := synth.ParseModel(f.Model)
-	if err != nil {
+	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose}
+	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}
-	modelFile := f.ModelPath
-	if modelFile == "" && model.IsFile() {
-		modelFile = model.Path
+	spec := session.Spec{
+		Gen: session.Gen{NumRequests: f.NumRequests, ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
+		Engine: engine.Config{
+			MaxBatchSize: f.MaxBatchSize,
+			MaxNumTokens: f.MaxNumTokens,
+			MaxSeqLen:    f.MaxSeqLen,
+			Concurrency:  f.Concurrency,
+			Warmup:       f.Warmup,
+			EOSID:        int32(f.EOSID),
+		},
+		KVFreeMemFraction: opts.KVCacheFreeMemFraction,
 	}
-	if modelFile != "" {
-		if st, err := os.Stat(modelFile); err != nil {
-			return badInput("model file %s: %s", modelFile, describeStatErr(err))
-		} else if st.IsDir() {
-			return badInput("model file %s is a folder: pass a .gguf file", modelFile)
-		}
-		if err := checkGGUF(modelFile); err != nil {
-			return usageError{err}
-		}
-	}
-	var reqs []dataset.Request
-	var datasetPath string
-	skipped := 0
 	if f.Dataset != "" {
-		datasetPath = f.Dataset
+		spec.DatasetPath = f.Dataset
 		res, err := dataset.ReadFile(f.Dataset, dataset.ReadOptions{NumRequests: f.NumRequests, SkipBadLines: f.SkipBadLines})
 		if err != nil {
 			return usageError{err}
 		}
-		reqs, skipped = res.Requests, res.Skipped
-		if skipped > 0 && !f.Quiet {
-			fmt.Fprintf(stderr, "benchtui: skipped %d bad dataset lines\n", skipped)
+		spec.Requests, spec.SkippedLines = res.Requests, res.Skipped
+		if res.Skipped > 0 && !f.Quiet {
+			fmt.Fprintf(stderr, "benchtui: skipped %d bad dataset lines\n", res.Skipped)
 		}
 	}
 
@@ -203,98 +197,13 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		wg.Wait()
 	})
 	defer closeEvents()
+	spec.Events = events
 
-	if modelFile == "" {
-		modelFile, err = synth.Ensure(ctx, model, f.Seed, loadingEvents(events, model.String()))
-		if err != nil {
-			return fmt.Errorf("write synthetic model %s: %w", model, err)
-		}
-	}
-	lo := llamacpp.Options{
-		Library:         opts.Library,
-		ModelPath:       modelFile,
-		Threads:         opts.Threads,
-		ThreadsBatch:    opts.ThreadsBatch,
-		GPULayers:       *opts.GPULayers,
-		SplitMode:       opts.SplitMode,
-		MainGPU:         opts.MainGPU,
-		FlashAttn:       opts.FlashAttn,
-		KVType:          opts.KVCacheDType,
-		KVUnified:       *opts.KVUnified,
-		OffloadKQV:      *opts.OffloadKQV,
-		BackendSampling: opts.BackendSampling,
-		Verbose:         f.Verbose,
-	}
-	for _, v := range opts.TensorSplit {
-		lo.TensorSplit = append(lo.TensorSplit, float32(v))
-	}
-	if err := tensorParallel(&lo, f.TP, opts); err != nil {
-		return err
-	}
-	loadMsg := "loading " + modelFile
-	b, err := llamacpp.Open(ctx, lo, func(frac float64) {
-		events.Publish(engine.Lifecycle{Phase: engine.PhaseLoading, Progress: frac, Message: loadMsg})
-	})
+	sess, err := session.Open(ctx, so, events)
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
-	defer b.Close()
-	info := b.Info()
-	events.Publish(engine.Lifecycle{Phase: engine.PhaseLoaded, Message: fmt.Sprintf("loaded %s (%s params) on %s",
-		info.ModelName, humanCount(int64(info.NParams)), info.RunsOn)})
-
-	if f.Dataset == "" {
-		n := f.NumRequests
-		if n == 0 {
-			n = 64
-		}
-		reqs, _, err = dataset.GenerateNormal(dataset.NormalOptions{
-			GenerateOptions: dataset.GenerateOptions{NumRequests: n, VocabSize: info.NVocab, EOS: info.EOS, Seed: f.Seed},
-			InputMean:       f.ISL, InputStdev: f.ISLStdev,
-			OutputMean: f.OSL, OutputStdev: f.OSLStdev,
-		})
-		if err != nil {
-			return usageError{fmt.Errorf("generate dataset: %w", err)}
-		}
-	}
-	if err := dataset.TokenizePrompts(reqs, b); err != nil {
-		return usageError{fmt.Errorf("dataset %s: %w", datasetPath, err)}
-	}
-	if err := dataset.Validate(reqs, info.NVocab); err != nil {
-		return usageError{fmt.Errorf("dataset %s: %w", datasetPath, err)}
-	}
-	stats := dataset.ComputeStats(reqs)
-
-	cfg := engine.Config{
-		MaxBatchSize: f.MaxBatchSize,
-		MaxNumTokens: f.MaxNumTokens,
-		MaxSeqLen:    f.MaxSeqLen,
-		Concurrency:  f.Concurrency,
-		Warmup:       f.Warmup,
-		EOSID:        int32(f.EOSID),
-	}
-	if cfg.MaxSeqLen == 0 {
-		cfg.MaxSeqLen = stats.MaxSequenceLength
-	}
-	nCtx := cfg.MaxBatchSize * cfg.MaxSeqLen
-	if opts.KVCacheFreeMemFraction > 0 {
-		cells, err := kvCellsFromMemory(info, opts.KVCacheFreeMemFraction, opts.KVCacheDType)
-		if err != nil {
-			return err
-		}
-		nCtx = cells
-		cfg.KVCapacity = cells
-	}
-	if err := engine.Validate(reqs, cfg, info.NVocab); err != nil {
-		return usageError{err}
-	}
-	if err := b.CreateContext(nCtx, cfg.MaxNumTokens, opts.NUBatch, cfg.MaxBatchSize); err != nil {
-		return err
-	}
-	info = b.Info()
-	if cfg.KVCapacity == 0 && info.NCtxSeq < cfg.MaxSeqLen {
-		return fmt.Errorf("llama.cpp gave each sequence %d KV cells, fewer than max_seq_len %d", info.NCtxSeq, cfg.MaxSeqLen)
-	}
+	defer sess.Close()
 
 	var iterFile *os.File
 	if f.IterationLog != "" {
@@ -303,18 +212,11 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 			return usageError{fmt.Errorf("iteration log: %w", err)}
 		}
 		defer iterFile.Close()
-		cfg.IterationLog = iterFile
+		spec.Engine.IterationLog = iterFile
 	}
-
-	res, runErr := engine.Run(ctx, b, reqs, cfg, events)
-	if runErr != nil {
-		phase := engine.PhaseFailed
-		if errors.Is(runErr, engine.ErrCanceled) {
-			phase = engine.PhaseCanceled
-		}
-		events.Publish(engine.Lifecycle{Phase: phase, Error: runErr.Error()})
-	} else {
-		events.Publish(engine.Lifecycle{Phase: engine.PhaseFinished, Completed: len(res.Records), Total: len(reqs)})
+	run, err := sess.Run(ctx, spec)
+	if err != nil {
+		return asUsage(err)
 	}
 	closeEvents()
 	if iterFile != nil {
@@ -324,79 +226,32 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 
 	// Whatever finished is reported, also after a failure or Ctrl-C.
-	preset, dtype := model.Preset, string(model.DType)
+	cfg := run.Config
 	rc := runConfig{
-		Command: name, Flags: f, Backend: opts, LlamaCpp: info, ModelFile: modelFile,
+		Command: name, Flags: f, Backend: sess.Options().Backend, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
 		Engine: engineConfig{
 			MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens, MaxSeqLen: cfg.MaxSeqLen,
 			KVCapacity: cfg.KVCapacity, Concurrency: cfg.Concurrency, Warmup: cfg.Warmup, EOSID: cfg.EOSID,
 		},
 	}
 	rc.LlamaCpp.SystemInfo = ""
-	modelName := info.ModelName
-	if preset != "" {
-		modelName = preset
-	}
-	if dtype == "" {
-		dtype = "unknown"
-	}
-	var kvPct *float64
-	if opts.KVCacheFreeMemFraction > 0 {
-		kvPct = &opts.KVCacheFreeMemFraction
-	}
-	rep := engine.BuildReport(engine.ReportInput{
-		Records: res.Records,
-		Engine: engine.ReportEngine{
-			Model: modelName, ModelPath: modelFile, EngineDir: filepath.Dir(info.Library),
-			Version: info.Version, Backend: info.Backend, Dtype: dtype, KVCacheDtype: info.KVType,
-			Quantization: quantization(dtype),
-		},
-		Machine: machineOf(info),
-		World: engine.ReportWorld{
-			TPSize: f.TP, PPSize: f.PP, MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens,
-			SchedulingPolicy: "fcfs", KVCachePercentage: kvPct,
-		},
-		Dataset:        datasetSection(stats, skipped),
-		DatasetPath:    datasetPath,
-		Streaming:      f.Streaming,
-		Config:         rc,
-		Seed:           int64(f.Seed),
-		Preset:         preset,
-		Version:        version,
-		LlamaCppCommit: info.Commit,
-		Warmup:         res.WarmupRequests,
-	})
+	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})
 	if err := engine.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if err := writeOutputs(f, &rep, res.Records, stderr); err != nil {
+	if err := writeOutputs(f, &rep, run.Result.Records, stderr); err != nil {
 		return err
 	}
-	return runErr
+	return run.Err
 }
 
-// checkGGUF refuses a file that is not GGUF before llama.cpp is asked to load it.
-func checkGGUF(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("model file %s: %s", path, describeStatErr(err))
+// asUsage reports a session's input errors as bad input (exit status 2).
+func asUsage(err error) error {
+	var ie session.InputError
+	if errors.As(err, &ie) {
+		return usageError{err}
 	}
-	defer f.Close()
-	var magic [4]byte
-	if _, err := io.ReadFull(f, magic[:]); err != nil || string(magic[:]) != "GGUF" {
-		return fmt.Errorf("model file %s is not a GGUF file (it does not start with \"GGUF\"): pass a .gguf model or a preset name", path)
-	}
-	return nil
-}
-
-func describeStatErr(err error) string {
-	if errors.Is(err, os.ErrNotExist) {
-		return "no such file (pass a GGUF file, or a preset name: see benchtui models)"
-	}
-	if errors.Is(err, os.ErrPermission) {
-		return "permission denied"
-	}
-	return err.Error()
+	return err
 }
 
 func checkBenchFlags(f *benchFlags) error {
@@ -458,155 +313,7 @@ func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, 
 	if set["llama_lib"] || o.Library == "" {
 		o.Library = f.LlamaLib
 	}
-	if o.KVCacheFreeMemFraction < 0 || o.KVCacheFreeMemFraction > 1 {
-		return o, fmt.Errorf("kv_cache_free_gpu_mem_fraction is %g: it must be between 0 and 1", o.KVCacheFreeMemFraction)
-	}
-	t, fl := true, false
-	if o.OffloadKQV == nil {
-		o.OffloadKQV = &t
-	}
-	if o.KVUnified == nil {
-		// A unified cache is needed when its size comes from free memory (shared cells);
-		// otherwise each sequence has its own max_seq_len cells, as llama-batched-bench does.
-		u := o.KVCacheFreeMemFraction > 0
-		if !u {
-			o.KVUnified = &fl
-		} else {
-			o.KVUnified = &t
-		}
-	}
-	lo := llamacpp.Options{SplitMode: o.SplitMode, FlashAttn: o.FlashAttn, KVType: o.KVCacheDType}
-	if err := llamacpp.CheckOptions(&lo); err != nil {
-		return o, err
-	}
-	return o, nil
-}
-
-// tensorParallel spreads the model over tp GPUs with llama.cpp's tensor split mode.
-func tensorParallel(lo *llamacpp.Options, tp int, o engine.BackendOptions) error {
-	if tp <= 1 {
-		return nil
-	}
-	devs, err := llamacpp.Devices(lo.Library)
-	if err != nil {
-		return err
-	}
-	gpus := 0
-	for _, d := range devs {
-		if d.Type == "gpu" {
-			gpus++
-		}
-	}
-	if gpus < tp {
-		return usageError{fmt.Errorf("--tp %d needs %d GPUs, llama.cpp sees %d", tp, tp, gpus)}
-	}
-	if o.SplitMode == "" {
-		lo.SplitMode = "tensor"
-	}
-	if len(lo.TensorSplit) == 0 {
-		lo.TensorSplit = make([]float32, gpus)
-		for i := 0; i < tp; i++ {
-			lo.TensorSplit[i] = 1
-		}
-	}
-	return nil
-}
-
-// kvCellsFromMemory sizes a unified KV cache from a fraction of the free memory of the device
-// that holds it (the first GPU, or host RAM on the CPU).
-func kvCellsFromMemory(info engine.BackendInfo, frac float64, kvType string) (int, error) {
-	var free uint64
-	for _, d := range info.Devices {
-		if d.Type == "gpu" && info.GPULayers != 0 {
-			free = d.FreeBytes
-			break
-		}
-	}
-	if free == 0 {
-		free = hostAvailable()
-	}
-	if info.NHead == 0 || free == 0 {
-		return 0, errors.New("cannot size the KV cache from free memory: unknown free memory; pass --max_seq_len instead")
-	}
-	headDim := info.NEmbd / info.NHead
-	bytesPer := 2.0 // f16
-	switch kvType {
-	case "f32":
-		bytesPer = 4
-	case "q8_0":
-		bytesPer = 34.0 / 32
-	case "q4_0":
-		bytesPer = 18.0 / 32
-	}
-	perCell := float64(2*info.NLayer*info.NHeadKV*headDim) * bytesPer
-	cells := int(frac * float64(free) / perCell)
-	if cells < 256 {
-		return 0, fmt.Errorf("only %d KV cells fit in %.0f%% of %d MiB free", cells, frac*100, free>>20)
-	}
-	return cells, nil
-}
-
-func hostAvailable() uint64 {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	var kb uint64
-	for _, line := range splitLines(string(data)) {
-		if n, _ := fmt.Sscanf(line, "MemAvailable: %d kB", &kb); n == 1 {
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-func splitLines(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && s[i] != '\n' {
-			i++
-		}
-		out = append(out, s[:i])
-		if i < len(s) {
-			i++
-		}
-		s = s[i:]
-	}
-	return out
-}
-
-func quantization(dtype string) string {
-	switch dtype {
-	case "q8_0", "q4_0":
-		return dtype
-	}
-	return "none"
-}
-
-// machineOf fills trtllm-bench's machine section from the first GPU (null on the CPU).
-func machineOf(info engine.BackendInfo) *engine.ReportMachine {
-	if info.GPULayers == 0 {
-		return nil
-	}
-	for _, d := range info.Devices {
-		if d.Type == "gpu" {
-			gb := float64(d.TotalBytes) / (1 << 30)
-			return &engine.ReportMachine{Name: d.Description, MemoryTotalGB: &gb}
-		}
-	}
-	return nil
-}
-
-// datasetSection adds the skipped-line count to the dataset statistics when lines were skipped.
-func datasetSection(stats dataset.Stats, skipped int) any {
-	if skipped == 0 {
-		return stats
-	}
-	return struct {
-		dataset.Stats
-		SkippedLines int `json:"skipped_lines"`
-	}{stats, skipped}
+	return session.NormalizeBackend(o)
 }
 
 func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, stderr io.Writer) error {
@@ -675,28 +382,6 @@ func (p *progress) writing(name string) func(done, total int64) {
 		if pct/20 != last/20 {
 			last = pct
 			p.printf("writing synthetic model %s: %d%% of %d MiB", name, pct, total>>20)
-		}
-	}
-}
-
-// loadingEvents turns the synthetic model writer's progress into loading events, at most one
-// per percent. A first call that is already complete means the cached file was reused.
-func loadingEvents(ev *engine.Events, model string) func(done, total int64) {
-	last := int64(-1)
-	msg := ""
-	return func(done, total int64) {
-		if total <= 0 {
-			return
-		}
-		if msg == "" {
-			msg = "writing synthetic model " + model
-			if done >= total {
-				msg = "using cached synthetic model " + model
-			}
-		}
-		if pct := done * 100 / total; pct != last {
-			last = pct
-			ev.Publish(engine.Lifecycle{Phase: engine.PhaseLoading, Progress: float64(done) / float64(total), Message: msg})
 		}
 	}
 }
@@ -779,7 +464,7 @@ func listModels(w io.Writer) error {
 	fmt.Fprintf(w, "%-16s %7s %7s %6s %5s %7s %8s %9s\n", "PRESET", "LAYERS", "HIDDEN", "HEADS", "KV", "FFN", "VOCAB", "PARAMS")
 	for _, name := range synth.Presets() {
 		p, _ := synth.LookupPreset(name)
-		fmt.Fprintf(w, "%-16s %7d %7d %6d %5d %7d %8d %9s\n", name, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.FFN, p.Vocab, humanCount(p.ParamCount()))
+		fmt.Fprintf(w, "%-16s %7d %7d %6d %5d %7d %8d %9s\n", name, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.FFN, p.Vocab, session.HumanCount(p.ParamCount()))
 	}
 	var dts []string
 	for _, d := range synth.DTypes() {
@@ -787,12 +472,4 @@ func listModels(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s)\n", strings.Join(dts, ", "), synth.DefaultDType)
 	return nil
-}
-
-// humanCount writes a parameter count as 4.2M or 8.03B.
-func humanCount(n int64) string {
-	if n >= 1e9 {
-		return fmt.Sprintf("%.2fB", float64(n)/1e9)
-	}
-	return fmt.Sprintf("%.1fM", float64(n)/1e6)
 }

@@ -383,11 +383,13 @@ wait:
 	return b, nil
 }
 
-// CreateContext creates the llama.cpp context sized by o's NCtx, NBatch, NUBatch and NSeqMax
-// (the other fields of o are those given to Open).
+// CreateContext creates the llama.cpp context with nCtx KV cells, n_batch nBatch, n_ubatch
+// nUBatch and nSeqMax sequences, replacing the context made by an earlier call.
 func (b *Backend) CreateContext(nCtx, nBatch, nUBatch, nSeqMax int) error {
 	if b.state != nil {
-		return errors.New("context already created")
+		// A new shape replaces the context; its KV cache goes with it.
+		C.bt_state_free(b.state)
+		b.state = nil
 	}
 	o := b.opts
 	if nSeqMax < 1 {

@@ -1,0 +1,103 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/benchtui/benchtui/engine"
+)
+
+func openTiny(t *testing.T) *Session {
+	t.Helper()
+	t.Setenv("BENCHTUI_CACHE_DIR", filepath.Join(os.TempDir(), "benchtui-test-models"))
+	bo, err := NormalizeBackend(engine.BackendOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(context.Background(), Options{Model: "tiny", Seed: 1, Backend: bo}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func spec(b, n, isl, osl int) Spec {
+	return Spec{
+		Gen:    Gen{NumRequests: n, ISL: isl, OSL: osl, Seed: 3},
+		Engine: engine.Config{MaxBatchSize: b, MaxNumTokens: 256, Concurrency: -1, EOSID: -1},
+	}
+}
+
+// One loaded model serves runs of different shapes, and a canceled run leaves nothing behind
+// that breaks the next one.
+func TestSessionRunsAgain(t *testing.T) {
+	s := openTiny(t)
+	for _, sp := range []Spec{spec(4, 8, 16, 8), spec(8, 12, 24, 6), spec(4, 8, 16, 8)} {
+		r, err := s.Run(context.Background(), sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Err != nil {
+			t.Fatalf("run B=%d: %v", sp.Engine.MaxBatchSize, r.Err)
+		}
+		if len(r.Result.Records) != sp.Gen.NumRequests {
+			t.Fatalf("%d records, want %d", len(r.Result.Records), sp.Gen.NumRequests)
+		}
+		for i, rec := range r.Result.Records {
+			if rec.OutputTokens() != r.Requests[i].OutputTokens {
+				t.Errorf("B=%d request %d: %d tokens, want %d", sp.Engine.MaxBatchSize, i, rec.OutputTokens(), r.Requests[i].OutputTokens)
+			}
+		}
+		if got := r.Info.NSeqMax; got != sp.Engine.MaxBatchSize {
+			t.Errorf("context has %d sequences, want %d", got, sp.Engine.MaxBatchSize)
+		}
+		rep := s.Report(r, ReportExtra{Version: "test"})
+		if rep.RequestInfo.NumRequests != sp.Gen.NumRequests {
+			t.Errorf("report counts %d requests, want %d", rep.RequestInfo.NumRequests, sp.Gen.NumRequests)
+		}
+	}
+
+	// Cancel a run after its first snapshot, then run again on the same session.
+	ctx, cancel := context.WithCancel(context.Background())
+	ev := engine.NewEvents(ctx)
+	sp := spec(4, 64, 32, 64)
+	sp.Events = ev
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range ev.Snapshots {
+			cancel()
+			return
+		}
+	}()
+	r, err := s.Run(ctx, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if !errors.Is(r.Err, engine.ErrCanceled) {
+		t.Fatalf("run ended with %v, want a cancel", r.Err)
+	}
+	r, err = s.Run(context.Background(), spec(4, 8, 16, 8))
+	if err != nil || r.Err != nil {
+		t.Fatalf("run after a cancel: %v, %v", err, r.Err)
+	}
+}
+
+func TestCheckBadModel(t *testing.T) {
+	var ie InputError
+	if _, _, err := Check(Options{Model: "no-such-preset"}); !errors.As(err, &ie) {
+		t.Errorf("unknown preset: %v, want an InputError", err)
+	}
+	bad := filepath.Join(t.TempDir(), "x.gguf")
+	if err := os.WriteFile(bad, []byte("not gguf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Check(Options{Model: bad}); !errors.As(err, &ie) {
+		t.Errorf("non-GGUF file: %v, want an InputError", err)
+	}
+}

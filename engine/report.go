@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"io/fs"
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -449,6 +450,23 @@ func WriteRequestJSON(w io.Writer, records []Record) error {
 // directory (so the rename cannot cross file systems), which is synced, closed and renamed
 // over path. On any error the temporary file is removed and path is left as it was.
 func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+	return writeFile(path, write, false)
+}
+
+// WriteFileNew is WriteFileAtomic for a file that must not exist yet: when path exists it
+// fails with an error wrapping fs.ErrExist and leaves that file alone, also when another
+// writer creates it meanwhile (the temporary file is hard-linked into place, which never
+// replaces a file).
+func WriteFileNew(path string, write func(io.Writer) error) error {
+	return writeFile(path, write, true)
+}
+
+func writeFile(path string, write func(io.Writer) error, exclusive bool) (err error) {
+	if exclusive {
+		if _, err := os.Lstat(path); err == nil {
+			return fmt.Errorf("write %s: %w", path, fs.ErrExist)
+		}
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -484,6 +502,14 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: close: %w", path, err)
+	}
+	if exclusive {
+		if err := os.Link(tmp, path); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		// The data is in place under its name; a temporary name left behind is only clutter.
+		_ = os.Remove(tmp)
+		return nil
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

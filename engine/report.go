@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"io/fs"
 	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"

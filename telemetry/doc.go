@@ -20,7 +20,9 @@
 //     fields they affect.
 //   - Sampling allocates nothing in steady state: rings are preallocated at [NewMonitor],
 //     /proc files stay open and are re-read into the same buffer, and each source reads into
-//     a caller-owned slice. Readers copy into caller-owned slices as well.
+//     a caller-owned slice. Readers copy into caller-owned slices as well. (go-nvml's cgo
+//     wrappers themselves allocate one small out-parameter per call, about 64 bytes a GPU a
+//     tick; that is outside this package.)
 //   - Every device is sampled at the same instant: one [Monitor.SampleNow] appends exactly one
 //     sample to every device's ring, so the rings stay in lockstep and share a time axis.
 //   - A Monitor is safe for one sampling goroutine and any number of concurrent readers;

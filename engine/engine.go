@@ -37,6 +37,9 @@ type Config struct {
 	IterationLog io.Writer
 	// KeepTokens keeps every generated token id in the records (for checks and debugging).
 	KeepTokens bool
+	// SpeedOfLight, when set, gives the decode rate (tokens/s) that memory bandwidth allows
+	// with batch sequences holding contextTokens KV cells together; snapshots carry it.
+	SpeedOfLight func(batch int, contextTokens int64) float64
 }
 
 // Result is what a run produced. Records hold every benchmark request, failed ones included.

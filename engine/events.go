@@ -56,6 +56,9 @@ type Snapshot struct {
 	// BatchOccupancy is running sequences over max_batch_size.
 	BatchOccupancy float64 `json:"batch_occupancy"`
 	Steps          int64   `json:"steps"`
+	// SpeedOfLightTokS is the decode rate memory bandwidth allows at the current batch and
+	// context (0 when not known); OutputTokensPerSec over it is how close the run comes.
+	SpeedOfLightTokS float64 `json:"speed_of_light_tok_s,omitempty"`
 }
 
 // Events carries a run's events to one reader. The engine never blocks on it: snapshots are

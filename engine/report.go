@@ -150,6 +150,9 @@ type ReportBenchTUI struct {
 	TimeSeries        []TimeSeriesPoint `json:"time_series"`
 	// Config is the run's full configuration as the caller gave it.
 	Config any `json:"config"`
+	// Hardware is what the machine did during the run (telemetry, energy, speed of light),
+	// filled by the caller; left out when not measured.
+	Hardware any `json:"hardware,omitempty"`
 }
 
 // ReportSampleCounts is the sample size of each distribution in the report.

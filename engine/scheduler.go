@@ -430,6 +430,9 @@ func (s *scheduler) snapshot(t int64) {
 		Steps:              s.steps,
 	}
 	snap.KVUsage = s.kvUsage()
+	if s.cfg.SpeedOfLight != nil && s.nActive > 0 {
+		snap.SpeedOfLightTokS = s.cfg.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
+	}
 	if s.ev != nil {
 		s.series = append(s.series, snap)
 		s.ev.Offer(snap)

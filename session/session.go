@@ -21,6 +21,7 @@ import (
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/synth"
+	"github.com/benchtui/benchtui/telemetry"
 )
 
 // InputError is a problem with what the user asked for (a model that does not exist, a dataset
@@ -45,6 +46,8 @@ type Options struct {
 	// TP spreads the model over that many GPUs with tensor split.
 	TP      int
 	Verbose bool
+	// Hardware, when set, is sampled during runs and described in their reports.
+	Hardware *Hardware
 }
 
 // Session is a loaded model.
@@ -55,6 +58,7 @@ type Session struct {
 	b         *llamacpp.Backend
 	info      engine.BackendInfo
 	shape     ctxShape
+	roof      *telemetry.Roofline
 }
 
 // ctxShape is what the llama.cpp context was created with; a run with another shape
@@ -200,6 +204,8 @@ type Run struct {
 	// Info is the backend with the context this run used.
 	Info       engine.BackendInfo
 	Start, End time.Time
+	// Telemetry holds the hardware samples of the run (empty without Options.Hardware).
+	Telemetry telemetry.Recording
 	// Err is why the run ended early (engine.ErrCanceled wrapped for a cancel); nil when
 	// every request ran.
 	Err error
@@ -280,10 +286,25 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	hw := s.opts.Hardware
+	if hw != nil {
+		roof := s.roofline(ctx)
+		wb, kvb := float64(s.info.SizeBytes), kvBytesPerToken(s.info)
+		if roof.BandwidthBytesPerSec > 0 {
+			cfg.SpeedOfLight = func(batch int, contextTokens int64) float64 {
+				return roof.DecodeTokensPerSec(wb, kvb, batch, contextTokens)
+			}
+		}
+		hw.Monitor.SampleNow()
+	}
 	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: dataset.ComputeStats(reqs), Info: s.info, Start: time.Now()}
 	ev := spec.Events
 	r.Result, r.Err = engine.Run(ctx, s.b, reqs, cfg, ev)
 	r.End = time.Now()
+	if hw != nil {
+		hw.Monitor.SampleNow()
+		r.Telemetry = hw.Monitor.Window(r.Start, r.End)
+	}
 	if r.Err != nil {
 		// Requests cut short still hold KV cells: the next run starts on a fresh context.
 		s.shape = ctxShape{}
@@ -297,6 +318,15 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 		ev.Publish(engine.Lifecycle{Phase: engine.PhaseFailed, Error: r.Err.Error()})
 	}
 	return r, nil
+}
+
+// roofline is the session's bandwidth bound, found once.
+func (s *Session) roofline(ctx context.Context) telemetry.Roofline {
+	if s.roof == nil {
+		r := s.opts.Hardware.roofline(ctx, s.info, s.opts.TP)
+		s.roof = &r
+	}
+	return *s.roof
 }
 
 // ReportExtra is what the report needs beyond the run: the caller's names for things.
@@ -329,7 +359,7 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 	if r.Spec.Requests != nil {
 		seed = s.opts.Seed
 	}
-	return engine.BuildReport(engine.ReportInput{
+	rep := engine.BuildReport(engine.ReportInput{
 		Records: r.Result.Records,
 		Engine: engine.ReportEngine{
 			Model: modelName, ModelPath: s.modelFile, EngineDir: filepath.Dir(info.Library),
@@ -351,6 +381,28 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 		LlamaCppCommit: info.Commit,
 		Warmup:         r.Result.WarmupRequests,
 	})
+	if hw := s.opts.Hardware; hw != nil {
+		hr := &HardwareReport{
+			Machine: hw.Machine,
+			Note:    hw.Note,
+			Summary: telemetry.Summarize(r.Telemetry, rep.BenchTUI.TotalOutputTokens),
+			Series:  telemetry.NewSeries(r.Telemetry),
+		}
+		if s.roof != nil {
+			hr.SpeedOfLight = speedOfLight(*s.roof, info, r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
+		}
+		rep.BenchTUI.Hardware = hr
+		if rep.Machine != nil {
+			for _, g := range hw.Machine.GPUs {
+				if g.MemoryClockMaxMHz > 0 {
+					ghz := float64(g.MemoryClockMaxMHz) / 1000
+					rep.Machine.MemClockGHz = &ghz
+				}
+				break
+			}
+		}
+	}
+	return rep
 }
 
 // NormalizeBackend fills the defaults that depend on other settings and checks the names.

@@ -198,6 +198,9 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	})
 	defer closeEvents()
 	spec.Events = events
+	hw := session.StartHardware(ctx, 0)
+	defer hw.Close()
+	so.Hardware = hw
 
 	sess, err := session.Open(ctx, so, events)
 	if err != nil {
@@ -238,6 +241,9 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})
 	if err := engine.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
+	}
+	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
+		writeHardware(stdout, hr)
 	}
 	if err := writeOutputs(f, &rep, run.Result.Records, stderr); err != nil {
 		return err
@@ -472,4 +478,18 @@ func listModels(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s)\n", strings.Join(dts, ", "), synth.DefaultDType)
 	return nil
+}
+
+// writeHardware prints the run's telemetry summary and speed of light after the summary.
+func writeHardware(w io.Writer, hr *session.HardwareReport) {
+	fmt.Fprintln(w, "===========================================================")
+	fmt.Fprintln(w, "= HARDWARE")
+	fmt.Fprintln(w, "===========================================================")
+	fmt.Fprint(w, hr.Summary.String())
+	if sol := hr.SpeedOfLight; sol != nil {
+		fmt.Fprintln(w, sol.Roofline.String())
+		fmt.Fprintf(w, "Speed of light (decode, batch %.1f, context %.0f tokens): %.1f tok/s; achieved %.1f%%\n",
+			sol.MeanBatch, sol.MeanContextTokens, sol.RooflineOutputTokS, sol.AchievedPercent)
+	}
+	fmt.Fprintln(w, "===========================================================")
 }

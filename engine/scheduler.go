@@ -433,8 +433,8 @@ func (s *scheduler) snapshot(t int64) {
 	if s.cfg.SpeedOfLight != nil && s.nActive > 0 {
 		snap.SpeedOfLightTokS = s.cfg.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
 	}
+	s.series = append(s.series, snap)
 	if s.ev != nil {
-		s.series = append(s.series, snap)
 		s.ev.Offer(snap)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/benchtui/benchtui/engine"
 )
@@ -99,5 +100,53 @@ func TestCheckBadModel(t *testing.T) {
 	}
 	if _, _, err := Check(Options{Model: bad}); !errors.As(err, &ie) {
 		t.Errorf("non-GGUF file: %v, want an InputError", err)
+	}
+}
+
+// A run with hardware sampling reports the host's telemetry and a speed of light from its
+// measured bandwidth (this machine has no NVIDIA driver; NVML falls back to the host).
+func TestSessionHardwareReport(t *testing.T) {
+	t.Setenv("BENCHTUI_CACHE_DIR", filepath.Join(os.TempDir(), "benchtui-test-models"))
+	ctx := context.Background()
+	hw := StartHardware(ctx, 20*time.Millisecond)
+	defer hw.Close()
+	bo, err := NormalizeBackend(engine.BackendOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, Options{Model: "tiny", Seed: 1, Backend: bo, Hardware: hw}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sp := spec(4, 16, 32, 32)
+	sp.Engine.SnapshotEvery = time.Millisecond
+	r, err := s.Run(ctx, sp)
+	if err != nil || r.Err != nil {
+		t.Fatal(err, r.Err)
+	}
+	rep := s.Report(r, ReportExtra{})
+	hr, ok := rep.BenchTUI.Hardware.(*HardwareReport)
+	if !ok {
+		t.Fatalf("report hardware is %T", rep.BenchTUI.Hardware)
+	}
+	if len(hr.Summary.Devices) == 0 || len(hr.Series.TimesMS) == 0 {
+		t.Errorf("no telemetry: %d devices, %d samples", len(hr.Summary.Devices), len(hr.Series.TimesMS))
+	}
+	sol := hr.SpeedOfLight
+	if sol == nil {
+		t.Fatalf("no speed of light (%d snapshots)", len(r.Result.Series))
+	}
+	if !sol.Roofline.Estimate || sol.RooflineOutputTokS <= 0 || sol.AchievedPercent <= 0 || sol.AchievedPercent > 100 {
+		t.Errorf("speed of light %+v: want an estimate with 0 < achieved <= 100%%", sol)
+	}
+	if sol.WeightBytes != float64(s.Info().SizeBytes) || sol.KVBytesPerToken <= 0 {
+		t.Errorf("weights %g bytes (model %d), KV %g bytes/token", sol.WeightBytes, s.Info().SizeBytes, sol.KVBytesPerToken)
+	}
+	for _, snap := range r.Result.Series {
+		if snap.Running > 0 && snap.SpeedOfLightTokS <= 0 {
+			t.Errorf("snapshot at %d ns with %d running has no speed of light", snap.ElapsedNS, snap.Running)
+			break
+		}
 	}
 }

@@ -1,0 +1,216 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	"github.com/benchtui/benchtui/themes"
+)
+
+// HelpKey is one key and what it does, as help shows it.
+type HelpKey struct {
+	Key, Desc string
+}
+
+// HelpGroup is a titled group of keys ("Run", "Navigation", ...).
+type HelpGroup struct {
+	Title string
+	Keys  []HelpKey
+}
+
+// HelpGroupFrom builds a group from key bindings, skipping disabled bindings and those
+// without help text, so the root can pass its KeyMap's FullHelp columns directly.
+func HelpGroupFrom(title string, bindings ...key.Binding) HelpGroup {
+	g := HelpGroup{Title: title}
+	for _, b := range bindings {
+		h := b.Help()
+		if !b.Enabled() || (h.Key == "" && h.Desc == "") {
+			continue
+		}
+		g.Keys = append(g.Keys, HelpKey{Key: h.Key, Desc: h.Desc})
+	}
+	return g
+}
+
+// HelpKeysFrom converts bindings to hint keys, skipping disabled ones (for Hints, from
+// the root's ShortHelp).
+func HelpKeysFrom(bindings ...key.Binding) []HelpKey {
+	return HelpGroupFrom("", bindings...).Keys
+}
+
+// Help is the full help screen: key groups laid out in as many columns as fit.
+type Help struct {
+	// Groups are the key groups, in order.
+	Groups []HelpGroup
+	// Note is shown at the right of the top border, e.g. "? or esc to close".
+	Note string
+	// Focused draws the frame in the accent colour.
+	Focused bool
+
+	st *themes.Styles
+}
+
+// NewHelp returns a help panel drawn with st.
+func NewHelp(st *themes.Styles) *Help {
+	return &Help{st: st}
+}
+
+// SetStyles changes the theme.
+func (p *Help) SetStyles(st *themes.Styles) { p.st = st }
+
+// SetGroups replaces the key groups.
+func (p *Help) SetGroups(g []HelpGroup) { p.Groups = g }
+
+// groupBlock renders one group as lines of exactly its own width.
+func (p *Help) groupBlock(g HelpGroup, maxW int) (lines []string, w int) {
+	st := p.st
+	kw, dw := 0, 0
+	for _, k := range g.Keys {
+		kw = max(kw, textWidth(k.Key))
+		dw = max(dw, textWidth(k.Desc))
+	}
+	w = min(max(kw+1+dw, textWidth(g.Title)), maxW)
+	var l lineBuf
+	l.ink(st.Title, truncate(g.Title, w))
+	lines = append(lines, l.fit(w))
+	for _, k := range g.Keys {
+		l.reset()
+		l.ink(st.Key, align(truncate(k.Key, w), min(kw, w), false))
+		if rest := w - l.w - 1; rest > 0 {
+			l.text(" ")
+			l.ink(st.KeyDesc, truncate(k.Desc, rest))
+		}
+		lines = append(lines, l.fit(w))
+	}
+	return lines, w
+}
+
+// Render draws the help screen in exactly width x height cells. Groups flow left to
+// right and wrap into bands; what does not fit in the height is cut, with the last line
+// saying so.
+func (p *Help) Render(width, height int) string {
+	if width <= 0 || height <= 0 {
+		return ""
+	}
+	st := p.st
+	if !hasBox(width, height) {
+		var l lineBuf
+		l.ink(st.Title, "help: ")
+		var parts []part
+		for _, g := range p.Groups {
+			for _, k := range g.Keys {
+				parts = append(parts, part{[]span{{k.Key, st.Key}, {" " + k.Desc, st.KeyDesc}}, len(parts)})
+			}
+		}
+		fitParts(&l, parts, span{" · ", st.Subtle}, width-l.w)
+		return bare(width, height, []string{string(l.b)})
+	}
+	iw, ih := inner(width, height)
+	b := box{st: st, focused: p.Focused, title: []span{{"Help", st.Title}}}
+	if p.Note != "" {
+		b.note = []span{{p.Note, st.Muted}}
+	}
+	if len(p.Groups) == 0 {
+		return b.message(width, height, "no keys")
+	}
+	const gapW = 4
+	var body []string
+	var band [][]string
+	var bandW []int
+	flush := func() {
+		if len(band) == 0 {
+			return
+		}
+		if len(body) > 0 {
+			body = append(body, spaces(iw))
+		}
+		rows := 0
+		for _, g := range band {
+			rows = max(rows, len(g))
+		}
+		for r := 0; r < rows; r++ {
+			var l lineBuf
+			for i, g := range band {
+				if i > 0 {
+					l.pad(gapW)
+				}
+				if r < len(g) {
+					l.raw(g[r], bandW[i])
+				} else {
+					l.pad(bandW[i])
+				}
+			}
+			body = append(body, l.fit(iw))
+		}
+		band, bandW = band[:0], bandW[:0]
+	}
+	used := 0
+	for _, g := range p.Groups {
+		lines, w := p.groupBlock(g, iw)
+		if len(band) > 0 && used+gapW+w > iw {
+			flush()
+			used = 0
+		}
+		if len(band) > 0 {
+			used += gapW
+		}
+		band = append(band, lines)
+		bandW = append(bandW, w)
+		used += w
+	}
+	flush()
+	if len(body) > ih {
+		body = body[:ih]
+		var l lineBuf
+		l.ink(st.Muted, truncate("… more keys: enlarge the terminal", iw))
+		body[ih-1] = l.fit(iw)
+	}
+	return b.render(width, height, body)
+}
+
+// Hints is the one-line key hint bar at the bottom of the dashboard, with an optional
+// status message on the right.
+type Hints struct {
+	// Keys are the hints in order; when they do not fit, the last ones go first,
+	// except the very last (usually "? help"), which is kept longest.
+	Keys []HelpKey
+	// Status is a short message shown at the right (e.g. "saved results.json").
+	Status string
+
+	st *themes.Styles
+}
+
+// NewHints returns a hint bar drawn with st.
+func NewHints(st *themes.Styles) *Hints {
+	return &Hints{st: st}
+}
+
+// SetStyles changes the theme.
+func (p *Hints) SetStyles(st *themes.Styles) { p.st = st }
+
+// Render draws the hints on the first line; further lines are blank.
+func (p *Hints) Render(width, height int) string {
+	if width <= 0 || height <= 0 {
+		return ""
+	}
+	st := p.st
+	parts := make([]part, len(p.Keys))
+	for i, k := range p.Keys {
+		prio := i + 1
+		if i == len(p.Keys)-1 {
+			prio = 0
+		}
+		parts[i] = part{[]span{{k.Key, st.Key}, {" " + k.Desc, st.KeyDesc}}, prio}
+	}
+	room := width
+	sw := 0
+	if p.Status != "" {
+		sw = min(textWidth(p.Status), width/2)
+		room = width - sw - 2
+	}
+	var l lineBuf
+	fitParts(&l, parts, span{" • ", st.Subtle}, max(room, 0))
+	if sw > 0 {
+		l.padTo(width - sw)
+		l.ink(st.Accent, truncate(p.Status, sw))
+	}
+	return joinLines([]string{l.fit(width)}, width, height)
+}

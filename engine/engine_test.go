@@ -391,3 +391,48 @@ func ExampleBatch() {
 	fmt.Println(b.Len(), b.Output)
 	// Output: 2 [0 1]
 }
+
+// A slow snapshot reader still receives every finished request exactly once: a snapshot that
+// replaces an unread one takes over its records.
+func TestSnapshotsCarryEveryFinishedRequest(t *testing.T) {
+	reqs := makeReqs(200, func(i int) int { return 3 + i%5 }, func(i int) int { return 2 + i%7 })
+	cfg := Config{MaxBatchSize: 8, MaxNumTokens: 32, MaxSeqLen: 16, Concurrency: -1, EOSID: -1, SnapshotEvery: time.Nanosecond}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	fb.stepCost = 20 * time.Microsecond
+	ctx := context.Background()
+	ev := NewEvents(ctx)
+	seen := map[int]int{}
+	done := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case s := <-ev.Snapshots:
+				for _, r := range s.Finished {
+					seen[r.Index]++
+				}
+				time.Sleep(300 * time.Microsecond) // slower than the engine
+			case <-stop:
+				return
+			}
+		}
+	}()
+	if _, err := Run(ctx, fb, reqs, cfg, ev); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	<-done
+	select {
+	case s := <-ev.Snapshots:
+		for _, r := range s.Finished {
+			seen[r.Index]++
+		}
+	default:
+	}
+	for i := range reqs {
+		if seen[i] != 1 {
+			t.Errorf("request %d delivered %d times, want once", i, seen[i])
+		}
+	}
+}

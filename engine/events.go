@@ -59,6 +59,10 @@ type Snapshot struct {
 	// SpeedOfLightTokS is the decode rate memory bandwidth allows at the current batch and
 	// context (0 when not known); OutputTokensPerSec over it is how close the run comes.
 	SpeedOfLightTokS float64 `json:"speed_of_light_tok_s,omitempty"`
+	// Finished holds the records of the requests that ended since the previous snapshot the
+	// reader received: when a snapshot replaces an unread one, it takes over its records, so
+	// none is lost. Their token times are shared with the engine, which no longer writes them.
+	Finished []Record `json:"finished,omitempty"`
 }
 
 // Events carries a run's events to one reader. The engine never blocks on it: snapshots are
@@ -132,7 +136,8 @@ func (e *Events) Publish(ev Lifecycle) {
 	}
 }
 
-// Offer sends a snapshot, replacing an unread older one; it never blocks.
+// Offer sends a snapshot, replacing an unread older one; it never blocks. It is called from
+// the engine's goroutine only.
 func (e *Events) Offer(s Snapshot) {
 	if e == nil {
 		return
@@ -144,7 +149,10 @@ func (e *Events) Offer(s Snapshot) {
 		default:
 		}
 		select {
-		case <-e.Snapshots:
+		case old := <-e.Snapshots:
+			if len(old.Finished) > 0 {
+				s.Finished = append(old.Finished, s.Finished...)
+			}
 		default:
 		}
 	}

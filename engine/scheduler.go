@@ -83,6 +83,7 @@ type scheduler struct {
 	lastSnapIn  int64
 	steps       int64
 	series      []Snapshot
+	finished    []Record // ended since the last snapshot, for the events reader
 }
 
 func newScheduler(b Backend, reqs []dataset.Request, cfg Config, phase Phase, ev *Events) *scheduler {
@@ -330,6 +331,9 @@ func (s *scheduler) collect(t int64) {
 		s.outTokens++
 		if sl.gen >= s.reqs[sl.req].OutputTokens || (s.cfg.EOSID >= 0 && tok == s.cfg.EOSID) {
 			rec.EndNS = t
+			if s.ev != nil {
+				s.finished = append(s.finished, *rec)
+			}
 			sl.done = true
 			s.free = append(s.free, seq)
 			s.kvUsed -= len(s.reqs[sl.req].InputIDs) + s.reqs[sl.req].OutputTokens
@@ -435,6 +439,7 @@ func (s *scheduler) snapshot(t int64) {
 	}
 	s.series = append(s.series, snap)
 	if s.ev != nil {
+		snap.Finished, s.finished = s.finished, nil
 		s.ev.Offer(snap)
 	}
 }

@@ -302,6 +302,10 @@ func dur(d time.Duration) string {
 
 // secs formats a time-axis value in seconds: 0s, 45s, 2m30s, 1h05m.
 func secs(v float64) string {
+	if v < 10 && v != math.Round(v) {
+		// Short runs: whole seconds would label every tick 0s.
+		return strconv.FormatFloat(v, 'f', 1, 64) + "s"
+	}
 	if v < 60 {
 		return strconv.Itoa(int(math.Round(v))) + "s"
 	}

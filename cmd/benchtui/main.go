@@ -1,6 +1,8 @@
 // Command benchtui benchmarks LLM inference on llama.cpp with trtllm-bench's flags, file
 // formats and metrics.
 //
+//	benchtui [flags]                          the dashboard (interactive)
+//	benchtui replay FILE.json                 a saved run in the dashboard
 //	benchtui [--model M] throughput [flags]   headless throughput run
 //	benchtui [--model M] latency [flags]      batch size 1, one request at a time
 //	benchtui prepare-dataset ...              write a synthetic dataset (prepare_dataset.py)
@@ -50,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		root = append(root, args[0], args[1])
 		args = args[2:]
 	}
-	cmd := "throughput"
+	cmd := "dashboard"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	} else if len(args) > 0 && isHelp(args[0]) {
@@ -60,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	args = append(root, args...)
 	var err error
 	switch cmd {
+	case "dashboard":
+		err = runDashboard(args, stdout, stderr)
+	case "replay":
+		err = runReplay(args, stdout, stderr)
 	case "throughput":
 		err = runBench(args, stdout, stderr, false)
 	case "latency":
@@ -75,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return 0
 	default:
-		err = badInput("unknown command %q: want throughput, latency, prepare-dataset, models or version", cmd)
+		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, prepare-dataset, models or version", cmd)
 	}
 	if err == nil {
 		return 0
@@ -106,13 +112,15 @@ func printUsage(w io.Writer) {
 	fmt.Fprint(w, `benchtui benchmarks LLM inference on llama.cpp (trtllm-bench compatible).
 
 Usage:
-  benchtui [--model M] throughput [flags]   headless throughput run (the default command)
+  benchtui [flags]                          the dashboard: live charts, controls, export (the default)
+  benchtui replay FILE.json                 open an exported run (or a report) in the dashboard
+  benchtui [--model M] throughput [flags]   headless throughput run
   benchtui [--model M] latency [flags]      one request at a time, batch size 1
   benchtui prepare-dataset [flags] token-norm-dist|token-unif-dist [flags]
   benchtui models [--write SPEC]            list synthetic model presets, or write one and print its path
   benchtui version
 
 --model takes a preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file.
-Run "benchtui throughput --help" for its flags.
+Run "benchtui dashboard --help" for the dashboard's flags, "benchtui throughput --help" for the headless ones.
 `)
 }

@@ -168,3 +168,42 @@ func TestHelp(t *testing.T) {
 		t.Errorf("help: exit %d\n%s", code, out)
 	}
 }
+
+// The dashboard and replay refuse bad input, and a missing terminal, with one line.
+func TestDashboardBadInput(t *testing.T) {
+	dir := t.TempDir()
+	badCfg := filepath.Join(dir, "config.toml")
+	os.WriteFile(badCfg, []byte("isl = 64\nbogus = 1\n"), 0o644)
+	okCfg := filepath.Join(dir, "ok.toml")
+	os.WriteFile(okCfg, []byte("isl = 64\ntheme = \"mono\"\n"), 0o644)
+	notJSON := filepath.Join(dir, "x.json")
+	os.WriteFile(notJSON, []byte("{\"hello\": 1}"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no terminal", []string{"--config", okCfg}, "needs a terminal"},
+		{"unknown config key", []string{"--config", badCfg}, "bogus"},
+		{"unknown theme", []string{"dashboard", "--theme", "pink"}, "pink"},
+		{"unknown preset", []string{"dashboard", "--model", "llama-9000"}, "llama-9000"},
+		{"batch 0", []string{"dashboard", "--max_batch_size", "0"}, "max_batch_size"},
+		{"replay missing file", []string{"replay", filepath.Join(dir, "nope.json")}, "nope.json"},
+		{"replay not a report", []string{"replay", notJSON}, "neither"},
+		{"replay no file", []string{"replay"}, "one file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, c.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, errs)
+			}
+			if lines := strings.Split(strings.TrimSpace(errs), "\n"); len(lines) != 1 {
+				t.Errorf("stderr has %d lines, want one: %q", len(lines), errs)
+			}
+			if !strings.Contains(errs, c.want) {
+				t.Errorf("stderr %q does not mention %q", errs, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/synth"
+)
+
+// tmuxSession drives the real binary in a detached tmux server of its own.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+}
+
+func (s *tmuxSession) tmux(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) screen() string { return s.tmux("capture-pane", "-p", "-t", "e2e") }
+
+func (s *tmuxSession) waitFor(what string, timeout time.Duration) string {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		scr := s.screen()
+		if strings.Contains(scr, what) {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("screen never showed %q; last screen:\n%s", what, scr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestDashboardEndToEnd runs the real binary in tmux on the tiny model: change the batch
+// size, run, export, and check the exported file and the screen.
+func TestDashboardEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is not installed: go tool task setup installs it")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "benchtui")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfg, []byte("theme = \"nvidia\"\n"), 0o644)
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("benchtui-e2e-%d", os.Getpid())}
+	const w, h = 100, 30
+	cmd := fmt.Sprintf("cd %s && %s --config %s --num_requests 16 --isl 32 --osl 16 --max_batch_size 8; echo BENCHTUI-EXIT $?; sleep 30",
+		dir, bin, cfg)
+	// The binary runs from a temporary folder: point it at the repository's llama.cpp build.
+	lib, err := filepath.Abs("../../.llama/cpu/lib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.tmux("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
+		"-e", synth.CacheDirEnv+"="+os.Getenv(synth.CacheDirEnv), "-e", "BENCHTUI_LLAMA_LIB="+lib,
+		"-e", "TERM=xterm-256color", cmd)
+	defer exec.Command("tmux", "-L", s.socket, "kill-server").Run()
+
+	start := time.Now()
+	s.waitFor("tiny", 5*time.Second)
+	t.Logf("first frame after %v", time.Since(start))
+	s.waitFor("press r to run", 30*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "B")
+	s.waitFor("B 16", 5*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "r")
+	s.waitFor("finished", 60*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "e")
+	scr := s.waitFor("exported", 10*time.Second)
+
+	for i, line := range strings.Split(strings.TrimRight(scr, "\n"), "\n") {
+		if n := utf8.RuneCountInString(line); n > w {
+			t.Errorf("screen line %d is %d wide: %q", i, n, line)
+		}
+	}
+	for _, want := range []string{"Throughput", "Progress", "16/16", "run 1"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s", want, scr)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "benchtui-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("%d export files in %s, want 1", len(files), dir)
+	}
+	x, err := engine.ReadExport(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Report.WorldInfo.MaxBatchSize != 16 {
+		t.Errorf("exported run has max_batch_size %d, want 16 (the B key)", x.Report.WorldInfo.MaxBatchSize)
+	}
+	if len(x.Requests) != 16 {
+		t.Fatalf("export has %d records, want 16", len(x.Requests))
+	}
+	for i, r := range x.Requests {
+		if r.OutputTokens() != r.TargetOutputTokens || r.Failed() {
+			t.Errorf("request %d: %d of %d tokens, error %q", i, r.OutputTokens(), r.TargetOutputTokens, r.Error)
+		}
+	}
+	if len(x.Snapshots) == 0 || x.Report.Performance.SystemOutputThroughputTokS <= 0 {
+		t.Errorf("export has %d snapshots and %.1f tok/s", len(x.Snapshots), x.Report.Performance.SystemOutputThroughputTokS)
+	}
+
+	s.tmux("send-keys", "-t", "e2e", "q")
+	s.waitFor("BENCHTUI-EXIT 0", 10*time.Second)
+}

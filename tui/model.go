@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/themes"

@@ -37,6 +37,9 @@ type Config struct {
 	IterationLog io.Writer
 	// KeepTokens keeps every generated token id in the records (for checks and debugging).
 	KeepTokens bool
+	// Static runs requests in static batches, the baseline in-flight batching is measured
+	// against: a batch is admitted only when the previous one has completely finished.
+	Static bool
 	// SpeedOfLight, when set, gives the decode rate (tokens/s) that memory bandwidth allows
 	// with batch sequences holding contextTokens KV cells together; snapshots carry it.
 	SpeedOfLight func(batch int, contextTokens int64) float64

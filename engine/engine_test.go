@@ -436,3 +436,29 @@ func TestSnapshotsCarryEveryFinishedRequest(t *testing.T) {
 		}
 	}
 }
+
+// Static batching admits a batch only when the previous one has completely finished.
+func TestRunStaticBatches(t *testing.T) {
+	reqs := makeReqs(12, func(i int) int { return 4 + i%3 }, func(i int) int { return 2 + (i*5)%9 })
+	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 64, MaxSeqLen: 32, Concurrency: -1, EOSID: -1, Static: true}
+	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
+	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := 0; b < 3; b++ {
+		batch := res.Records[4*b : 4*b+4]
+		for _, r := range batch {
+			if r.AdmitNS != batch[0].AdmitNS {
+				t.Errorf("batch %d: request %d admitted at %d, the batch at %d", b, r.Index, r.AdmitNS, batch[0].AdmitNS)
+			}
+			if b > 0 {
+				for _, p := range res.Records[4*(b-1) : 4*b] {
+					if r.AdmitNS < p.EndNS {
+						t.Errorf("request %d admitted at %d before request %d of the previous batch ended (%d)", r.Index, r.AdmitNS, p.Index, p.EndNS)
+					}
+				}
+			}
+		}
+	}
+}

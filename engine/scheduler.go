@@ -262,7 +262,8 @@ func (s *scheduler) build(now int64) (ctxReqs, ctxTokens, genReqs int) {
 	// request admitted with no budget left waits for its prompt's turn in admission order,
 	// and so a burst that needs several steps of prefill still forms one wave. A new request
 	// takes the next id after the running ones.
-	for len(s.waiting) > 0 && s.nActive < s.cfg.MaxBatchSize {
+	static := s.cfg.Static && s.nActive > 0 // a static batch admits only into an empty engine
+	for !static && len(s.waiting) > 0 && s.nActive < s.cfg.MaxBatchSize {
 		i := s.waiting[0]
 		need := len(s.reqs[i].InputIDs) + s.reqs[i].OutputTokens
 		if s.cfg.KVCapacity > 0 && s.kvUsed+need > s.cfg.KVCapacity {

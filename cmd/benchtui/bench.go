@@ -52,6 +52,7 @@ type benchFlags struct {
 	FlashAttn    string  `json:"flash_attn"`
 	KVDtype      string  `json:"kv_cache_dtype,omitempty"`
 	LlamaLib     string  `json:"llama_lib,omitempty"`
+	Static       bool    `json:"static_batching,omitempty"`
 }
 
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
@@ -96,6 +97,7 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.Int(&f.GPULayers, "n_gpu_layers", -1, "layers offloaded to GPUs (-1: all)", "ngl")
 	fs.String(&f.FlashAttn, "flash_attn", "auto", "flash attention: auto, on or off")
 	fs.String(&f.KVDtype, "kv_cache_dtype", "", "KV cache type: f16 (default), q8_0, ...")
+	fs.Bool(&f.Static, "static_batching", false, "run static batches (a batch starts when the last one has finished): the baseline in-flight batching is measured against")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
 	return fs, f
 }
@@ -165,6 +167,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 			Concurrency:  f.Concurrency,
 			Warmup:       f.Warmup,
 			EOSID:        int32(f.EOSID),
+			Static:       f.Static,
 		},
 		KVFreeMemFraction: opts.KVCacheFreeMemFraction,
 	}

@@ -8,7 +8,8 @@
 # decode steps (the first token is sampled from the prefill), so llama-batched-bench runs
 # -ntg OSL-1 after its -npp ISL prefill: the same forward passes over the same token counts.
 # Both rates are B x OSL / wall time, prefill included. Each repeat runs the two tools back to
-# back; the medians are printed.
+# back; the medians are printed, with the ratio of the medians and the median of the ratios of
+# each back-to-back pair (steadier on a machine whose speed drifts).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,7 +59,7 @@ echo
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-printf "%6s %16s %22s %8s\n" "batch" "benchtui tok/s" "batched-bench tok/s" "ratio"
+printf "%6s %16s %22s %8s %10s\n" "batch" "benchtui tok/s" "batched-bench tok/s" "ratio" "pair ratio"
 for b in $batches; do
   ctx=$(( b * (isl + osl) ))
   : >"$work/bt.$b"
@@ -85,6 +86,9 @@ for line in open(sys.argv[1]):
   done
   bt=$(median <"$work/bt.$b")
   bbv=$(median <"$work/bb.$b")
-  printf "%6d %16.1f %22.1f %8.3f\n" "$b" "$bt" "$bbv" "$(echo "$bt $bbv" | awk '{print $1/$2}')"
+  # Each repeat runs the two back to back, so the ratio of a pair holds when the machine's
+  # speed drifts between repeats; the median of those ratios is the figure to quote.
+  pr=$(paste -d' ' "$work/bt.$b" "$work/bb.$b" | awk '{print $1/$2}' | median)
+  printf "%6d %16.1f %22.1f %8.3f %10.3f\n" "$b" "$bt" "$bbv" "$(echo "$bt $bbv" | awk '{print $1/$2}')" "$pr"
   echo "        runs: benchtui $(paste -sd' ' "$work/bt.$b") | batched-bench $(paste -sd' ' "$work/bb.$b")"
 done

@@ -434,6 +434,11 @@ func NormalizeBackend(o engine.BackendOptions) (engine.BackendOptions, error) {
 // tensorParallel spreads the model over tp GPUs with llama.cpp's tensor split mode.
 func tensorParallel(lo *llamacpp.Options, tp int, o engine.BackendOptions) error {
 	if tp <= 1 {
+		// --tp 1 means one GPU, as in trtllm-bench: without a split mode of the user's,
+		// llama.cpp would spread the layers over every GPU it sees.
+		if o.SplitMode == "" {
+			lo.SplitMode = "none"
+		}
 		return nil
 	}
 	devs, err := llamacpp.Devices(lo.Library)

@@ -374,7 +374,7 @@ wait:
 		b.info.KVType = "f16"
 	}
 	b.info.Version, b.info.Commit = releaseOf(lib)
-	b.info.RunsOn = runsOn(devs, o.GPULayers)
+	b.info.RunsOn = runsOn(devs, o)
 	b.info.BackendSampling = b.info.RunsOn != "CPU"
 	if o.BackendSampling != nil {
 		b.info.BackendSampling = *o.BackendSampling
@@ -435,15 +435,22 @@ func (b *Backend) CreateContext(nCtx, nBatch, nUBatch, nSeqMax int) error {
 }
 
 // runsOn names the device doing the work: the GPUs when layers are offloaded to any.
-func runsOn(devs []engine.Device, gpuLayers int) string {
+func runsOn(devs []engine.Device, o Options) string {
 	var gpus []string
 	for _, d := range devs {
 		if d.Type == "gpu" || d.Type == "igpu" {
 			gpus = append(gpus, d.Description)
 		}
 	}
-	if len(gpus) == 0 || gpuLayers == 0 {
+	if len(gpus) == 0 || o.GPULayers == 0 {
 		return "CPU"
+	}
+	if o.SplitMode == "none" && o.MainGPU < len(gpus) {
+		// One GPU holds the whole model.
+		return gpus[o.MainGPU]
+	}
+	if n := countNonZero(o.TensorSplit); n > 0 && n < len(gpus) {
+		gpus = gpus[:n]
 	}
 	if len(gpus) == 1 {
 		return gpus[0]
@@ -582,4 +589,14 @@ func (b *Backend) Close() error {
 		b.model = nil
 	}
 	return nil
+}
+
+func countNonZero(v []float32) int {
+	n := 0
+	for _, x := range v {
+		if x != 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The GPU measurements of docs/benchmarks.md, in stages that fit one device call each.
+# Run on a machine with CUDA and cmake, after scripts/gpu.sh has built .llama/cuda (it builds
+# it when missing). Results go to $OUT (or ./gpu-out): one log per stage, the reports as JSON.
+#
+#   scripts/gpu-suite.sh bench        benchtui vs llama-batched-bench, llama-3.1-8b f16, B 1 16 64 256
+#   scripts/gpu-suite.sh ifb          in-flight vs static batching, 1024 variable-length requests, B 256
+#   scripts/gpu-suite.sh tp           --tp 1 and --tp 2 at batch 256 (needs two GPUs)
+#   scripts/gpu-suite.sh sweep        ISL/OSL and batch-size sweeps
+#   scripts/gpu-suite.sh dash         the dashboard during a run, captured from tmux
+#
+# MODEL (default llama-3.1-8b) and REPEATS (default 1) change the model and the repeats.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/gpu-out}
+mkdir -p "$out"
+model=${MODEL:-llama-3.1-8b}
+repeats=${REPEATS:-1}
+
+JOBS=${JOBS:-$(nproc)} bash scripts/setup-llama.sh cuda >"$out/setup.log" 2>&1 || { tail -20 "$out/setup.log"; exit 1; }
+export BENCHTUI_LLAMA_LIB="$root/.llama/cuda/lib"
+bin=${BENCHTUI:-$root/bin/benchtui}
+export NCCL_NVLS_ENABLE=0
+
+# tput prints a report's output tokens/s.
+tput() { python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["performance"]["system_output_throughput_tok_s"], 1))' "$1"; }
+
+# headless runs one benchtui run with a report; extra flags follow the name.
+headless() {
+  local name=$1
+  shift
+  "$bin" throughput --model "$model" --quiet --report_json "$out/$name.json" "$@" >"$out/$name.txt" 2>&1 ||
+    { tail -5 "$out/$name.txt"; return 1; }
+}
+
+stage=${1:-bench}
+shift || true
+case "$stage" in
+  bench)
+    nvidia-smi --query-gpu=index,name,memory.total,clocks.max.memory,driver_version --format=csv
+    bash scripts/bench.sh -v cuda -m "$model" -b "${BATCHES:-1 16 64 256}" -r "$repeats" -t "$(nproc)" | tee "$out/bench.log"
+    # One report with the GPU's telemetry, machine section and speed of light.
+    CUDA_VISIBLE_DEVICES=0 headless telemetry-b64 --num_requests 256 --max_batch_size 64 --isl 128 --osl 128
+    sed -n '/= HARDWARE/,$p' "$out/telemetry-b64.txt"
+    ;;
+  ifb)
+    # token-norm-dist with stdev 50% of the mean, the same seed (so the same requests) for both.
+    common=(--num_requests 1024 --max_batch_size 256 --isl 128 --isl_stdev 64 --osl 128 --osl_stdev 64 --max_num_tokens 4096 --warmup 8)
+    for i in $(seq "$repeats"); do
+      CUDA_VISIBLE_DEVICES=0 headless "ifb-inflight-$i" "${common[@]}"
+      CUDA_VISIBLE_DEVICES=0 headless "ifb-static-$i" "${common[@]}" --static_batching
+      a=$(tput "$out/ifb-inflight-$i.json")
+      b=$(tput "$out/ifb-static-$i.json")
+      echo "variable-length, B=256, 1024 requests: in-flight $a tok/s, static $b tok/s, ratio $(echo "$a $b" | awk '{printf "%.3f", $1/$2}')" | tee -a "$out/ifb.log"
+    done
+    ;;
+  tp)
+    common=(--num_requests 512 --max_batch_size 256 --isl 128 --osl 128 --warmup 8)
+    for i in $(seq "$repeats"); do
+      headless "tp1-$i" "${common[@]}" --tp 1
+      headless "tp2-$i" "${common[@]}" --tp 2
+      a=$(tput "$out/tp1-$i.json")
+      b=$(tput "$out/tp2-$i.json")
+      echo "B=256: --tp 1 $a tok/s, --tp 2 $b tok/s, scaling $(echo "$b $a" | awk '{printf "%.3f", $1/$2}')" | tee -a "$out/tp.log"
+      grep -m1 "loaded" "$out/tp2-$i.txt" || true
+    done
+    ;;
+  sweep)
+    echo "isl osl batch requests output_tok_s" | tee "$out/sweep.log"
+    for io in ${SHAPES:-"128 128" "512 512" "1024 1024" "2048 2048"}; do
+      set -- $io
+      CUDA_VISIBLE_DEVICES=0 headless "sweep-$1-$2" --num_requests 256 --max_batch_size 128 --isl "$1" --osl "$2" --max_num_tokens 8192
+      echo "$1 $2 128 256 $(tput "$out/sweep-$1-$2.json")" | tee -a "$out/sweep.log"
+    done
+    for b in ${SWEEP_BATCHES:-32 64 128 256 384}; do
+      CUDA_VISIBLE_DEVICES=0 headless "sweep-b$b" --num_requests $((b * 2)) --max_batch_size "$b" --isl 128 --osl 128 --max_num_tokens 8192
+      echo "128 128 $b $((b * 2)) $(tput "$out/sweep-b$b.json")" | tee -a "$out/sweep.log"
+    done
+    ;;
+  dash)
+    # The dashboard during a run, captured from tmux. The GPU machines have no tmux: carry
+    # Debian's (scripts/fetch-tmux.sh puts it in .tools/tmux), or use the system's.
+    tmux_bin=$(command -v tmux || echo "$root/.tools/tmux/usr/bin/tmux")
+    export LD_LIBRARY_PATH="$root/.tools/tmux/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    t() { "$tmux_bin" -L benchtui-dash -f /dev/null "$@"; }
+    t new-session -d -s dash -x 160 -y 48 -e CUDA_VISIBLE_DEVICES=0 -e BENCHTUI_LLAMA_LIB="$BENCHTUI_LLAMA_LIB" \
+      "$bin --model $model --max_batch_size 64 --num_requests 1024 --isl 128 --osl 512 --run --theme nvidia; sleep 600" \; set -g status off
+    for s in ${DASH_AT:-20 35}; do
+      sleep $((s - ${prev:-0})); prev=$s
+      t capture-pane -p -t dash >"$out/dash-${s}s.txt"
+      t capture-pane -p -e -t dash >"$out/dash-${s}s.ansi"
+    done
+    t resize-window -t dash -x 80 -y 24 2>/dev/null || true
+    sleep 1
+    t capture-pane -p -t dash >"$out/dash-80x24.txt"
+    t kill-server
+    cat "$out/dash-${prev}s.txt"
+    ;;
+  *)
+    echo "usage: $0 bench|ifb|tp|sweep|dash" >&2
+    exit 2
+    ;;
+esac

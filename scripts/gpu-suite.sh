@@ -39,7 +39,7 @@ shift || true
 case "$stage" in
   bench)
     nvidia-smi --query-gpu=index,name,memory.total,clocks.max.memory,driver_version --format=csv
-    bash scripts/bench.sh -v cuda -m "$model" -b "${BATCHES:-1 16 64 256}" -r "$repeats" -t "$(nproc)" | tee "$out/bench.log"
+    CUDA_VISIBLE_DEVICES=0 bash scripts/bench.sh -v cuda -m "$model" -b "${BATCHES:-1 16 64 256}" -r "$repeats" -t "$(nproc)" | tee "$out/bench.log"
     # One report with the GPU's telemetry, machine section and speed of light.
     CUDA_VISIBLE_DEVICES=0 headless telemetry-b64 --num_requests 256 --max_batch_size 64 --isl 128 --osl 128
     sed -n '/= HARDWARE/,$p' "$out/telemetry-b64.txt"

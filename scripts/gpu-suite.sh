@@ -68,10 +68,10 @@ case "$stage" in
     ;;
   sweep)
     echo "isl osl batch requests output_tok_s" | tee "$out/sweep.log"
-    for io in ${SHAPES:-"128 128" "512 512" "1024 1024" "2048 2048"}; do
-      set -- $io
-      CUDA_VISIBLE_DEVICES=0 headless "sweep-$1-$2" --num_requests 256 --max_batch_size 128 --isl "$1" --osl "$2" --max_num_tokens 8192
-      echo "$1 $2 128 256 $(tput "$out/sweep-$1-$2.json")" | tee -a "$out/sweep.log"
+    for io in ${SHAPES:-128:128 512:512 1024:1024 2048:2048}; do
+      i=${io%:*} o=${io#*:}
+      CUDA_VISIBLE_DEVICES=0 headless "sweep-$i-$o" --num_requests 256 --max_batch_size 128 --isl "$i" --osl "$o" --max_num_tokens 8192
+      echo "$i $o 128 256 $(tput "$out/sweep-$i-$o.json")" | tee -a "$out/sweep.log"
     done
     for b in ${SWEEP_BATCHES:-32 64 128 256 384}; do
       CUDA_VISIBLE_DEVICES=0 headless "sweep-b$b" --num_requests $((b * 2)) --max_batch_size "$b" --isl 128 --osl 128 --max_num_tokens 8192
@@ -97,8 +97,28 @@ case "$stage" in
     t kill-server
     cat "$out/dash-${prev}s.txt"
     ;;
+  diag)
+    # Static batches with variable lengths: which part fails (backend sampling, CUDA graphs),
+    # with kernel launches made synchronous so that a fault names its kernel.
+    printf 'backend_sampling = false\n' >"$out/nobs.toml"
+    common=(--num_requests 256 --max_batch_size 64 --isl 128 --isl_stdev 64 --osl 128 --osl_stdev 64 --max_num_tokens 4096 --warmup 0)
+    run_diag() {
+      local name=$1
+      shift
+      if timeout 120 env CUDA_VISIBLE_DEVICES=0 "$@" "$bin" throughput --model "$model" --quiet --report_json "$out/$name.json" "${common[@]}" ${DIAG_FLAGS:-} >"$out/$name.txt" 2>&1; then
+        echo "$name: ok $(tput "$out/$name.json") tok/s"
+      else
+        echo "$name: FAILED: $(grep -m3 -i 'error\|assert\|fault' "$out/$name.txt" | tr '\n' ' ')"
+      fi
+    }
+    DIAG_FLAGS="--static_batching --config $out/nobs.toml" run_diag static-nobs env
+    DIAG_FLAGS="--static_batching" run_diag static env
+    DIAG_FLAGS="--static_batching" run_diag static-nographs env GGML_CUDA_DISABLE_GRAPHS=1
+    DIAG_FLAGS="--static_batching" run_diag static-blocking env CUDA_LAUNCH_BLOCKING=1
+    DIAG_FLAGS="" run_diag inflight env
+    ;;
   *)
-    echo "usage: $0 bench|ifb|tp|sweep|dash" >&2
+    echo "usage: $0 bench|ifb|tp|sweep|dash|diag" >&2
     exit 2
     ;;
 esac

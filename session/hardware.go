@@ -3,6 +3,10 @@ package session
 import (
 	"context"
 	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
@@ -42,16 +46,47 @@ func (h *Hardware) Close() error {
 	return h.Monitor.Close()
 }
 
+// usedGPUs lists the NVML indices of the GPUs a backend computes on: those CUDA lets it see
+// (CUDA_VISIBLE_DEVICES, by index or UUID), then the first one (split mode none, --tp 1)
+// or the first tp. NVML sees every GPU of the machine whatever CUDA_VISIBLE_DEVICES says,
+// so without this a run on one GPU would be charged the idle power of the others.
+func (h *Hardware) usedGPUs(info engine.BackendInfo, tp int) []int {
+	if info.GPULayers == 0 {
+		return nil
+	}
+	var visible []int
+	if env, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
+		for _, tok := range strings.Split(env, ",") {
+			tok = strings.TrimSpace(tok)
+			for _, g := range h.Machine.GPUs {
+				if tok == strconv.Itoa(g.Index) || (strings.HasPrefix(tok, "GPU-") && strings.HasPrefix(g.UUID, tok)) {
+					visible = append(visible, g.Index)
+				}
+			}
+		}
+	} else {
+		for _, g := range h.Machine.GPUs {
+			visible = append(visible, g.Index)
+		}
+	}
+	switch {
+	case tp > 1 && tp <= len(visible):
+		visible = visible[:tp]
+	case (info.SplitMode == "none" || tp <= 1) && len(visible) > 1:
+		visible = visible[:1]
+	}
+	return visible
+}
+
 // roofline is the bandwidth bound of a backend: the GPUs it uses, or the host's measured
 // bandwidth when it runs on the CPU (an estimate).
 func (h *Hardware) roofline(ctx context.Context, info engine.BackendInfo, tp int) telemetry.Roofline {
-	if info.GPULayers != 0 && len(h.Machine.GPUs) > 0 {
-		gpus := h.Machine.GPUs
-		switch {
-		case tp > 1 && tp <= len(gpus):
-			gpus = gpus[:tp]
-		case info.SplitMode == "none" || len(gpus) == 1:
-			gpus = gpus[:1]
+	if used := h.usedGPUs(info, tp); len(used) > 0 {
+		var gpus []telemetry.GPUInfo
+		for _, g := range h.Machine.GPUs {
+			if slices.Contains(used, g.Index) {
+				gpus = append(gpus, g)
+			}
 		}
 		return telemetry.GPURoofline(gpus)
 	}
@@ -138,4 +173,26 @@ func speedOfLight(r telemetry.Roofline, info engine.BackendInfo, series []engine
 		sol.AchievedPercent = 100 * outputTokS / sol.RooflineOutputTokS
 	}
 	return sol
+}
+
+// onlyGPUs keeps the devices of rec whose index is in used (all of them when used is empty:
+// a CPU run, or a host recording).
+func onlyGPUs(rec telemetry.Recording, used []int) telemetry.Recording {
+	if len(used) == 0 {
+		return rec
+	}
+	out := rec
+	out.Devices, out.Samples = nil, nil
+	for i, d := range rec.Devices {
+		if d.Kind == telemetry.KindGPU && !slices.Contains(used, d.Index) {
+			continue
+		}
+		out.Devices = append(out.Devices, d)
+		if i < len(rec.Samples) {
+			out.Samples = append(out.Samples, rec.Samples[i])
+		} else {
+			out.Samples = append(out.Samples, nil)
+		}
+	}
+	return out
 }

@@ -303,7 +303,7 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 	r.End = time.Now()
 	if hw != nil {
 		hw.Monitor.SampleNow()
-		r.Telemetry = hw.Monitor.Window(r.Start, r.End)
+		r.Telemetry = onlyGPUs(hw.Monitor.Window(r.Start, r.End), hw.usedGPUs(s.info, s.opts.TP))
 	}
 	if r.Err != nil {
 		// Requests cut short still hold KV cells: the next run starts on a fresh context.

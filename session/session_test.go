@@ -5,10 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/telemetry"
 )
 
 func openTiny(t *testing.T) *Session {
@@ -147,6 +149,34 @@ func TestSessionHardwareReport(t *testing.T) {
 		if snap.Running > 0 && snap.SpeedOfLightTokS <= 0 {
 			t.Errorf("snapshot at %d ns with %d running has no speed of light", snap.ElapsedNS, snap.Running)
 			break
+		}
+	}
+}
+
+func TestUsedGPUs(t *testing.T) {
+	h := &Hardware{Machine: telemetry.Machine{GPUs: []telemetry.GPUInfo{{Index: 0, UUID: "GPU-aaaa-1"}, {Index: 1, UUID: "GPU-bbbb-2"}}}}
+	gpu := engine.BackendInfo{GPULayers: -1}
+	cases := []struct {
+		env  string // "-" leaves CUDA_VISIBLE_DEVICES unset
+		info engine.BackendInfo
+		tp   int
+		want []int
+	}{
+		{"-", gpu, 1, []int{0}},
+		{"-", gpu, 2, []int{0, 1}},
+		{"1", gpu, 1, []int{1}},
+		{"GPU-bbbb", gpu, 1, []int{1}},
+		{"1,0", gpu, 2, []int{1, 0}},
+		{"-", engine.BackendInfo{GPULayers: 0}, 1, nil},
+	}
+	for _, c := range cases {
+		if c.env == "-" {
+			os.Unsetenv("CUDA_VISIBLE_DEVICES")
+		} else {
+			t.Setenv("CUDA_VISIBLE_DEVICES", c.env)
+		}
+		if got := h.usedGPUs(c.info, c.tp); !slices.Equal(got, c.want) {
+			t.Errorf("CUDA_VISIBLE_DEVICES=%s tp %d: %v, want %v", c.env, c.tp, got, c.want)
 		}
 	}
 }

@@ -48,8 +48,8 @@ case "$stage" in
     # token-norm-dist with stdev 50% of the mean, the same seed (so the same requests) for both.
     common=(--num_requests 1024 --max_batch_size 256 --isl 128 --isl_stdev 64 --osl 128 --osl_stdev 64 --max_num_tokens 4096 --warmup 8)
     for i in $(seq "$repeats"); do
-      CUDA_VISIBLE_DEVICES=0 headless "ifb-inflight-$i" "${common[@]}"
-      CUDA_VISIBLE_DEVICES=0 headless "ifb-static-$i" "${common[@]}" --static_batching
+      CUDA_VISIBLE_DEVICES=0 headless "ifb-inflight-$i" "${common[@]}" ${IFB_FLAGS:-}
+      CUDA_VISIBLE_DEVICES=0 headless "ifb-static-$i" "${common[@]}" --static_batching ${IFB_FLAGS:-}
       a=$(tput "$out/ifb-inflight-$i.json")
       b=$(tput "$out/ifb-static-$i.json")
       echo "variable-length, B=256, 1024 requests: in-flight $a tok/s, static $b tok/s, ratio $(echo "$a $b" | awk '{printf "%.3f", $1/$2}')" | tee -a "$out/ifb.log"
@@ -70,8 +70,8 @@ case "$stage" in
     echo "isl osl batch requests output_tok_s" | tee "$out/sweep.log"
     for io in ${SHAPES:-128:128 512:512 1024:1024 2048:2048}; do
       i=${io%:*} o=${io#*:}
-      CUDA_VISIBLE_DEVICES=0 headless "sweep-$i-$o" --num_requests 256 --max_batch_size 128 --isl "$i" --osl "$o" --max_num_tokens 8192
-      echo "$i $o 128 256 $(tput "$out/sweep-$i-$o.json")" | tee -a "$out/sweep.log"
+      CUDA_VISIBLE_DEVICES=0 headless "sweep-$i-$o" --num_requests 128 --max_batch_size 128 --isl "$i" --osl "$o" --max_num_tokens 8192
+      echo "$i $o 128 128 $(tput "$out/sweep-$i-$o.json")" | tee -a "$out/sweep.log"
     done
     for b in ${SWEEP_BATCHES:-32 64 128 256 384}; do
       CUDA_VISIBLE_DEVICES=0 headless "sweep-b$b" --num_requests $((b * 2)) --max_batch_size "$b" --isl 128 --osl 128 --max_num_tokens 8192
@@ -101,7 +101,7 @@ case "$stage" in
     # Static batches with variable lengths: which part fails (backend sampling, CUDA graphs),
     # with kernel launches made synchronous so that a fault names its kernel.
     printf 'backend_sampling = false\n' >"$out/nobs.toml"
-    common=(--num_requests 256 --max_batch_size 64 --isl 128 --isl_stdev 64 --osl 128 --osl_stdev 64 --max_num_tokens 4096 --warmup 0)
+    common=(--num_requests 512 --max_batch_size 256 --isl 128 --isl_stdev 64 --osl 128 --osl_stdev 64 --max_num_tokens 4096 --warmup 0)
     run_diag() {
       local name=$1
       shift

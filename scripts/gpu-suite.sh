@@ -55,6 +55,31 @@ case "$stage" in
       echo "variable-length, B=256, 1024 requests: in-flight $a tok/s, static $b tok/s, ratio $(echo "$a $b" | awk '{printf "%.3f", $1/$2}')" | tee -a "$out/ifb.log"
     done
     ;;
+  ifb-split)
+    # The static baseline as separate runs, one per batch of 256 requests: each run admits
+    # its whole batch at once and ends when the batch's last request ends, which is what a
+    # static batch does; the sum of their times is the static schedule's time.
+    "$bin" prepare-dataset --tokenizer "$model" --random-seed 7 --output "$out/ifb.jsonl" token-norm-dist --num-requests 1024 \
+      --input-mean 128 --input-stdev 64 --output-mean 128 --output-stdev 64
+    split -l 256 -d "$out/ifb.jsonl" "$out/ifb-part-"
+    common=(--max_batch_size 256 --max_num_tokens 4096 --warmup 8)
+    CUDA_VISIBLE_DEVICES=0 headless ifb-all --dataset "$out/ifb.jsonl" "${common[@]}"
+    for p in "$out"/ifb-part-0*; do
+      CUDA_VISIBLE_DEVICES=0 headless "ifb-static-$(basename "$p")" --dataset "$p" "${common[@]}"
+    done
+    python3 - "$out" <<'PY'
+import glob, json, sys
+out = sys.argv[1]
+a = json.load(open(f"{out}/ifb-all.json"))
+parts = [json.load(open(p)) for p in sorted(glob.glob(f"{out}/ifb-static-ifb-part-*.json"))]
+tok = sum(p["benchtui"]["total_output_tokens"] for p in parts)
+sec = sum(p["performance"]["total_latency_ms"] for p in parts) / 1e3
+s = tok / sec
+i = a["performance"]["system_output_throughput_tok_s"]
+print(f"1024 requests, ISL/OSL 128 +- 64, B=256: in-flight {i:.1f} tok/s ({a['benchtui']['total_output_tokens']} tokens), "
+      f"static batches of 256 {s:.1f} tok/s ({tok} tokens in {sec:.1f} s, {len(parts)} batches), ratio {i/s:.3f}")
+PY
+    ;;
   tp)
     common=(--num_requests 512 --max_batch_size 256 --isl 128 --osl 128 --warmup 8)
     for i in $(seq "$repeats"); do
@@ -118,7 +143,7 @@ case "$stage" in
     DIAG_FLAGS="" run_diag inflight env
     ;;
   *)
-    echo "usage: $0 bench|ifb|tp|sweep|dash|diag" >&2
+    echo "usage: $0 bench|ifb|ifb-split|tp|sweep|dash|diag" >&2
     exit 2
     ;;
 esac

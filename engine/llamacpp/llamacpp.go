@@ -151,6 +151,7 @@ func openLibrary(explicit string, verbose bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	disableCUDAGraphs()
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var buf [1024]C.char
@@ -599,4 +600,18 @@ func countNonZero(v []float32) int {
 		}
 	}
 	return n
+}
+
+// disableCUDAGraphs turns off ggml's CUDA graphs unless BENCHTUI_CUDA_GRAPHS=1. On H200s,
+// with greedy sampling in the graph, runs of requests of varied lengths died now and then
+// with "CUDA error: an illegal instruction was encountered" right after ggml reused a CUDA
+// graph (three of about ten runs); with graphs off, none of the same runs failed. ggml reads
+// the variable when its CUDA backend starts, so it is set before the library loads.
+func disableCUDAGraphs() {
+	if os.Getenv("BENCHTUI_CUDA_GRAPHS") == "1" {
+		return
+	}
+	if _, set := os.LookupEnv("GGML_CUDA_DISABLE_GRAPHS"); !set {
+		os.Setenv("GGML_CUDA_DISABLE_GRAPHS", "1")
+	}
 }

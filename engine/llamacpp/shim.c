@@ -66,7 +66,12 @@
     X(ggml_backend_dev_name) \
     X(ggml_backend_dev_description) \
     X(ggml_backend_dev_type) \
-    X(ggml_backend_dev_memory)
+    X(ggml_backend_dev_memory) \
+    X(ggml_backend_dev_by_type) \
+    X(ggml_backend_dev_backend_reg) \
+    X(ggml_backend_reg_get_proc_address) \
+    X(ggml_threadpool_params_default) \
+    X(llama_attach_threadpool)
 
 #define BT_DECLARE(name) static __typeof__(name) *p_##name;
 BT_FUNCS(BT_DECLARE)
@@ -350,6 +355,8 @@ struct bt_state {
     uint32_t n_chains;
     bt_batch_greedy shared;          // state shared by all chains' batched greedy samplers
     int32_t n_vocab;
+    struct ggml_threadpool *pool;    // CPU threads kept for the context's life
+    void (*pool_free)(struct ggml_threadpool *);
 };
 
 // argmax is greedy sampling on logits already in host memory (the CPU backend's case): a plain
@@ -408,6 +415,9 @@ void bt_state_free(bt_state *st) {
     if (st->ctx) {
         p_llama_free(st->ctx);
     }
+    if (st->pool && st->pool_free) {
+        st->pool_free(st->pool);
+    }
     if (st->batch_cap > 0) {
         p_llama_batch_free(st->batch);
     }
@@ -417,6 +427,36 @@ void bt_state_free(bt_state *st) {
     free(st->chains);
     free(st->configs);
     free(st);
+}
+
+// attach_threadpool gives the context a CPU threadpool of its own, as llama.cpp's tools do
+// (common_threadpools): without one, ggml makes and frees a throwaway pool on every graph
+// computation. Where the CPU backend has no threadpool API (or threads differ between
+// prompt and decode), the context keeps ggml's default.
+static void attach_threadpool(bt_state *st, const bt_ctx_params *p) {
+    int n = p->n_threads;
+    if (n <= 0 || (p->n_threads_batch > 0 && p->n_threads_batch != n)) {
+        return;
+    }
+    ggml_backend_dev_t cpu = p_ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (!cpu) {
+        return;
+    }
+    ggml_backend_reg_t reg = p_ggml_backend_dev_backend_reg(cpu);
+    struct ggml_threadpool *(*pool_new)(struct ggml_threadpool_params *) =
+        (struct ggml_threadpool *(*)(struct ggml_threadpool_params *)) p_ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new");
+    void (*pool_free)(struct ggml_threadpool *) =
+        (void (*)(struct ggml_threadpool *)) p_ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free");
+    if (!pool_new || !pool_free) {
+        return;
+    }
+    struct ggml_threadpool_params tpp = p_ggml_threadpool_params_default(n);
+    st->pool = pool_new(&tpp);
+    if (!st->pool) {
+        return;
+    }
+    st->pool_free = pool_free;
+    p_llama_attach_threadpool(st->ctx, st->pool, NULL);
 }
 
 bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_info *info) {
@@ -466,6 +506,7 @@ bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_inf
         bt_state_free(st);
         return NULL;
     }
+    attach_threadpool(st, p);
     st->n_vocab = p_llama_vocab_n_tokens(p_llama_model_get_vocab(m));
     st->batch = p_llama_batch_init((int32_t) p->n_batch, 0, 1);
     st->batch_cap = (int32_t) p->n_batch;

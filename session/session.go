@@ -240,6 +240,9 @@ func (s *Session) Prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 		return nil, engine.Config{}, inputErr("dataset %s: %w", spec.DatasetPath, err)
 	}
 	cfg := spec.Engine
+	if cfg.MaxBatchSize > llamacpp.MaxSequences {
+		return nil, engine.Config{}, inputErr("max_batch_size is %d: llama.cpp decodes at most %d sequences at once", cfg.MaxBatchSize, llamacpp.MaxSequences)
+	}
 	if cfg.MaxSeqLen == 0 {
 		for i := range reqs {
 			cfg.MaxSeqLen = max(cfg.MaxSeqLen, len(reqs[i].InputIDs)+reqs[i].OutputTokens)

@@ -22,6 +22,8 @@ type Options struct {
 	Monitor *telemetry.Monitor
 	// Settings are the first run's.
 	Settings Settings
+	// MaxBatch is the largest batch size the runner takes (0: 1024).
+	MaxBatch int
 	// Theme is a theme name; "" picks one from the terminal's background and NO_COLOR.
 	Theme string
 	// AutoRun starts the first run as soon as the model is loaded.
@@ -671,9 +673,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.status = "nothing to export yet: a run must end first"
 	case key.Matches(msg, k.BatchUp):
-		m.adjust(func(s *Settings) { s.Batch = clampInt(s.Batch*2, 1, 1024) })
+		m.adjust(func(s *Settings) { s.Batch = clampInt(s.Batch*2, 1, m.maxBatch()) })
 	case key.Matches(msg, k.BatchDown):
-		m.adjust(func(s *Settings) { s.Batch = clampInt(s.Batch/2, 1, 1024) })
+		m.adjust(func(s *Settings) { s.Batch = clampInt(s.Batch/2, 1, m.maxBatch()) })
 	case key.Matches(msg, k.ISLUp):
 		m.adjust(func(s *Settings) { s.ISL = clampInt(s.ISL*2, 1, 1<<17) })
 	case key.Matches(msg, k.ISLDown):
@@ -856,6 +858,13 @@ func (m *Model) Runs() []*engine.Export {
 		}
 	}
 	return out
+}
+
+func (m *Model) maxBatch() int {
+	if m.opts.MaxBatch > 0 {
+		return m.opts.MaxBatch
+	}
+	return 1024
 }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
@@ -269,6 +270,8 @@ func checkBenchFlags(f *benchFlags) error {
 		return fmt.Errorf("--backend %q: the only backend is llamacpp", f.Backend)
 	case f.MaxBatchSize < 1:
 		return fmt.Errorf("--max_batch_size is %d: it must be at least 1", f.MaxBatchSize)
+	case f.MaxBatchSize > llamacpp.MaxSequences:
+		return fmt.Errorf("--max_batch_size is %d: llama.cpp decodes at most %d sequences at once", f.MaxBatchSize, llamacpp.MaxSequences)
 	case f.MaxNumTokens < 1:
 		return fmt.Errorf("--max_num_tokens is %d: it must be at least 1", f.MaxNumTokens)
 	case f.MaxSeqLen < 0:

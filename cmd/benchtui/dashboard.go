@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/themes"
 	"github.com/benchtui/benchtui/tui"
@@ -122,8 +123,8 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	switch {
-	case c.MaxBatchSize < 1:
-		return badInput("max_batch_size is %d: it must be at least 1", c.MaxBatchSize)
+	case c.MaxBatchSize < 1 || c.MaxBatchSize > llamacpp.MaxSequences:
+		return badInput("max_batch_size is %d: it must be between 1 and %d (llama.cpp's most sequences at once)", c.MaxBatchSize, llamacpp.MaxSequences)
 	case c.ISL < 1 || c.OSL < 1:
 		return badInput("isl and osl must be at least 1 (got %d and %d)", c.ISL, c.OSL)
 	case c.NumRequests < 1:
@@ -156,7 +157,7 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 		Runner:   r,
 		Monitor:  hw.Monitor,
 		Settings: tui.Settings{Batch: c.MaxBatchSize, ISL: c.ISL, OSL: c.OSL, Requests: c.NumRequests, Concurrency: c.Concurrency},
-		Theme:    c.Theme, AutoRun: c.Run, ExportDir: c.ExportDir,
+		Theme:    c.Theme, AutoRun: c.Run, ExportDir: c.ExportDir, MaxBatch: llamacpp.MaxSequences,
 	})
 	return runProgram(m)
 }

@@ -384,6 +384,10 @@ wait:
 	return b, nil
 }
 
+// MaxSequences is the most sequences one llama.cpp context decodes together (LLAMA_MAX_SEQ):
+// the largest max_batch_size.
+const MaxSequences = 256
+
 // CreateContext creates the llama.cpp context with nCtx KV cells, n_batch nBatch, n_ubatch
 // nUBatch and nSeqMax sequences, replacing the context made by an earlier call.
 func (b *Backend) CreateContext(nCtx, nBatch, nUBatch, nSeqMax int) error {

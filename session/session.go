@@ -47,8 +47,21 @@ type Options struct {
 	TP      int
 	Verbose bool
 	// Hardware, when set, is sampled during runs and described in their reports.
-	Hardware *Hardware
+	Hardware *Hardware `json:"-"`
+	// InProcess runs llama.cpp in this process. By default it runs in a child process (this
+	// program re-executed with ChildCommand), so that an abort or a crash in native code
+	// ends the run, not the program.
+	InProcess bool `json:"-"`
+	// StallTimeout ends a run whose child sends nothing (no progress) for this long
+	// (DefaultStallTimeout when 0).
+	StallTimeout time.Duration `json:"-"`
+	// ChildArgs is the command line of the backend child; nil re-executes this program with
+	// ChildCommand. Tests point it at their own binary.
+	ChildArgs []string `json:"-"`
 }
+
+// DefaultStallTimeout is how long a backend child may go without a sign of progress.
+const DefaultStallTimeout = 120 * time.Second
 
 // Session is a loaded model.
 type Session struct {
@@ -59,6 +72,8 @@ type Session struct {
 	info      engine.BackendInfo
 	shape     ctxShape
 	roof      *telemetry.Roofline
+	fault     *fault // injected failure (backend child under test)
+	child     *child // the backend child process (nil in process)
 }
 
 // ctxShape is what the llama.cpp context was created with; a run with another shape
@@ -95,6 +110,9 @@ func Check(o Options) (synth.Model, string, error) {
 // Open writes the synthetic model if needed (reusing the cached file) and loads it, publishing
 // loading events with progress on ev (which may be nil).
 func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
+	if !o.InProcess {
+		return openChild(ctx, o, ev)
+	}
 	model, file, err := Check(o)
 	if err != nil {
 		return nil, err
@@ -158,8 +176,13 @@ func (s *Session) ModelFile() string { return s.modelFile }
 // Model is the parsed model name (a preset and dtype, or a path).
 func (s *Session) Model() synth.Model { return s.model }
 
-// Close frees the model and context.
+// Close frees the model and context (and ends the backend child).
 func (s *Session) Close() error {
+	if s.child != nil {
+		s.child.close()
+		s.child = nil
+		return nil
+	}
 	if s.b == nil {
 		return nil
 	}
@@ -192,6 +215,8 @@ type Spec struct {
 	KVFreeMemFraction float64
 	// Events receives the run's events; nil discards them.
 	Events *engine.Events
+	// IterationLogPath, when set, receives one JSON line per decode step.
+	IterationLogPath string
 }
 
 // Run is a finished (or failed, or canceled) run.
@@ -285,9 +310,24 @@ func (s *Session) Prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 // every finished request in its records. It publishes the run's final lifecycle event
 // (finished, failed or canceled) on spec.Events.
 func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
+	if !s.opts.InProcess {
+		return s.runChild(ctx, spec)
+	}
 	reqs, cfg, err := s.Prepare(spec)
 	if err != nil {
 		return nil, err
+	}
+	if spec.IterationLogPath != "" {
+		f, err := os.Create(spec.IterationLogPath)
+		if err != nil {
+			return nil, inputErr("iteration log: %w", err)
+		}
+		defer f.Close()
+		cfg.IterationLog = f
+	}
+	var b engine.Backend = s.b
+	if s.fault != nil {
+		b = &faultBackend{Backend: s.b, f: s.fault}
 	}
 	hw := s.opts.Hardware
 	if hw != nil {
@@ -302,7 +342,7 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 	}
 	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: dataset.ComputeStats(reqs), Info: s.info, Start: time.Now()}
 	ev := spec.Events
-	r.Result, r.Err = engine.Run(ctx, s.b, reqs, cfg, ev)
+	r.Result, r.Err = engine.Run(ctx, b, reqs, cfg, ev)
 	r.End = time.Now()
 	if hw != nil {
 		hw.Monitor.SampleNow()

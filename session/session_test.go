@@ -13,14 +13,31 @@ import (
 	"github.com/benchtui/benchtui/telemetry"
 )
 
-func openTiny(t *testing.T) *Session {
+// TestMain doubles as the backend child process: the tests start this binary again with
+// childEnv set, and it serves the protocol instead of running tests.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(RunChild("test"))
+	}
+	os.Exit(m.Run())
+}
+
+const childEnv = "BENCHTUI_SESSION_TEST_CHILD"
+
+func tinyOptions(t *testing.T, inProcess bool) Options {
 	t.Helper()
 	t.Setenv("BENCHTUI_CACHE_DIR", filepath.Join(os.TempDir(), "benchtui-test-models"))
+	t.Setenv(childEnv, "1")
 	bo, err := NormalizeBackend(engine.BackendOptions{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(context.Background(), Options{Model: "tiny", Seed: 1, Backend: bo}, nil)
+	return Options{Model: "tiny", Seed: 1, Backend: bo, InProcess: inProcess, ChildArgs: []string{os.Args[0]}}
+}
+
+func openTiny(t *testing.T, inProcess bool) *Session {
+	t.Helper()
+	s, err := Open(context.Background(), tinyOptions(t, inProcess), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +55,15 @@ func spec(b, n, isl, osl int) Spec {
 // One loaded model serves runs of different shapes, and a canceled run leaves nothing behind
 // that breaks the next one.
 func TestSessionRunsAgain(t *testing.T) {
-	s := openTiny(t)
+	for _, mode := range []struct {
+		name      string
+		inProcess bool
+	}{{"child process", false}, {"in process", true}} {
+		t.Run(mode.name, func(t *testing.T) { testRunsAgain(t, openTiny(t, mode.inProcess)) })
+	}
+}
+
+func testRunsAgain(t *testing.T, s *Session) {
 	for _, sp := range []Spec{spec(4, 8, 16, 8), spec(8, 12, 24, 6), spec(4, 8, 16, 8)} {
 		r, err := s.Run(context.Background(), sp)
 		if err != nil {
@@ -51,8 +76,8 @@ func TestSessionRunsAgain(t *testing.T) {
 			t.Fatalf("%d records, want %d", len(r.Result.Records), sp.Gen.NumRequests)
 		}
 		for i, rec := range r.Result.Records {
-			if rec.OutputTokens() != r.Requests[i].OutputTokens {
-				t.Errorf("B=%d request %d: %d tokens, want %d", sp.Engine.MaxBatchSize, i, rec.OutputTokens(), r.Requests[i].OutputTokens)
+			if rec.OutputTokens() != rec.TargetOutputTokens || rec.TargetOutputTokens != sp.Gen.OSL {
+				t.Errorf("B=%d request %d: %d tokens, want %d", sp.Engine.MaxBatchSize, i, rec.OutputTokens(), sp.Gen.OSL)
 			}
 		}
 		if got := r.Info.NSeqMax; got != sp.Engine.MaxBatchSize {
@@ -112,11 +137,9 @@ func TestSessionHardwareReport(t *testing.T) {
 	ctx := context.Background()
 	hw := StartHardware(ctx, 20*time.Millisecond)
 	defer hw.Close()
-	bo, err := NormalizeBackend(engine.BackendOptions{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(ctx, Options{Model: "tiny", Seed: 1, Backend: bo, Hardware: hw}, nil)
+	o := tinyOptions(t, false)
+	o.Hardware = hw
+	s, err := Open(ctx, o, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

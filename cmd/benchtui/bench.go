@@ -21,39 +21,41 @@ import (
 
 // benchFlags are the flags of throughput and latency, named as trtllm-bench names them.
 type benchFlags struct {
-	Model        string  `json:"model"`
-	ModelPath    string  `json:"model_path,omitempty"`
-	Dataset      string  `json:"dataset,omitempty"`
-	Backend      string  `json:"backend"`
-	MaxBatchSize int     `json:"max_batch_size"`
-	MaxNumTokens int     `json:"max_num_tokens"`
-	MaxSeqLen    int     `json:"max_seq_len"`
-	NumRequests  int     `json:"num_requests"`
-	Warmup       int     `json:"warmup"`
-	Concurrency  int     `json:"concurrency"`
-	TP           int     `json:"tp"`
-	PP           int     `json:"pp"`
-	EOSID        int     `json:"eos_id"`
-	Streaming    bool    `json:"streaming"`
-	Verbose      bool    `json:"verbose"`
-	Quiet        bool    `json:"-"`
-	ReportJSON   string  `json:"report_json,omitempty"`
-	RequestJSON  string  `json:"request_json,omitempty"`
-	IterationLog string  `json:"iteration_log,omitempty"`
-	ConfigFile   string  `json:"config,omitempty"`
-	ISL          int     `json:"isl"`
-	OSL          int     `json:"osl"`
-	ISLStdev     int     `json:"isl_stdev"`
-	OSLStdev     int     `json:"osl_stdev"`
-	Seed         uint64  `json:"seed"`
-	SkipBadLines bool    `json:"skip_bad_lines,omitempty"`
-	KVFraction   float64 `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
-	Threads      int     `json:"threads,omitempty"`
-	GPULayers    int     `json:"n_gpu_layers"`
-	FlashAttn    string  `json:"flash_attn"`
-	KVDtype      string  `json:"kv_cache_dtype,omitempty"`
-	LlamaLib     string  `json:"llama_lib,omitempty"`
-	Static       bool    `json:"static_batching,omitempty"`
+	Model         string  `json:"model"`
+	ModelPath     string  `json:"model_path,omitempty"`
+	Dataset       string  `json:"dataset,omitempty"`
+	Backend       string  `json:"backend"`
+	MaxBatchSize  int     `json:"max_batch_size"`
+	MaxNumTokens  int     `json:"max_num_tokens"`
+	MaxSeqLen     int     `json:"max_seq_len"`
+	NumRequests   int     `json:"num_requests"`
+	Warmup        int     `json:"warmup"`
+	Concurrency   int     `json:"concurrency"`
+	TP            int     `json:"tp"`
+	PP            int     `json:"pp"`
+	EOSID         int     `json:"eos_id"`
+	Streaming     bool    `json:"streaming"`
+	Verbose       bool    `json:"verbose"`
+	Quiet         bool    `json:"-"`
+	ReportJSON    string  `json:"report_json,omitempty"`
+	RequestJSON   string  `json:"request_json,omitempty"`
+	IterationLog  string  `json:"iteration_log,omitempty"`
+	ConfigFile    string  `json:"config,omitempty"`
+	ISL           int     `json:"isl"`
+	OSL           int     `json:"osl"`
+	ISLStdev      int     `json:"isl_stdev"`
+	OSLStdev      int     `json:"osl_stdev"`
+	Seed          uint64  `json:"seed"`
+	SkipBadLines  bool    `json:"skip_bad_lines,omitempty"`
+	KVFraction    float64 `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
+	Threads       int     `json:"threads,omitempty"`
+	GPULayers     int     `json:"n_gpu_layers"`
+	FlashAttn     string  `json:"flash_attn"`
+	KVDtype       string  `json:"kv_cache_dtype,omitempty"`
+	LlamaLib      string  `json:"llama_lib,omitempty"`
+	Static        bool    `json:"static_batching,omitempty"`
+	InProcess     bool    `json:"in_process,omitempty"`
+	StallTimeoutS float64 `json:"stall_timeout_s,omitempty"`
 }
 
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
@@ -98,6 +100,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.Int(&f.GPULayers, "n_gpu_layers", -1, "layers offloaded to GPUs (-1: all)", "ngl")
 	fs.String(&f.FlashAttn, "flash_attn", "auto", "flash attention: auto, on or off")
 	fs.String(&f.KVDtype, "kv_cache_dtype", "", "KV cache type: f16 (default), q8_0, ...")
+	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process (a native crash then ends benchtui)")
+	fs.Float(&f.StallTimeoutS, "stall_timeout", 120, "seconds without progress after which the backend process is killed and the run fails")
 	fs.Bool(&f.Static, "static_batching", false, "run static batches (a batch starts when the last one has finished): the baseline in-flight batching is measured against")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
 	return fs, f
@@ -155,7 +159,8 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 
 	// Everything the user named is checked before anything slow starts.
-	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose}
+	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose,
+		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}
@@ -182,6 +187,14 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		if res.Skipped > 0 && !f.Quiet {
 			fmt.Fprintf(stderr, "benchtui: skipped %d bad dataset lines\n", res.Skipped)
 		}
+	}
+
+	if f.IterationLog != "" {
+		// Made now, so that a path that cannot be written fails before the model loads.
+		if err := os.WriteFile(f.IterationLog, nil, 0o644); err != nil {
+			return usageError{fmt.Errorf("iteration log: %w", err)}
+		}
+		spec.IterationLogPath = f.IterationLog
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -212,25 +225,11 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 	defer sess.Close()
 
-	var iterFile *os.File
-	if f.IterationLog != "" {
-		iterFile, err = os.Create(f.IterationLog)
-		if err != nil {
-			return usageError{fmt.Errorf("iteration log: %w", err)}
-		}
-		defer iterFile.Close()
-		spec.Engine.IterationLog = iterFile
-	}
 	run, err := sess.Run(ctx, spec)
 	if err != nil {
 		return asUsage(err)
 	}
 	closeEvents()
-	if iterFile != nil {
-		if err := iterFile.Close(); err != nil {
-			return fmt.Errorf("iteration log %s: %w", f.IterationLog, err)
-		}
-	}
 
 	// Whatever finished is reported, also after a failure or Ctrl-C.
 	cfg := run.Config

@@ -43,6 +43,7 @@ type dashConfig struct {
 	FlashAttn    string `toml:"flash_attn" json:"flash_attn"`
 	TP           int    `toml:"tp" json:"tp"`
 	LlamaLib     string `toml:"llama_lib" json:"-"`
+	InProcess    bool   `toml:"in_process" json:"in_process,omitempty"`
 }
 
 func defaultDashConfig() dashConfig {
@@ -83,7 +84,7 @@ func loadDashConfig(path string, c *dashConfig) error {
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib)",
+		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process)",
 			path, strings.Join(keys, ", "))
 	}
 	return nil
@@ -141,7 +142,7 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP}
+	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP, InProcess: c.InProcess}
 	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}
@@ -184,6 +185,7 @@ func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs.String(&c.FlashAttn, "flash_attn", def.FlashAttn, "flash attention: auto, on or off")
 	fs.Int(&c.TP, "tp", def.TP, "tensor parallel size")
 	fs.String(&c.LlamaLib, "llama_lib", def.LlamaLib, "libllama to load")
+	fs.Bool(&c.InProcess, "in_process", def.InProcess, "run llama.cpp in this process instead of a child process")
 	fs.String(cfgPath, "config", *cfgPath, "dashboard settings file (TOML, keys as the flags)")
 	return fs, c
 }

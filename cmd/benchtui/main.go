@@ -16,6 +16,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/benchtui/benchtui/session"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -62,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	args = append(root, args...)
 	var err error
 	switch cmd {
+	case session.ChildCommand:
+		return session.RunChild(version)
 	case "dashboard":
 		err = runDashboard(args, stdout, stderr)
 	case "replay":
@@ -98,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // rootBoolFlags are the flags without a value that may come before the subcommand.
-var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true, "run": true, "static_batching": true}
+var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true, "run": true, "static_batching": true, "in_process": true}
 
 var errHelpShown = errors.New("help shown")
 

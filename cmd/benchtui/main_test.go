@@ -9,10 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
 
 func TestMain(m *testing.M) {
+	// Runs re-execute this binary as their backend process, as benchtui does itself.
+	if len(os.Args) > 1 && os.Args[1] == session.ChildCommand {
+		os.Exit(session.RunChild("test"))
+	}
 	dir, err := os.MkdirTemp("", "benchtui-cmd-test")
 	if err != nil {
 		panic(err)
@@ -205,5 +210,41 @@ func TestDashboardBadInput(t *testing.T) {
 				t.Errorf("stderr %q does not mention %q", errs, c.want)
 			}
 		})
+	}
+}
+
+// A native crash in the backend process ends the run with one line naming it, and the report
+// of the requests that finished is still written. --in_process gives the same results.
+func TestThroughputSurvivesBackendCrash(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.json")
+	// Thousands of steps before the fault, so that snapshots (10 a second) carry finished
+	// requests across before the process dies.
+	t.Setenv(session.FaultEnv, "abort@3000")
+	code, _, errs := runCLI(t, "throughput", "--model", "tiny", "--num_requests", "256", "--isl", "16", "--osl", "64",
+		"--max_batch_size", "4", "--warmup", "0", "--report_json", report, "--quiet")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (stderr %q)", code, errs)
+	}
+	if lines := strings.Split(strings.TrimSpace(errs), "\n"); len(lines) != 1 || !strings.Contains(errs, "backend process died: assertion") {
+		t.Errorf("stderr %q: want one line naming the crash", errs)
+	}
+	var rep map[string]any
+	readJSON(t, report, &rep)
+	bt := rep["benchtui"].(map[string]any)
+	if bt["num_completed"].(float64) == 0 || bt["num_failed"].(float64) == 0 {
+		t.Errorf("report has %v completed and %v failed requests, want some of each", bt["num_completed"], bt["num_failed"])
+	}
+
+	os.Unsetenv(session.FaultEnv)
+	for _, mode := range [][]string{nil, {"--in_process"}} {
+		args := append([]string{"throughput", "--model", "tiny", "--num_requests", "12", "--isl", "16", "--osl", "8", "--report_json", report, "--quiet"}, mode...)
+		if code, _, errs := runCLI(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", mode, code, errs)
+		}
+		readJSON(t, report, &rep)
+		if n := rep["request_info"].(map[string]any)["num_requests"].(float64); n != 12 {
+			t.Errorf("%v: %v requests, want 12", mode, n)
+		}
 	}
 }

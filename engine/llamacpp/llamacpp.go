@@ -619,3 +619,19 @@ func disableCUDAGraphs() {
 		os.Setenv("GGML_CUDA_DISABLE_GRAPHS", "1")
 	}
 }
+
+// EchoWarnings makes llama.cpp's warnings and errors go to stderr as well as to the log
+// buffer. A backend child process turns it on: its parent keeps the tail of its stderr to say
+// why it died ("CUDA error: out of memory" comes from llama.cpp's log, not from an abort).
+func EchoWarnings(on bool) { C.bt_log_echo_warnings(boolInt(on)) }
+
+// Fault makes the native code fail on purpose, for tests of crash isolation: "abort" calls
+// abort() as a failed GGML_ASSERT does, "segv" dereferences a null pointer.
+func Fault(kind string) {
+	switch kind {
+	case "abort":
+		C.bt_fault(1)
+	case "segv":
+		C.bt_fault(2)
+	}
+}

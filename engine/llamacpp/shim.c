@@ -88,6 +88,7 @@ static size_t bt_log_pos;      // next write position
 static int bt_log_full;        // the buffer has wrapped
 static atomic_int bt_log_echo;
 static atomic_int bt_log_min = GGML_LOG_LEVEL_INFO;
+static atomic_int bt_log_echo_warn = 0; // echo warnings and errors even when not verbose
 static int bt_log_last_level = GGML_LOG_LEVEL_INFO;
 
 static void bt_log_cb(enum ggml_log_level level, const char *text, void *user) {
@@ -109,8 +110,25 @@ static void bt_log_cb(enum ggml_log_level level, const char *text, void *user) {
         }
     }
     pthread_mutex_unlock(&bt_log_mu);
-    if (atomic_load(&bt_log_echo)) {
+    if (atomic_load(&bt_log_echo) ||
+        (atomic_load(&bt_log_echo_warn) && (level == GGML_LOG_LEVEL_WARN || level == GGML_LOG_LEVEL_ERROR))) {
         fputs(text, stderr);
+    }
+}
+
+void bt_log_echo_warnings(int on) { atomic_store(&bt_log_echo_warn, on); }
+
+// bt_fault injects a native failure for the crash-isolation tests: 1 aborts (as GGML_ASSERT
+// does), 2 dereferences a null pointer.
+void bt_fault(int kind) {
+    fprintf(stderr, "bt_fault: injected failure %d\n", kind);
+    fflush(stderr);
+    if (kind == 1) {
+        abort();
+    }
+    if (kind == 2) {
+        volatile int *p = NULL;
+        *p = 1;
     }
 }
 

@@ -26,6 +26,8 @@ void bt_log_configure(int echo_stderr, int min_level);
 size_t bt_log_tail(char *buf, size_t len, int max_lines);
 // bt_log_clear empties the ring buffer, so that a later tail shows one operation's lines.
 void bt_log_clear(void);
+void bt_log_echo_warnings(int on);
+void bt_fault(int kind);
 
 typedef struct bt_device {
     char name[128];

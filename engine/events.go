@@ -94,6 +94,9 @@ func NewEvents(ctx context.Context) *Events {
 func (e *Events) forward(ctx context.Context) {
 	defer close(e.done)
 	defer close(e.Lifecycle)
+	// A panic here must not take the program (and a dashboard's terminal) down with it:
+	// the reader sees the events end, as after Close.
+	defer func() { _ = recover() }()
 	for {
 		e.mu.Lock()
 		if len(e.queue) == 0 {

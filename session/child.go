@@ -218,6 +218,15 @@ type fault struct {
 }
 
 func faultFromEnv() *fault {
+	// With FaultEnv+"_ONCE" naming a file, the fault happens in one run only: the run that
+	// creates the file (so that a test can see the next run succeed).
+	if once := os.Getenv(FaultEnv + "_ONCE"); once != "" {
+		f, err := os.OpenFile(once, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil
+		}
+		f.Close()
+	}
 	v := os.Getenv(FaultEnv)
 	kind, at, ok := strings.Cut(v, "@")
 	if !ok {

@@ -18,12 +18,12 @@ func TestChildFaults(t *testing.T) {
 	cases := []struct {
 		fault, kind, detail string
 	}{
-		{"abort@12", "assertion", "injected failure"},
-		{"segv@12", "segmentation fault", "injected failure"},
-		{"panic@12", "panic", "injected panic"},
-		{"oom@12", "out of memory", "cudaMalloc failed"},
-		{"exit@12", "exited", "exiting"},
-		{"hang@12", "stalled", "hanging"},
+		{"abort@40", "assertion", "injected failure"},
+		{"segv@40", "segmentation fault", "injected failure"},
+		{"panic@40", "panic", "injected panic"},
+		{"oom@40", "out of memory", "cudaMalloc failed"},
+		{"exit@40", "exited", "exiting"},
+		{"hang@40", "stalled", "hanging"},
 	}
 	for _, c := range cases {
 		t.Run(c.fault, func(t *testing.T) {

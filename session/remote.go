@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/exec"
 	"regexp"
@@ -27,10 +28,12 @@ type child struct {
 	w      *frameWriter
 	stderr *tailBuffer
 
+	log     *log.Logger
 	replies chan frame    // opened, done and error frames
 	dead    chan struct{} // closed when the child has exited
 	death   *ChildDeath   // why, once dead is closed
 
+	closing  atomic.Bool                   // close asked the child to exit
 	target   atomic.Pointer[engine.Events] // where lifecycle and snapshot events go
 	last     atomic.Int64                  // unix ns of the last frame, for stall detection
 	mu       sync.Mutex
@@ -89,12 +92,13 @@ func startChild(o Options) (*child, error) {
 		return nil, fmt.Errorf("start backend process: %w", err)
 	}
 	c := &child{cmd: cmd, stdin: stdin, w: newFrameWriter(stdin), stderr: newTailBuffer(64 << 10),
-		replies: make(chan frame, 4), dead: make(chan struct{})}
+		replies: make(chan frame, 4), dead: make(chan struct{}), log: o.Log}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start backend process %s: %w", args[0], err)
 	}
 	c.last.Store(time.Now().UnixNano())
+	c.logf("backend process %d started: %s", cmd.Process.Pid, strings.Join(args, " "))
 	r := bufio.NewReaderSize(stdout, 64<<10)
 	f, err := readFrame(r)
 	if err != nil || f.typ != msgHello {
@@ -164,7 +168,25 @@ func (c *child) finish(d *ChildDeath) {
 		d = classify(err, c.cmd.ProcessState, c.stderr.String())
 	}
 	c.death = d
+	if c.closing.Load() && err == nil {
+		c.logf("backend process %d exited", c.cmd.Process.Pid)
+	} else {
+		c.logf("backend process %d ended: %v\n--- its stderr (end) ---\n%s--- end ---", c.cmd.Process.Pid, d, tail(c.stderr.String(), 8<<10))
+	}
 	close(c.dead)
+}
+
+func (c *child) logf(format string, a ...any) {
+	if c.log != nil {
+		c.log.Printf(format, a...)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		s = s[len(s)-n:]
+	}
+	return s
 }
 
 func (c *child) kill() {
@@ -180,6 +202,7 @@ func (c *child) close() {
 		return
 	default:
 	}
+	c.closing.Store(true)
 	c.w.send(msgClose, struct{}{})
 	c.stdin.Close()
 	select {
@@ -221,6 +244,7 @@ func (c *child) await(ctx context.Context, stall time.Duration, onCtx func()) (f
 				d.Kind = "stalled"
 				d.Status = fmt.Sprintf("no progress for %s; killed", since.Round(time.Second))
 				c.death = &d
+				c.logf("backend process %d stalled: %v", c.cmd.Process.Pid, &d)
 				return frame{}, c.death
 			}
 		}
@@ -453,8 +477,8 @@ func classify(waitErr error, ps *os.ProcessState, stderr string) *ChildDeath {
 // backtraceLine matches the lines of native backtraces, which say where, not why.
 var backtraceLine = regexp.MustCompile(`^(\S+\.so[.\d]*\(|\S+\(\+0x|\S+\[0x[0-9a-f]+\]$|\[0x|\s)`)
 
-// meaningful returns up to n of the last lines of stderr that say what happened, skipping
-// backtraces and blank lines.
+// meaningful returns up to n of the last lines of stderr that say what happened, the last
+// first (it is the one closest to the failure), skipping backtraces and blank lines.
 func meaningful(stderr string, n int) string {
 	lines := strings.Split(stderr, "\n")
 	var out []string
@@ -464,9 +488,6 @@ func meaningful(stderr string, n int) string {
 			continue
 		}
 		out = append(out, strings.TrimSpace(l))
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
 	}
 	return strings.Join(out, " | ")
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +59,9 @@ type Options struct {
 	// ChildArgs is the command line of the backend child; nil re-executes this program with
 	// ChildCommand. Tests point it at their own binary.
 	ChildArgs []string `json:"-"`
+	// Log, when set, records the backend process's starts and deaths (with the end of its
+	// stderr).
+	Log *log.Logger `json:"-"`
 }
 
 // DefaultStallTimeout is how long a backend child may go without a sign of progress.

@@ -161,6 +161,8 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	// Everything the user named is checked before anything slow starts.
 	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose,
 		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
+	var logPath string
+	so.Log, logPath = openLog()
 	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}
@@ -250,6 +252,10 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 	if err := writeOutputs(f, &rep, run.Result.Records, stderr); err != nil {
 		return err
+	}
+	var death *session.ChildDeath
+	if errors.As(run.Err, &death) && logPath != "" {
+		return fmt.Errorf("%w (its whole stderr is in %s)", run.Err, logPath)
 	}
 	return run.Err
 }

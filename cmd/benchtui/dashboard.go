@@ -142,7 +142,8 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP, InProcess: c.InProcess}
+	logger, _ := openLog()
+	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP, InProcess: c.InProcess, Log: logger}
 	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
 
@@ -119,4 +120,59 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	s.tmux("send-keys", "-t", "e2e", "q")
 	s.waitFor("BENCHTUI-EXIT 0", 10*time.Second)
+}
+
+// TestDashboardSurvivesBackendCrash: the backend process aborts mid-run; the dashboard stays
+// up, shows the run failed with the cause, and the next run works.
+func TestDashboardSurvivesBackendCrash(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is not installed: go tool task setup installs it")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "benchtui-bin") // dir/benchtui is the log folder
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfg, nil, 0o644)
+	lib, _ := filepath.Abs("../../.llama/cpu/lib")
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("benchtui-e2e-crash-%d", os.Getpid())}
+	cmd := fmt.Sprintf("cd %s && %s --config %s --num_requests 256 --isl 16 --osl 64 --max_batch_size 4; echo BENCHTUI-EXIT $?; sleep 30", dir, bin, cfg)
+	s.tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
+		"-e", synth.CacheDirEnv+"="+os.Getenv(synth.CacheDirEnv), "-e", "BENCHTUI_LLAMA_LIB="+lib,
+		"-e", session.FaultEnv+"=abort@3000", "-e", session.FaultEnv+"_ONCE="+filepath.Join(dir, "fault-done"),
+		"-e", "XDG_STATE_HOME="+dir, cmd)
+	defer exec.Command("tmux", "-L", s.socket, "kill-server").Run()
+
+	s.waitFor("press r to run", 30*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "r")
+	scr := s.waitFor("failed", 60*time.Second)
+	if !strings.Contains(scr, "backend process died: assertion") {
+		t.Errorf("the screen does not name the crash:\n%s", scr)
+	}
+	// The finished requests of the failed run can be exported.
+	s.tmux("send-keys", "-t", "e2e", "e")
+	s.waitFor("exported", 10*time.Second)
+	files, _ := filepath.Glob(filepath.Join(dir, "benchtui-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("%d exports, want 1", len(files))
+	}
+	x, err := engine.ReadExport(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Report.BenchTUI.NumCompleted == 0 || x.Report.BenchTUI.NumFailed == 0 {
+		t.Errorf("export of the failed run: %d completed, %d failed; want some of each", x.Report.BenchTUI.NumCompleted, x.Report.BenchTUI.NumFailed)
+	}
+	// The next run starts a new backend process and finishes.
+	s.tmux("send-keys", "-t", "e2e", "n") // 128 requests: quicker
+	s.tmux("send-keys", "-t", "e2e", "r")
+	s.waitFor("run 2", 10*time.Second)
+	s.waitFor("✓ finished", 120*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "q")
+	s.waitFor("BENCHTUI-EXIT 0", 10*time.Second)
+	logData, _ := os.ReadFile(filepath.Join(dir, "benchtui", "benchtui.log"))
+	if !strings.Contains(string(logData), "injected failure") {
+		t.Errorf("the log does not hold the backend's stderr:\n%s", logData)
+	}
 }

@@ -2,7 +2,10 @@
 # benchtui against llama.cpp's own llama-batched-bench, built from the same source, on the same
 # synthetic model and shape. Prints each tool's output tokens/s and their ratio per batch size.
 #
-#   scripts/bench.sh [-m MODEL] [-b "1 16 64"] [-i ISL] [-o OSL] [-r REPEATS] [-t THREADS] [-v cpu|cuda]
+#   scripts/bench.sh [-m MODEL] [-b "1 16 64"] [-i ISL] [-o OSL] [-r REPEATS] [-t THREADS] [-v cpu|cuda] [-p]
+#
+# -p also runs benchtui with --in_process after each pair and prints the ratio of the default
+# (llama.cpp in a child process) to it: what the process boundary costs.
 #
 # Same work on both sides: benchtui's OSL tokens per request come from one prefill and OSL-1
 # decode steps (the first token is sampled from the prefill), so llama-batched-bench runs
@@ -21,7 +24,8 @@ repeats=3
 threads=$(nproc)
 variant=
 extra=()
-while getopts "m:b:i:o:r:t:v:x:" opt; do
+inproc=0
+while getopts "m:b:i:o:r:t:v:x:p" opt; do
   case $opt in
     m) model=$OPTARG ;;
     b) batches=$OPTARG ;;
@@ -31,6 +35,7 @@ while getopts "m:b:i:o:r:t:v:x:" opt; do
     t) threads=$OPTARG ;;
     v) variant=$OPTARG ;;
     x) extra+=("$OPTARG") ;;
+    p) inproc=1 ;;
     *) echo "usage: $0 [-m MODEL] [-b \"1 16 64\"] [-i ISL] [-o OSL] [-r REPEATS] [-t THREADS] [-v cpu|cuda]" >&2; exit 2 ;;
   esac
 done
@@ -64,6 +69,7 @@ for b in $batches; do
   ctx=$(( b * (isl + osl) ))
   : >"$work/bt.$b"
   : >"$work/bb.$b"
+  : >"$work/ip.$b"
   for r in $(seq "$repeats"); do
     "$bin" throughput --model "$model" --isl "$isl" --osl "$osl" --num_requests "$b" \
       --max_batch_size "$b" --max_num_tokens 2048 --warmup 1 --threads "$threads" --quiet \
@@ -71,6 +77,14 @@ for b in $batches; do
       { cat "$work/bt.log" >&2; exit 1; }
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["performance"]["system_output_throughput_tok_s"])' \
       "$work/report.json" >>"$work/bt.$b"
+    if [ "$inproc" = 1 ]; then
+      "$bin" throughput --model "$model" --isl "$isl" --osl "$osl" --num_requests "$b" \
+        --max_batch_size "$b" --max_num_tokens 2048 --warmup 1 --threads "$threads" --quiet --in_process \
+        --report_json "$work/report.json" "${extra[@]}" >"$work/bt.log" 2>&1 ||
+        { cat "$work/bt.log" >&2; exit 1; }
+      python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["performance"]["system_output_throughput_tok_s"])' \
+        "$work/report.json" >>"$work/ip.$b"
+    fi
     LD_LIBRARY_PATH="$lib" "$bb" -m "$gguf" -c "$ctx" -b 2048 -ub 512 -npp "$isl" -ntg $((osl - 1)) -npl "$b" \
       -t "$threads" -fa auto -ngl 999 --output-format jsonl >"$work/bb.log" 2>&1 ||
       { cat "$work/bb.log" >&2; exit 1; }
@@ -91,4 +105,9 @@ for line in open(sys.argv[1]):
   pr=$(paste -d' ' "$work/bt.$b" "$work/bb.$b" | awk '{print $1/$2}' | median)
   printf "%6d %16.1f %22.1f %8.3f %10.3f\n" "$b" "$bt" "$bbv" "$(echo "$bt $bbv" | awk '{print $1/$2}')" "$pr"
   echo "        runs: benchtui $(paste -sd' ' "$work/bt.$b") | batched-bench $(paste -sd' ' "$work/bb.$b")"
+  if [ "$inproc" = 1 ]; then
+    ipm=$(median <"$work/ip.$b")
+    ipr=$(paste -d' ' "$work/bt.$b" "$work/ip.$b" | awk '{print $1/$2}' | median)
+    printf "        in process: %.1f tok/s; child process / in process: median pair ratio %.3f (runs %s)\n" "$ipm" "$ipr" "$(paste -sd' ' "$work/ip.$b")"
+  fi
 done

@@ -518,3 +518,11 @@ func (t *tailBuffer) String() string {
 }
 
 func (t *tailBuffer) lastLines(n int) string { return meaningful(t.String(), n) }
+
+// ChildPID is the backend process's id (0 in process or when none runs).
+func (s *Session) ChildPID() int {
+	if s.child == nil || s.child.cmd.Process == nil {
+		return 0
+	}
+	return s.child.cmd.Process.Pid
+}

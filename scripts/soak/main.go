@@ -53,7 +53,7 @@ func run(total, perRun int, inProcess bool) error {
 	for done, i := 0, 0; done < total; i++ {
 		n := min(perRun, total-done)
 		r, err := s.Run(context.Background(), session.Spec{
-			Gen:    session.Gen{NumRequests: n, ISL: 8, ISLStdev: 4, OSL: 4, OSLStdev: 2, Seed: uint64(i)},
+			Gen: session.Gen{NumRequests: n, ISL: 8, ISLStdev: 4, OSL: 4, OSLStdev: 2, Seed: uint64(i)},
 			// max_seq_len follows each run's longest request, so the context is made again
 			// for most runs: the soak covers that path too.
 			Engine: engine.Config{MaxBatchSize: 32, MaxNumTokens: 512, Concurrency: -1, EOSID: -1},

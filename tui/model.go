@@ -312,13 +312,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case exportedMsg:
 		if msg.err != nil {
 			m.status = "export failed: " + oneLine(msg.err.Error())
+			if msg.path != "" {
+				// The run is safe elsewhere; the user sees both why and where.
+				m.status = "could not export there (" + oneLine(msg.err.Error()) + "); exported " + msg.path
+				m.markSaved(msg.run, msg.path)
+			}
 		} else {
 			m.status = "exported " + msg.path
-			for _, r := range m.runs {
-				if r.id == msg.run {
-					r.saved = msg.path
-				}
-			}
+			m.markSaved(msg.run, msg.path)
 		}
 		return m, nil
 	case tea.KeyPressMsg:
@@ -865,6 +866,14 @@ func (m *Model) maxBatch() int {
 		return m.opts.MaxBatch
 	}
 	return 1024
+}
+
+func (m *Model) markSaved(id int, path string) {
+	for _, r := range m.runs {
+		if r.id == id {
+			r.saved = path
+		}
+	}
 }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }

@@ -288,3 +288,29 @@ func TestDashboardReplay(t *testing.T) {
 	}
 	_ = os.Remove(path)
 }
+
+// An export to a folder that cannot take it goes to the temporary folder, and says so; the
+// run stays in memory either way.
+func TestDashboardExportRescued(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, Options{Runner: &fakeRunner{}, Settings: Settings{Batch: 4, ISL: 8, OSL: 4, Requests: 8, Concurrency: -1},
+		AutoRun: true, ExportDir: filepath.Join(notDir, "sub")})
+	d.until("the run to finish", func() bool { return len(d.m.runs) == 1 && d.m.runs[0].export != nil })
+	d.key("e")
+	d.until("the export", func() bool { return strings.Contains(d.m.status, "exported") })
+	if !strings.Contains(d.m.status, "could not export there") {
+		t.Errorf("status %q does not say the export folder failed", d.m.status)
+	}
+	files, _ := filepath.Glob(filepath.Join(tmp, "benchtui-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("%d rescued exports in the temporary folder, want 1", len(files))
+	}
+	if x, err := engine.ReadExport(files[0]); err != nil || len(x.Requests) != 8 {
+		t.Errorf("rescued export: %v, %d records", err, len(x.Requests))
+	}
+}

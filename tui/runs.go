@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -96,8 +97,21 @@ func exportName(dir, model string, r *run, now time.Time) string {
 }
 
 // writeExport writes x to a new file named after path, adding -2, -3... when that name is
-// taken: an export never replaces a file.
+// taken: an export never replaces a file. When path's folder cannot take it (gone, full, not
+// writable), the export goes to the temporary folder instead: the returned error says why,
+// and the path where it went.
 func writeExport(path string, x *engine.Export) (string, error) {
+	p, err := writeNew(path, x)
+	if err == nil {
+		return p, nil
+	}
+	if rescued, rerr := writeNew(filepath.Join(os.TempDir(), filepath.Base(path)), x); rerr == nil {
+		return rescued, err
+	}
+	return "", err
+}
+
+func writeNew(path string, x *engine.Export) (string, error) {
 	ext := filepath.Ext(path)
 	base := strings.TrimSuffix(path, ext)
 	for i := 1; i < 100; i++ {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -191,6 +192,18 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 	}
 
+	for _, out := range []struct{ flag, path string }{{"report_json", f.ReportJSON}, {"request_json", f.RequestJSON}} {
+		if out.path == "" {
+			continue
+		}
+		// A folder that cannot take the file is found before the run, not after it.
+		probe, err := os.CreateTemp(filepath.Dir(out.path), ".benchtui-probe-*")
+		if err != nil {
+			return badInput("--%s %s: cannot write there: %v", out.flag, out.path, errors.Unwrap(err))
+		}
+		probe.Close()
+		os.Remove(probe.Name())
+	}
 	if f.IterationLog != "" {
 		// Made now, so that a path that cannot be written fails before the model loads.
 		if err := os.WriteFile(f.IterationLog, nil, 0o644); err != nil {
@@ -334,24 +347,37 @@ func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, 
 }
 
 func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, stderr io.Writer) error {
+	var errs []error
 	if f.ReportJSON != "" {
-		if err := engine.WriteFileAtomic(f.ReportJSON, rep.WriteJSON); err != nil {
-			return fmt.Errorf("report %s: %w", f.ReportJSON, err)
-		}
-		if !f.Quiet {
-			fmt.Fprintf(stderr, "benchtui: report written to %s\n", f.ReportJSON)
-		}
+		errs = append(errs, writeOrRescue("report", f.ReportJSON, rep.WriteJSON, f.Quiet, stderr))
 	}
 	if f.RequestJSON != "" {
-		err := engine.WriteFileAtomic(f.RequestJSON, func(w io.Writer) error { return engine.WriteRequestJSON(w, records) })
-		if err != nil {
-			return fmt.Errorf("request records %s: %w", f.RequestJSON, err)
-		}
-		if !f.Quiet {
-			fmt.Fprintf(stderr, "benchtui: request records written to %s\n", f.RequestJSON)
-		}
+		errs = append(errs, writeOrRescue("request records", f.RequestJSON,
+			func(w io.Writer) error { return engine.WriteRequestJSON(w, records) }, f.Quiet, stderr))
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// writeOrRescue writes a result file atomically. When that fails (a full disk, a folder that
+// went away), the run is not lost: the same content goes to the temporary folder, and the
+// error says where.
+func writeOrRescue(what, path string, write func(io.Writer) error, quiet bool, stderr io.Writer) error {
+	err := engine.WriteFileAtomic(path, write)
+	if err == nil {
+		if !quiet {
+			fmt.Fprintf(stderr, "benchtui: %s written to %s\n", what, path)
+		}
+		return nil
+	}
+	rescue, rerr := os.CreateTemp("", "benchtui-rescued-*-"+filepath.Base(path))
+	if rerr == nil {
+		rescue.Close()
+		if rerr = engine.WriteFileAtomic(rescue.Name(), write); rerr == nil {
+			return fmt.Errorf("%s %s: %w; saved to %s instead", what, path, err, rescue.Name())
+		}
+		os.Remove(rescue.Name())
+	}
+	return fmt.Errorf("%s %s: %w (and not saved elsewhere: %v)", what, path, err, rerr)
 }
 
 // progress prints plain progress lines on stderr for headless runs.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +130,8 @@ func TestBadInput(t *testing.T) {
 	os.WriteFile(badCfg, []byte("threads = 2\nbogus_key = 1\n"), 0o644)
 	badLine := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(badLine, []byte(`{"task_id":0,"input_ids":[1,2],"output_tokens":4}`+"\n"+`{"task_id":1,"input_ids":[1,2]}`+"\n"), 0o644)
+	truncated := filepath.Join(dir, "truncated.jsonl")
+	os.WriteFile(truncated, []byte(`{"task_id":0,"input_ids":[1,2],"output_tokens":4}`+"\n"+`{"task_id":1,"input_ids":[1,2`), 0o644)
 	vocab := filepath.Join(dir, "vocab.jsonl")
 	os.WriteFile(vocab, []byte(`{"task_id":0,"input_ids":[1,999999],"output_tokens":4}`+"\n"), 0o644)
 
@@ -143,6 +146,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown config key", []string{"throughput", "--config", badCfg}, "bogus_key"},
 		{"max_batch_size 0", []string{"throughput", "--max_batch_size", "0"}, "max_batch_size is 0"},
 		{"malformed dataset line", []string{"throughput", "--dataset", badLine}, "line 2"},
+		{"truncated dataset", []string{"throughput", "--dataset", truncated}, "line 2"},
+		{"report in a missing folder", []string{"throughput", "--report_json", filepath.Join(dir, "nope", "r.json")}, "cannot write there"},
 		{"token outside vocabulary", []string{"throughput", "--dataset", vocab}, "999999"},
 		{"missing dataset", []string{"throughput", "--dataset", filepath.Join(dir, "none.jsonl")}, "none.jsonl"},
 		{"unknown flag", []string{"throughput", "--max_batch", "3"}, "max_batch"},
@@ -246,5 +251,23 @@ func TestThroughputSurvivesBackendCrash(t *testing.T) {
 		if n := rep["request_info"].(map[string]any)["num_requests"].(float64); n != 12 {
 			t.Errorf("%v: %v requests, want 12", mode, n)
 		}
+	}
+}
+
+// A result that cannot be written where asked (here the name is taken by a folder) is saved
+// in the temporary folder, and the error says where.
+func TestWriteOrRescue(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	target := filepath.Join(t.TempDir(), "report.json")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := writeOrRescue("report", target, func(w io.Writer) error { _, err := w.Write([]byte("{}\n")); return err }, true, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "saved to ") {
+		t.Fatalf("error %v: want one saying where the report went", err)
+	}
+	saved := strings.TrimSuffix(err.Error()[strings.Index(err.Error(), "saved to ")+len("saved to "):], " instead")
+	if data, rerr := os.ReadFile(saved); rerr != nil || string(data) != "{}\n" {
+		t.Errorf("rescued file %s: %q, %v", saved, data, rerr)
 	}
 }

@@ -93,6 +93,10 @@ type Model struct {
 	devViews []DeviceView
 	status   string
 	quitting bool
+	// exportOnQuit exports the stopped run before quitting; exitNote says how that went,
+	// for the caller to print once the terminal is back.
+	exportOnQuit bool
+	exitNote     string
 }
 
 // New returns the dashboard's model.
@@ -306,10 +310,26 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runDoneMsg:
 		m.onRunDone(msg)
 		if m.quitting {
+			if m.exportOnQuit {
+				// Keep what finished: export the stopped run, then quit.
+				if r := m.exportable(); r != nil {
+					return m, m.exportCmd(r) // quits when the export is written
+				}
+			}
 			return m, tea.Quit
 		}
 		return m, nil
 	case exportedMsg:
+		if m.quitting {
+			m.exitNote = "exported " + msg.path
+			if msg.err != nil {
+				m.exitNote = "export failed: " + oneLine(msg.err.Error())
+				if msg.path != "" {
+					m.exitNote = "could not export there (" + oneLine(msg.err.Error()) + "); exported " + msg.path
+				}
+			}
+			return m, tea.Quit
+		}
 		if msg.err != nil {
 			m.status = "export failed: " + oneLine(msg.err.Error())
 			if msg.path != "" {
@@ -631,6 +651,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Confirm):
 			return m.quit()
+		case keyIn(msg, k.Export) && m.active:
+			m.exportOnQuit = true
+			return m.quit()
 		case key.Matches(msg, k.Cancel), key.Matches(msg, k.Quit) && msg.String() == "q":
 			m.confirm = false
 			m.status = ""
@@ -651,7 +674,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		if m.active || m.loading {
 			m.confirm = true
-			m.status = "a run is active: quit? y/n"
+			m.status = "a run is active: y quit · e stop, export what finished and quit · n stay"
 			return nil
 		}
 		return m.quit()
@@ -785,6 +808,9 @@ func (m *Model) setTheme(name string) {
 	*m.st = *themes.Build(p, m.dark)
 	m.status = "theme " + name
 }
+
+// ExitNote is what the user should read after the dashboard closed ("" for nothing).
+func (m *Model) ExitNote() string { return m.exitNote }
 
 // Theme is the current theme's name.
 func (m *Model) Theme() string { return m.theme }

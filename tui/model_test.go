@@ -314,3 +314,28 @@ func TestDashboardExportRescued(t *testing.T) {
 		t.Errorf("rescued export: %v, %d records", err, len(x.Requests))
 	}
 }
+
+// Quitting during a run can stop it, export what finished and quit.
+func TestDashboardQuitExportsStoppedRun(t *testing.T) {
+	dir := t.TempDir()
+	d := newDriver(t, Options{Runner: &fakeRunner{block: true}, Settings: Settings{Batch: 4, ISL: 8, OSL: 4, Requests: 8, Concurrency: -1},
+		AutoRun: true, ExportDir: dir})
+	d.until("the run to start", func() bool { return d.m.active && d.m.cur != nil && len(d.m.cur.records) > 0 })
+	d.key("q")
+	if !strings.Contains(d.m.status, "export what finished") {
+		t.Fatalf("status %q does not offer to export", d.m.status)
+	}
+	d.key("e")
+	d.until("quit", func() bool { return d.quit })
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("%d exports after stop-export-quit, want 1", len(files))
+	}
+	x, err := engine.ReadExport(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Report.BenchTUI.NumCompleted == 0 {
+		t.Error("the export of the stopped run has no finished request")
+	}
+}

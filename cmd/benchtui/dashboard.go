@@ -230,6 +230,9 @@ func runProgram(m *tui.Model) error {
 	if _, err := p.Run(); err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
+	if note := m.ExitNote(); note != "" {
+		fmt.Fprintln(os.Stderr, "benchtui: "+note)
+	}
 	return nil
 }
 

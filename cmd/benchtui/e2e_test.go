@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -174,5 +175,49 @@ func TestDashboardSurvivesBackendCrash(t *testing.T) {
 	logData, _ := os.ReadFile(filepath.Join(dir, "benchtui", "benchtui.log"))
 	if !strings.Contains(string(logData), "injected failure") {
 		t.Errorf("the log does not hold the backend's stderr:\n%s", logData)
+	}
+}
+
+// Ctrl-C during a headless run (SIGINT to benchtui and its backend process, as a terminal
+// sends it to the whole process group) stops the run; the report holds what finished.
+func TestHeadlessInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "benchtui-bin")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	lib, _ := filepath.Abs("../../.llama/cpu/lib")
+	report := filepath.Join(dir, "report.json")
+	cmd := exec.Command(bin, "throughput", "--model", "tiny", "--num_requests", "100000", "--isl", "16", "--osl", "64",
+		"--max_batch_size", "4", "--report_json", report, "--quiet")
+	cmd.Env = append(os.Environ(), "BENCHTUI_LLAMA_LIB="+lib, "XDG_STATE_HOME="+dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	// The terminal signals the foreground process group: benchtui and its backend process.
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("benchtui did not stop within 30 s of Ctrl-C")
+	}
+	if !strings.Contains(stderr.String(), "canceled") {
+		t.Errorf("stderr %q does not say the run was canceled", stderr.String())
+	}
+	var rep map[string]any
+	readJSON(t, report, &rep)
+	bt := rep["benchtui"].(map[string]any)
+	if bt["num_completed"].(float64) == 0 {
+		t.Error("the report of the interrupted run has no finished request")
+	}
+	if strings.Contains(stderr.String(), "backend process died") {
+		t.Errorf("the backend process died instead of stopping: %s", stderr.String())
 	}
 }

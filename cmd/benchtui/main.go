@@ -70,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runDashboard(args, stdout, stderr)
 	case "replay":
 		err = runReplay(args, stdout, stderr)
+	case "sweep":
+		err = runSweep(args, stdout, stderr)
+	case "compare":
+		err = runCompare(args, stdout, stderr)
 	case "throughput":
 		err = runBench(args, stdout, stderr, false)
 	case "latency":
@@ -85,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return 0
 	default:
-		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, prepare-dataset, models or version", cmd)
+		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, prepare-dataset, models or version", cmd)
 	}
 	if err == nil {
 		return 0
@@ -120,6 +124,8 @@ Usage:
   benchtui replay FILE.json                 open an exported run (or a report) in the dashboard
   benchtui [--model M] throughput [flags]   headless throughput run
   benchtui [--model M] latency [flags]      one request at a time, batch size 1
+  benchtui sweep [flags]                    a grid of batch sizes, ISL, OSL, concurrency and backend options
+  benchtui compare A.json B.json [...]      reports side by side with changes in percent
   benchtui prepare-dataset [flags] token-norm-dist|token-unif-dist [flags]
   benchtui models [--write SPEC]            list synthetic model presets, or write one and print its path
   benchtui version

@@ -271,3 +271,62 @@ func TestWriteOrRescue(t *testing.T) {
 		t.Errorf("rescued file %s: %q, %v", saved, data, rerr)
 	}
 }
+
+// A small grid gives its points and files, loads the model once per backend configuration,
+// and a second run of the same command resumes: only missing points run.
+func TestSweepGridAndResume(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sw")
+	args := []string{"sweep", "--model", "tiny", "--flash_attn", "auto,off", "--max_batch_size", "1,2", "--isl", "16",
+		"--osl", "4", "--num_requests", "6", "--warmup", "0", "--out", out}
+	code, stdout, errs := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if n := strings.Count(errs, "sweep: loading"); n != 2 {
+		t.Errorf("model loaded %d times, want 2 (one per flash_attn value):\n%s", n, errs)
+	}
+	points, _ := filepath.Glob(filepath.Join(out, "points", "*.json"))
+	if len(points) != 4 {
+		t.Fatalf("%d point files, want 4", len(points))
+	}
+	data, err := os.ReadFile(filepath.Join(out, "sweep.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Split(strings.TrimSpace(string(data)), "\n"); len(rows) != 5 {
+		t.Errorf("sweep.csv has %d lines, want a header and 4 points", len(rows))
+	}
+	var doc struct {
+		Points []struct {
+			Params  map[string]string `json:"params"`
+			Reports []json.RawMessage `json:"reports"`
+		} `json:"points"`
+	}
+	readJSON(t, filepath.Join(out, "sweep.json"), &doc)
+	if len(doc.Points) != 4 || doc.Points[3].Params["flash_attn"] != "off" || doc.Points[3].Params["max_batch_size"] != "2" {
+		t.Errorf("sweep.json points: %+v", doc.Points)
+	}
+	if !strings.Contains(stdout, "| flash_attn | max_batch_size |") {
+		t.Errorf("the table does not show the swept axes:\n%s", stdout)
+	}
+
+	// Resume: nothing runs again; a removed point runs alone.
+	os.Remove(points[0])
+	code, _, errs = runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	if kept, ran := strings.Count(errs, "done before, kept"), strings.Count(errs, "output tok/s"); kept != 3 || ran != 1 {
+		t.Errorf("resume kept %d and ran %d points, want 3 and 1:\n%s", kept, ran, errs)
+	}
+	// Other settings in the same folder are refused, not mixed in.
+	if code, _, errs := runCLI(t, append(args, "--repeat", "2")...); code != 2 || !strings.Contains(errs, "other settings") {
+		t.Errorf("a different sweep into the same folder: exit %d, %q", code, errs)
+	}
+
+	// compare reads two of the points' reports.
+	code, stdout, errs = runCLI(t, "compare", points[1], points[2])
+	if code != 0 || !strings.Contains(stdout, "output_tok_s") || !strings.Contains(stdout, "%") {
+		t.Errorf("compare: exit %d, %s\n%s", code, errs, stdout)
+	}
+}

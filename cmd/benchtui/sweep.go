@@ -1,0 +1,446 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/session"
+	"github.com/benchtui/benchtui/sweep"
+)
+
+// sweepFlags are the fixed settings of a sweep; the axes are sweepAxes.
+type sweepFlags struct {
+	Model        string  `json:"model"`
+	NumRequests  int     `json:"num_requests"`
+	Warmup       int     `json:"warmup"`
+	Seed         uint64  `json:"seed"`
+	MaxNumTokens int     `json:"max_num_tokens"`
+	ISLStdev     int     `json:"isl_stdev"`
+	OSLStdev     int     `json:"osl_stdev"`
+	Repeat       int     `json:"repeat"`
+	Threads      int     `json:"threads"`
+	Out          string  `json:"-"`
+	Quiet        bool    `json:"-"`
+	InProcess    bool    `json:"-"`
+	LlamaLib     string  `json:"-"`
+	StallS       float64 `json:"-"`
+}
+
+// The swept settings: backend axes first, so that the grid visits each backend
+// configuration's points together and the model loads once per configuration.
+var sweepAxes = []struct{ name, def, usage string }{
+	{"flash_attn", "auto", "flash attention: auto, on, off"},
+	{"kv_cache_dtype", "f16", "KV cache type: f16, q8_0, ..."},
+	{"tp", "1", "tensor parallel size"},
+	{"n_gpu_layers", "-1", "layers on GPUs (-1 all, 0 for the CPU)"},
+	{"max_batch_size", "16", "most requests decoding at once"},
+	{"isl", "128", "mean input length"},
+	{"osl", "128", "mean output length"},
+	{"concurrency", "-1", "most requests in flight (-1 unlimited)"},
+}
+
+const backendAxes = 4 // the first four of sweepAxes need a model load
+
+// runSweep runs every point of a grid of settings, repeat times each, and writes sweep.json,
+// sweep.csv and sweep.md to --out. Points already in --out (from an interrupted sweep with the
+// same settings) are not run again.
+func runSweep(args []string, stdout, stderr io.Writer) error {
+	f := &sweepFlags{}
+	fs := newFlagSet("sweep")
+	fs.String(&f.Model, "model", "tiny", "synthetic preset or GGUF file", "m")
+	fs.Int(&f.NumRequests, "num_requests", 64, "requests per run")
+	fs.Int(&f.Warmup, "warmup", 1, "warmup requests before each run")
+	fs.Uint64(&f.Seed, "seed", 420, "seed of the generated sets and synthetic weights", "random_seed")
+	fs.Int(&f.MaxNumTokens, "max_num_tokens", 2048, "most tokens in one decode step")
+	fs.Int(&f.ISLStdev, "isl_stdev", 0, "input length standard deviation")
+	fs.Int(&f.OSLStdev, "osl_stdev", 0, "output length standard deviation")
+	fs.Int(&f.Repeat, "repeat", 1, "runs of each point (mean, standard deviation and 95% interval over them)")
+	fs.Int(&f.Threads, "threads", 0, "CPU threads (0: all CPUs)")
+	fs.String(&f.Out, "out", "sweep-out", "folder for the results; a sweep interrupted there resumes")
+	fs.Bool(&f.Quiet, "quiet", false, "no progress lines on stderr")
+	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process")
+	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load")
+	fs.Float(&f.StallS, "stall_timeout", 120, "seconds without progress after which a run fails")
+	raw := make([]string, len(sweepAxes))
+	for i, a := range sweepAxes {
+		fs.String(&raw[i], a.name, a.def, a.usage+": a value, a list (1,4,16) or a range (32:384:32, 1:256:x2)")
+	}
+	for _, a := range args {
+		if isHelp(a) {
+			fmt.Fprint(stdout, "Usage: benchtui sweep [flags]   (every combination of the listed values)\n\n")
+			fs.usage(stdout)
+			return errHelpShown
+		}
+	}
+	if err := fs.parse(args); err != nil {
+		return usageError{err}
+	}
+	if f.Repeat < 1 || f.NumRequests < 1 {
+		return badInput("--repeat and --num_requests must be at least 1")
+	}
+	var axes, swept []sweep.Axis
+	for i, a := range sweepAxes {
+		vals, err := sweep.ParseValues(raw[i])
+		if err != nil {
+			return badInput("--%s: %v", a.name, err)
+		}
+		for _, v := range vals {
+			if err := checkAxisValue(a.name, v); err != nil {
+				return usageError{err}
+			}
+		}
+		axes = append(axes, sweep.Axis{Name: a.name, Values: vals})
+		if len(vals) > 1 {
+			swept = append(swept, axes[i])
+		}
+	}
+	if _, _, err := session.Check(session.Options{Model: f.Model}); err != nil {
+		return usageError{err}
+	}
+	if err := prepareSweepDir(f, axes); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger, _ := openLog()
+	hw := session.StartHardware(ctx, 0)
+	defer hw.Close()
+	say := func(format string, a ...any) {
+		if !f.Quiet {
+			fmt.Fprintf(stderr, "sweep: "+format+"\n", a...)
+		}
+	}
+
+	points := sweep.Grid(axes)
+	// Progress lines name only what varies.
+	label := func(p sweep.Point) string {
+		var parts []string
+		for _, a := range swept {
+			parts = append(parts, a.Name+"="+p.Get(a.Name, ""))
+		}
+		if len(parts) == 0 {
+			return "the one point"
+		}
+		return strings.Join(parts, " ")
+	}
+	var results []sweep.PointResult
+	var sess *session.Session
+	loadedKey := ""
+	defer func() {
+		if sess != nil {
+			sess.Close()
+		}
+	}()
+	failed := 0
+	for n, p := range points {
+		var reports []engine.Report
+		for k := 1; k <= f.Repeat; k++ {
+			file := pointFile(f.Out, p, k)
+			if x, err := engine.ReadExport(file); err == nil {
+				say("point %d/%d %s repeat %d/%d: done before, kept", n+1, len(points), label(p), k, f.Repeat)
+				reports = append(reports, x.Report)
+				continue
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			if key := backendKey(p); sess == nil || key != loadedKey {
+				if sess != nil {
+					sess.Close()
+					sess = nil
+				}
+				say("loading %s (%s)", f.Model, key)
+				s, err := openSweepSession(ctx, f, p, hw, logger)
+				if err != nil {
+					return asUsage(fmt.Errorf("sweep point %s: %w", p.Key(), err))
+				}
+				sess, loadedKey = s, key
+			}
+			rep, err := runSweepPoint(ctx, sess, f, p)
+			if err != nil {
+				failed++
+				say("point %d/%d %s repeat %d/%d failed: %v", n+1, len(points), label(p), k, f.Repeat, oneLine(err.Error()))
+				if errors.Is(err, engine.ErrCanceled) {
+					break
+				}
+				continue
+			}
+			if err := engine.WriteFileAtomic(file, rep.WriteJSON); err != nil {
+				return fmt.Errorf("sweep point %s: %w", p.Key(), err)
+			}
+			reports = append(reports, *rep)
+			say("point %d/%d %s repeat %d/%d: %.1f output tok/s", n+1, len(points), label(p), k, f.Repeat, rep.Performance.SystemOutputThroughputTokS)
+		}
+		if len(reports) > 0 {
+			results = append(results, sweep.NewPointResult(p, reports))
+		}
+	}
+	if err := writeSweepResults(f.Out, axes, swept, results); err != nil {
+		return err
+	}
+	shown := swept
+	if len(shown) == 0 {
+		shown = axes[backendAxes:]
+	}
+	if err := sweep.WriteMarkdown(stdout, shown, results); err != nil {
+		return err
+	}
+	say("results in %s (sweep.json, sweep.csv, sweep.md)", f.Out)
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))
+	case failed > 0:
+		return fmt.Errorf("%d runs of the sweep failed (see above); run the same command again to retry them", failed)
+	}
+	return nil
+}
+
+func checkAxisValue(name, v string) error {
+	switch name {
+	case "flash_attn":
+		if v != "auto" && v != "on" && v != "off" {
+			return fmt.Errorf("--flash_attn %q: want auto, on or off", v)
+		}
+	case "kv_cache_dtype":
+		if v == "" {
+			return errors.New("--kv_cache_dtype: empty value")
+		}
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("--%s %q: not an integer", name, v)
+		}
+		if name == "max_batch_size" && (n < 1 || n > 256) {
+			return fmt.Errorf("--max_batch_size %d: it must be between 1 and 256", n)
+		}
+		if (name == "isl" || name == "osl" || name == "tp") && n < 1 {
+			return fmt.Errorf("--%s %d: it must be at least 1", name, n)
+		}
+		if name == "concurrency" && n == 0 {
+			return errors.New("--concurrency 0: give -1 for unlimited or a positive limit")
+		}
+	}
+	return nil
+}
+
+// prepareSweepDir makes the results folder, or checks that a sweep already there has the same
+// fixed settings and axes, so that resuming never mixes two different sweeps.
+func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
+	if err := os.MkdirAll(filepath.Join(f.Out, "points"), 0o755); err != nil {
+		return badInput("--out %s: %v", f.Out, err)
+	}
+	cfg, err := json.MarshalIndent(struct {
+		Settings *sweepFlags `json:"settings"`
+		Axes     []sweep.Axis
+	}{f, axes}, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(f.Out, "sweep-settings.json")
+	if old, err := os.ReadFile(path); err == nil {
+		if !bytes.Equal(bytes.TrimSpace(old), bytes.TrimSpace(cfg)) {
+			return badInput("--out %s holds a sweep with other settings (see its sweep-settings.json): give another --out, or remove it to start over", f.Out)
+		}
+		return nil
+	}
+	return engine.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(append(cfg, '\n')); return err })
+}
+
+func pointFile(dir string, p sweep.Point, repeat int) string {
+	return filepath.Join(dir, "points", fmt.Sprintf("%s,repeat=%d.json", p.Key(), repeat))
+}
+
+func backendKey(p sweep.Point) string {
+	var parts []string
+	for i := 0; i < backendAxes; i++ {
+		parts = append(parts, p.Names[i]+"="+p.Values[i])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (*session.Session, error) {
+	ngl, _ := strconv.Atoi(p.Get("n_gpu_layers", "-1"))
+	tp, _ := strconv.Atoi(p.Get("tp", "1"))
+	bo, err := session.NormalizeBackend(engine.BackendOptions{
+		Threads: f.Threads, GPULayers: &ngl, FlashAttn: p.Get("flash_attn", "auto"),
+		KVCacheDType: p.Get("kv_cache_dtype", "f16"), Library: f.LlamaLib,
+	})
+	if err != nil {
+		return nil, session.InputError{Err: err}
+	}
+	so := session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp, Hardware: hw, InProcess: f.InProcess,
+		StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
+	return session.Open(ctx, so, nil)
+}
+
+func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*engine.Report, error) {
+	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
+	spec := session.Spec{
+		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
+			ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
+		Engine: engine.Config{MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens,
+			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1},
+	}
+	r, err := s.Run(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	params := map[string]string{}
+	for i := range p.Names {
+		params[p.Names[i]] = p.Values[i]
+	}
+	rep := s.Report(r, session.ReportExtra{Version: version, Streaming: true,
+		Config: map[string]any{"command": "sweep", "point": params, "settings": f, "backend_options": s.Options().Backend}})
+	return &rep, nil
+}
+
+func writeSweepResults(dir string, axes, swept []sweep.Axis, results []sweep.PointResult) error {
+	shown := swept
+	if len(shown) == 0 {
+		shown = axes[backendAxes:]
+	}
+	files := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"sweep.json", func(w io.Writer) error { return sweep.WriteJSON(w, axes, results) }},
+		{"sweep.csv", func(w io.Writer) error { return sweep.WriteCSV(w, axes, results) }},
+		{"sweep.md", func(w io.Writer) error { return sweep.WriteMarkdown(w, shown, results) }},
+	}
+	for _, file := range files {
+		if err := engine.WriteFileAtomic(filepath.Join(dir, file.name), file.write); err != nil {
+			return fmt.Errorf("sweep results: %w", err)
+		}
+	}
+	return nil
+}
+
+// runCompare prints reports side by side: every metric of each, with its change in percent
+// from the first. Reports of benchtui or trtllm-bench, and dashboard exports, are read.
+func runCompare(args []string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if isHelp(a) {
+			fmt.Fprint(stdout, "Usage: benchtui compare A.json B.json [...]   (reports or exports; changes are against A)\n")
+			return errHelpShown
+		}
+	}
+	if len(args) < 2 {
+		return badInput("compare takes two reports or more: benchtui compare A.json B.json [...]")
+	}
+	reps := make([]engine.Report, len(args))
+	for i, path := range args {
+		x, err := engine.ReadExport(path)
+		if err != nil {
+			return usageError{err}
+		}
+		reps[i] = x.Report
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "metric\t"
+	for i, path := range args {
+		head += filepath.Base(path) + "\t"
+		if i > 0 {
+			head += "change\t"
+		}
+	}
+	fmt.Fprintln(tw, head)
+	line := func(name string, vals []float64, higherBetter *bool) {
+		row := name + "\t"
+		for i, v := range vals {
+			if higherBetter == nil && v == math.Trunc(v) {
+				row += strconv.FormatFloat(v, 'f', 0, 64) + "\t" // a setting, not a measurement
+			} else {
+				row += short(v) + "\t"
+			}
+			if i > 0 {
+				row += change(vals[0], v, higherBetter) + "\t"
+			}
+		}
+		fmt.Fprintln(tw, row)
+	}
+	for _, label := range []struct {
+		name string
+		get  func(r *engine.Report) string
+	}{
+		{"model", func(r *engine.Report) string { return r.Engine.Model }},
+		{"backend", func(r *engine.Report) string { return r.Engine.Backend + " " + r.Engine.Version }},
+	} {
+		row := label.name + "\t"
+		for i := range reps {
+			row += label.get(&reps[i]) + "\t"
+			if i > 0 {
+				row += "\t"
+			}
+		}
+		fmt.Fprintln(tw, row)
+	}
+	for _, w := range []struct {
+		name string
+		get  func(r *engine.Report) float64
+	}{
+		{"max_batch_size", func(r *engine.Report) float64 { return float64(r.WorldInfo.MaxBatchSize) }},
+		{"tp_size", func(r *engine.Report) float64 { return float64(r.WorldInfo.TPSize) }},
+		{"requests", func(r *engine.Report) float64 { return float64(r.RequestInfo.NumRequests) }},
+	} {
+		vals := make([]float64, len(reps))
+		for i := range reps {
+			vals[i] = w.get(&reps[i])
+		}
+		line(w.name, vals, nil)
+	}
+	for _, m := range sweep.Metrics {
+		vals := make([]float64, len(reps))
+		for i := range reps {
+			vals[i] = m.Get(&reps[i])
+		}
+		hb := m.HigherIsBetter
+		line(m.Name, vals, &hb)
+	}
+	return tw.Flush()
+}
+
+// change is v against base in percent, with + for better when the direction is known.
+func change(base, v float64, higherBetter *bool) string {
+	if base == 0 || math.IsNaN(base) || math.IsNaN(v) {
+		return "n/a"
+	}
+	pct := 100 * (v - base) / base
+	s := fmt.Sprintf("%+.1f%%", pct)
+	if higherBetter != nil && pct != 0 {
+		if (pct > 0) == *higherBetter {
+			s += " better"
+		} else {
+			s += " worse"
+		}
+	}
+	return s
+}
+
+func short(v float64) string {
+	switch {
+	case math.Abs(v) >= 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case math.Abs(v) >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}

@@ -6,7 +6,7 @@ import "charm.land/bubbles/v2/key"
 // bindings with the state (no run key while a run is active, no export before a run ended),
 // so the hints and the help screen show only what works now.
 type KeyMap struct {
-	Run, Stop, Export                   key.Binding
+	Run, Stop, Export, Sweep            key.Binding
 	BatchUp, BatchDown                  key.Binding
 	ISLUp, ISLDown, OSLUp, OSLDown      key.Binding
 	RequestsUp, RequestsDown            key.Binding
@@ -23,6 +23,7 @@ func DefaultKeyMap() KeyMap {
 		Run:             key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run")),
 		Stop:            key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop")),
 		Export:          key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export")),
+		Sweep:           key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "sweep batch sizes (B/4 to 4B)")),
 		BatchUp:         key.NewBinding(key.WithKeys("B"), key.WithHelp("b/B", "batch ÷2/×2")),
 		BatchDown:       key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "batch ÷2")),
 		ISLUp:           key.NewBinding(key.WithKeys("I"), key.WithHelp("i/I", "ISL ÷2/×2")),
@@ -58,7 +59,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the help screen, by group.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Run, k.Stop, k.Export, k.Quit},
+		{k.Run, k.Stop, k.Export, k.Sweep, k.Quit},
 		{k.BatchUp, k.ISLUp, k.OSLUp, k.RequestsUp, k.ConcurrencyUp},
 		{k.NextPanel, k.PrevPanel, k.Maximize, k.Metric, k.Theme},
 		{k.Up, k.Down, k.Mark, k.Compare, k.Help},

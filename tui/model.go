@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -70,9 +71,15 @@ type Model struct {
 	compare    *Compare
 	help       *Help
 	hints      *Hints
+	sweep      *Sweep
 
 	focus     int
 	maximized bool
+	showSweep bool
+	// sweepQueue holds the batch sizes of the sweep still to run; sweepRun maps a run to
+	// its point in the sweep panel.
+	sweepQueue []int
+	sweepRun   map[int]int
 	showHelp  bool
 	comparing bool
 	confirm   bool // asking whether to quit during a run
@@ -117,6 +124,7 @@ func New(o Options) *Model {
 		header: NewHeader(st), throughput: NewThroughput(st), latency: NewLatency(st),
 		progress: NewProgress(st), engine: NewEngine(st), devices: NewDevices(st),
 		history: NewHistory(st), compare: NewCompare(st), help: NewHelp(st), hints: NewHints(st),
+		sweep: NewSweep(st), sweepRun: map[int]int{},
 		pending: o.Settings,
 	}
 	m.header.Settings = o.Settings
@@ -227,8 +235,9 @@ func (m *Model) startLoad() tea.Cmd {
 	return tea.Batch(load, waitLifecycle(ev, 0))
 }
 
-func (m *Model) startRun() tea.Cmd {
-	s := m.pending
+func (m *Model) startRun() tea.Cmd { return m.startRunWith(m.pending) }
+
+func (m *Model) startRunWith(s Settings) tea.Cmd {
 	r := &run{id: len(m.runs) + 1, settings: s, state: StateRunning, started: time.Now()}
 	m.runs = append(m.runs, r)
 	m.cur = r
@@ -309,6 +318,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onSnapshot(msg)
 	case runDoneMsg:
 		m.onRunDone(msg)
+		if next := m.sweepNext(msg.run); next != nil && !m.quitting {
+			return m, next
+		}
 		if m.quitting {
 			if m.exportOnQuit {
 				// Keep what finished: export the stopped run, then quit.
@@ -601,6 +613,7 @@ func (m *Model) syncKeys() {
 	live := m.opts.Runner != nil
 	k.Run.SetEnabled(live && m.loaded && !m.active)
 	k.Stop.SetEnabled(live && m.active)
+	k.Sweep.SetEnabled(live && m.loaded)
 	k.Export.SetEnabled(m.exportable() != nil)
 	for _, b := range []*key.Binding{&k.BatchUp, &k.BatchDown, &k.ISLUp, &k.ISLDown, &k.OSLUp, &k.OSLDown,
 		&k.RequestsUp, &k.RequestsDown, &k.ConcurrencyUp, &k.ConcurrencyDown} {
@@ -681,7 +694,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
 	case key.Matches(msg, k.Escape):
-		m.comparing, m.maximized = false, false
+		m.comparing, m.maximized, m.showSweep = false, false, false
 	case key.Matches(msg, k.Run):
 		if k.Run.Enabled() {
 			return m.startRun()
@@ -689,7 +702,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Stop):
 		if m.active && m.cancel != nil {
 			m.cancel()
+			m.sweepQueue = nil
 			m.status = "stopping…"
+		}
+	case key.Matches(msg, k.Sweep):
+		if len(m.sweepQueue) > 0 || (m.active && len(m.sweep.Points) > 0) {
+			m.showSweep = !m.showSweep
+		} else if k.Run.Enabled() {
+			return m.startSweep()
 		}
 	case key.Matches(msg, k.Export):
 		if r := m.exportable(); r != nil {
@@ -834,7 +854,7 @@ func (m *Model) Render(w, h int) string {
 	switch {
 	case m.showHelp:
 		r = LayoutMaximized(w, h, PanelHelp)
-	case m.comparing:
+	case m.comparing, m.showSweep:
 		r = LayoutMaximized(w, h, PanelCompare)
 	case m.maximized:
 		r = LayoutMaximized(w, h, focused)
@@ -865,6 +885,9 @@ func (m *Model) Render(w, h int) string {
 		case PanelHistory:
 			return m.history.Render(pw, ph)
 		case PanelCompare:
+			if m.showSweep {
+				return m.sweep.Render(pw, ph)
+			}
 			return m.compare.Render(pw, ph)
 		case PanelHelp:
 			return m.help.Render(pw, ph)
@@ -945,4 +968,62 @@ func keyIn(msg tea.KeyPressMsg, b key.Binding) bool {
 		}
 	}
 	return false
+}
+
+// startSweep runs the current settings at batch sizes from a quarter to four times the
+// current one, one run after the other; each run joins the history as usual.
+func (m *Model) startSweep() tea.Cmd {
+	b := m.pending.Batch
+	var sizes []int
+	for _, f := range []float64{0.25, 0.5, 1, 2, 4} {
+		v := clampInt(int(math.Round(float64(b)*f)), 1, m.maxBatch())
+		if len(sizes) == 0 || sizes[len(sizes)-1] != v {
+			sizes = append(sizes, v)
+		}
+	}
+	m.sweep.Points = make([]SweepPoint, len(sizes))
+	for i, v := range sizes {
+		m.sweep.Points[i] = SweepPoint{Batch: v, State: StateIdle}
+	}
+	m.sweepQueue = sizes
+	m.sweepRun = map[int]int{}
+	m.showSweep = true
+	return m.sweepNext(0)
+}
+
+// sweepNext records the run that ended in the sweep, if it was a sweep run, and starts the
+// next batch size; nil when no sweep continues.
+func (m *Model) sweepNext(ended int) tea.Cmd {
+	if i, ok := m.sweepRun[ended]; ok {
+		pt := &m.sweep.Points[i]
+		for _, r := range m.runs {
+			if r.id != ended {
+				continue
+			}
+			pt.State = r.state
+			if r.export != nil {
+				rep := &r.export.Report
+				pt.OutputTokS = rep.Performance.SystemOutputThroughputTokS
+				pt.PerGPUTokS = rep.Performance.OutputThroughputPerGPUTokS
+				pt.PerUserTokS = rep.Performance.OutputThroughputPerUserTokS
+				pt.TTFTp50 = rep.StreamingMetrics.TTFTPercentiles.P50
+			}
+			if r.state != StateFinished {
+				m.sweepQueue = nil // a failed or stopped point ends the sweep
+			}
+		}
+	}
+	if len(m.sweepQueue) == 0 || m.active {
+		return nil
+	}
+	b := m.sweepQueue[0]
+	m.sweepQueue = m.sweepQueue[1:]
+	s := m.pending
+	s.Batch = b
+	cmd := m.startRunWith(s)
+	idx := len(m.sweep.Points) - len(m.sweepQueue) - 1
+	m.sweepRun[m.cur.id] = idx
+	m.sweep.Points[idx].State = StateRunning
+	m.header.Detail = fmt.Sprintf("sweep: batch %d (%d of %d)", b, idx+1, len(m.sweep.Points))
+	return cmd
 }

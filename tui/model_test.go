@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -337,5 +338,41 @@ func TestDashboardQuitExportsStoppedRun(t *testing.T) {
 	}
 	if x.Report.BenchTUI.NumCompleted == 0 {
 		t.Error("the export of the stopped run has no finished request")
+	}
+}
+
+// w runs a batch-size sweep around the current batch size, point by point, into the sweep
+// view and the history.
+func TestDashboardSweep(t *testing.T) {
+	fr := &fakeRunner{}
+	d := newDriver(t, Options{Runner: fr, Settings: Settings{Batch: 8, ISL: 8, OSL: 4, Requests: 8, Concurrency: -1}, MaxBatch: 16})
+	d.until("the model to load", func() bool { return d.m.loaded })
+	d.key("w")
+	d.until("the sweep to end", func() bool { return len(fr.runs) == 4 && !d.m.active && len(d.m.sweepQueue) == 0 })
+	var got []int
+	for _, r := range fr.runs {
+		got = append(got, r.Batch)
+	}
+	if !slices.Equal(got, []int{2, 4, 8, 16}) {
+		t.Errorf("swept batch sizes %v, want 2 4 8 16 (B/4 to 4B, capped at 16)", got)
+	}
+	for i, pt := range d.m.sweep.Points {
+		if pt.State != StateFinished || pt.OutputTokS <= 0 {
+			t.Errorf("point %d: %+v", i, pt)
+		}
+	}
+	if len(d.m.history.Rows) != 4 {
+		t.Errorf("history has %d runs, want 4", len(d.m.history.Rows))
+	}
+	screen := d.checkFrame(120, 40)
+	for _, want := range []string{"Sweep", "output tok/s by batch size", "per user", "16"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("sweep view lacks %q:\n%s", want, screen)
+		}
+	}
+	d.checkFrame(80, 24)
+	d.key("esc")
+	if d.m.showSweep {
+		t.Error("esc did not leave the sweep view")
 	}
 }

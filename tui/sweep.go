@@ -1,0 +1,174 @@
+package tui
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/benchtui/benchtui/themes"
+)
+
+// SweepPoint is one batch size of a dashboard sweep.
+type SweepPoint struct {
+	Batch int
+	// OutputTokS is the run's output throughput (per GPU when one GPU is used);
+	// PerUserTokS the mean per-request output rate; TTFTp50 in ms.
+	OutputTokS, PerUserTokS, PerGPUTokS, TTFTp50 float64
+	State                            RunState
+}
+
+// Sweep shows a batch-size sweep point by point: a table, output tokens/s against batch
+// size, and the trade-off between throughput per user and per GPU (the Pareto view: up and
+// right is better, and each point is labelled with its batch size).
+type Sweep struct {
+	Points  []SweepPoint
+	Focused bool
+	st      *themes.Styles
+}
+
+// NewSweep returns an empty sweep panel drawn with st.
+func NewSweep(st *themes.Styles) *Sweep { return &Sweep{st: st} }
+
+// Render draws the sweep in exactly width x height cells.
+func (p *Sweep) Render(width, height int) string {
+	if width <= 0 || height <= 0 {
+		return ""
+	}
+	st := p.st
+	done := 0
+	for _, pt := range p.Points {
+		if pt.State == StateFinished {
+			done++
+		}
+	}
+	summary := "sweep: " + itoa(done) + "/" + itoa(len(p.Points)) + " batch sizes"
+	if !hasBox(width, height) {
+		return bare(width, height, []string{truncate(summary, width)})
+	}
+	b := box{st: st, focused: p.Focused, title: []span{{"Sweep ", st.Title}, {"batch size", st.Accent}},
+		note: []span{{itoa(done) + "/" + itoa(len(p.Points)) + " done", st.Muted}}}
+	iw, ih := inner(width, height)
+	if len(p.Points) == 0 {
+		return b.message(width, height, "w starts a sweep of batch sizes around the current one")
+	}
+	var body []string
+	// Table: one line a point.
+	var l lineBuf
+	l.ink(st.TableHeader, padLeft("batch", 6)+padLeft("out tok/s", 11)+padLeft("tok/s/user", 12)+padLeft("TTFT p50", 10)+"  state")
+	body = append(body, l.fit(iw))
+	for _, pt := range p.Points {
+		l.reset()
+		l.text(padLeft(itoa(pt.Batch), 6))
+		if pt.State == StateFinished {
+			l.ink(st.Value, padLeft(fnum(pt.OutputTokS), 11))
+			l.ink(st.Value, padLeft(fnum(pt.PerUserTokS), 12))
+			l.ink(st.Value, padLeft(fms(pt.TTFTp50), 10))
+		} else {
+			l.ink(st.Muted, padLeft("…", 11)+padLeft("…", 12)+padLeft("…", 10))
+		}
+		l.text("  ")
+		l.ink(stateInk(st, pt.State), pt.State.String())
+		body = append(body, l.fit(iw))
+	}
+	rest := ih - len(body) - 1
+	if rest >= 6 {
+		body = append(body, l.fitEmpty(iw))
+		half := iw / 2
+		left := p.barChart(half-1, rest)
+		right := p.pareto(iw-half-1, rest)
+		for i := 0; i < rest; i++ {
+			l.reset()
+			l.raw(left[i], half-1)
+			l.text("  ")
+			l.raw(right[i], iw-half-1)
+			body = append(body, l.fit(iw))
+		}
+	}
+	return b.render(width, height, body)
+}
+
+// barChart draws output tokens/s as one bar per batch size.
+func (p *Sweep) barChart(w, h int) []string {
+	st := p.st
+	out := make([]string, h)
+	var l lineBuf
+	l.ink(st.Label, truncate("output tok/s by batch size", w))
+	out[0] = l.fit(w)
+	hi := 0.0
+	for _, pt := range p.Points {
+		hi = math.Max(hi, pt.OutputTokS)
+	}
+	for i := 1; i < h; i++ {
+		l.reset()
+		k := i - 1
+		if k < len(p.Points) && hi > 0 {
+			pt := p.Points[k]
+			label := padLeft(itoa(pt.Batch), 5) + " "
+			room := max(w-len(label)-8, 1)
+			n := int(math.Round(pt.OutputTokS / hi * float64(room)))
+			l.text(label)
+			l.ink(st.SeriesStyle(0), repeatRune('█', n))
+			if pt.OutputTokS > 0 {
+				l.text(" " + fnum(pt.OutputTokS))
+			}
+		}
+		out[i] = l.fit(w)
+	}
+	return out
+}
+
+// pareto places each finished point at (per-user rate, output rate), labelled by batch size.
+func (p *Sweep) pareto(w, h int) []string {
+	st := p.st
+	out := make([]string, h)
+	var l lineBuf
+	l.ink(st.Label, truncate("tok/s per GPU ↑ vs per user →", w))
+	out[0] = l.fit(w)
+	gh := h - 1
+	grid := make([][]rune, gh)
+	for i := range grid {
+		grid[i] = []rune(spaces(w))
+	}
+	var xs, ys []float64
+	for _, pt := range p.Points {
+		if pt.State == StateFinished {
+			xs, ys = append(xs, pt.PerUserTokS), append(ys, pt.PerGPUTokS)
+		}
+	}
+	xhi, yhi := maxOf(xs), maxOf(ys)
+	for _, pt := range p.Points {
+		if pt.State != StateFinished || xhi <= 0 || yhi <= 0 || w < 4 || gh < 1 {
+			continue
+		}
+		label := []rune(strconv.Itoa(pt.Batch))
+		col := int(pt.PerUserTokS / xhi * float64(w-len(label)))
+		row := gh - 1 - int(pt.PerGPUTokS/yhi*float64(gh-1))
+		col, row = clamp(col, 0, w-len(label)), clamp(row, 0, gh-1)
+		copy(grid[row][col:], label)
+	}
+	for i := 0; i < gh; i++ {
+		l.reset()
+		l.ink(st.SeriesStyle(1), string(grid[i]))
+		out[i+1] = l.fit(w)
+	}
+	return out
+}
+
+func (l *lineBuf) fitEmpty(w int) string { l.reset(); return l.fit(w) }
+
+func padLeft(s string, n int) string {
+	if w := textWidth(s); w < n {
+		return spaces(n-w) + s
+	}
+	return s
+}
+
+func repeatRune(r rune, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	rs := make([]rune, n)
+	for i := range rs {
+		rs[i] = r
+	}
+	return string(rs)
+}

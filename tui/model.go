@@ -80,9 +80,9 @@ type Model struct {
 	// its point in the sweep panel.
 	sweepQueue []int
 	sweepRun   map[int]int
-	showHelp  bool
-	comparing bool
-	confirm   bool // asking whether to quit during a run
+	showHelp   bool
+	comparing  bool
+	confirm    bool // asking whether to quit during a run
 
 	target   Target
 	loaded   bool

@@ -13,7 +13,7 @@ type SweepPoint struct {
 	// OutputTokS is the run's output throughput (per GPU when one GPU is used);
 	// PerUserTokS the mean per-request output rate; TTFTp50 in ms.
 	OutputTokS, PerUserTokS, PerGPUTokS, TTFTp50 float64
-	State                            RunState
+	State                                        RunState
 }
 
 // Sweep shows a batch-size sweep point by point: a table, output tokens/s against batch

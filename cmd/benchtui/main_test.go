@@ -330,3 +330,20 @@ func TestSweepGridAndResume(t *testing.T) {
 		t.Errorf("compare: exit %d, %s\n%s", code, errs, stdout)
 	}
 }
+
+// compare reads trtllm-bench's report (same keys) beside benchtui's.
+func TestCompareTrtllmReport(t *testing.T) {
+	ours := filepath.Join(t.TempDir(), "ours.json")
+	if code, _, errs := runCLI(t, "throughput", "--model", "tiny", "--num_requests", "8", "--isl", "16", "--osl", "8", "--report_json", ours, "--quiet"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "compare", "testdata/trtllm-report.json", ours)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"meta-llama/Llama-3.1-8B", "10666.7", "pytorch 0.21.0", "256", "240.0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("compare output lacks %q:\n%s", want, out)
+		}
+	}
+}

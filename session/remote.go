@@ -94,6 +94,10 @@ func startChild(o Options) (*child, error) {
 	c := &child{cmd: cmd, stdin: stdin, w: newFrameWriter(stdin), stderr: newTailBuffer(64 << 10),
 		replies: make(chan frame, 4), dead: make(chan struct{}), log: o.Log}
 	cmd.Stderr = c.stderr
+	if o.Verbose {
+		// --verbose shows llama.cpp's log, which the backend process writes to its stderr.
+		cmd.Stderr = io.MultiWriter(c.stderr, os.Stderr)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start backend process %s: %w", args[0], err)
 	}

@@ -28,7 +28,7 @@ func tinyOptions(t *testing.T, inProcess bool) Options {
 	t.Helper()
 	t.Setenv("BENCHTUI_CACHE_DIR", filepath.Join(os.TempDir(), "benchtui-test-models"))
 	t.Setenv(childEnv, "1")
-	bo, err := NormalizeBackend(engine.BackendOptions{Threads: 2})
+	bo, err := NormalizeBackend(engine.BackendOptions{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

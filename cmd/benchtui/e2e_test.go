@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
@@ -71,7 +72,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.tmux("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
-		"-e", synth.CacheDirEnv+"="+os.Getenv(synth.CacheDirEnv), "-e", "BENCHTUI_LLAMA_LIB="+lib,
+		"-e", synth.CacheDirEnv+"="+os.Getenv(synth.CacheDirEnv), "-e", "BENCHTUI_LLAMA_LIB="+lib, "-e", llamacpp.ThreadsEnv+"=1",
 		"-e", "TERM=xterm-256color", cmd)
 	defer exec.Command("tmux", "-L", s.socket, "kill-server").Run()
 
@@ -140,7 +141,7 @@ func TestDashboardSurvivesBackendCrash(t *testing.T) {
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("benchtui-e2e-crash-%d", os.Getpid())}
 	cmd := fmt.Sprintf("cd %s && %s --config %s --num_requests 256 --isl 16 --osl 64 --max_batch_size 4; echo BENCHTUI-EXIT $?; sleep 30", dir, bin, cfg)
 	s.tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "36",
-		"-e", synth.CacheDirEnv+"="+os.Getenv(synth.CacheDirEnv), "-e", "BENCHTUI_LLAMA_LIB="+lib,
+		"-e", synth.CacheDirEnv+"="+os.Getenv(synth.CacheDirEnv), "-e", "BENCHTUI_LLAMA_LIB="+lib, "-e", llamacpp.ThreadsEnv+"=1",
 		"-e", session.FaultEnv+"=abort@3000", "-e", session.FaultEnv+"_ONCE="+filepath.Join(dir, "fault-done"),
 		"-e", "XDG_STATE_HOME="+dir, cmd)
 	defer exec.Command("tmux", "-L", s.socket, "kill-server").Run()

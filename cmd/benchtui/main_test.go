@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
@@ -19,6 +20,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == session.ChildCommand {
 		os.Exit(session.RunChild("test"))
 	}
+	// One llama.cpp thread: go test runs packages side by side, and ggml's threads crawl
+	// when other processes take the CPUs (see llamacpp.DefaultThreads).
+	os.Setenv(llamacpp.ThreadsEnv, "1")
 	dir, err := os.MkdirTemp("", "benchtui-cmd-test")
 	if err != nil {
 		panic(err)

@@ -14,6 +14,7 @@ package llamacpp
 import "C"
 
 import (
+	"strconv"
 	"context"
 	"errors"
 	"fmt"
@@ -269,7 +270,7 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 		return nil, fmt.Errorf("model %s: %w", o.ModelPath, err)
 	}
 	if o.Threads <= 0 {
-		o.Threads = runtime.NumCPU()
+		o.Threads = DefaultThreads()
 	}
 	if o.ThreadsBatch <= 0 {
 		o.ThreadsBatch = o.Threads
@@ -634,4 +635,18 @@ func Fault(kind string) {
 	case "segv":
 		C.bt_fault(2)
 	}
+}
+
+// ThreadsEnv overrides the default CPU thread count (all CPUs).
+const ThreadsEnv = "BENCHTUI_THREADS"
+
+// DefaultThreads is $BENCHTUI_THREADS, or the number of CPUs. ggml's threads wait for each
+// other at every operation of a graph; on a machine where other processes keep the CPUs busy,
+// each such wait can last a scheduler time slice and a run slows down a thousandfold, so a
+// shared machine (a CI runner running tests in parallel) is better served by fewer threads.
+func DefaultThreads() int {
+	if n, err := strconv.Atoi(os.Getenv(ThreadsEnv)); err == nil && n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
 }

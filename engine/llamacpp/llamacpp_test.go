@@ -53,7 +53,7 @@ func tinyModel(t *testing.T) string {
 func openTiny(t *testing.T, backendSampling bool, nCtx, nBatch, nSeq int) *Backend {
 	t.Helper()
 	b, err := Open(context.Background(), Options{
-		ModelPath: tinyModel(t), Threads: 2, GPULayers: 0, FlashAttn: "auto",
+		ModelPath: tinyModel(t), Threads: 1, GPULayers: 0, FlashAttn: "auto",
 		BackendSampling: &backendSampling, OffloadKQV: true,
 	}, nil)
 	if err != nil {

@@ -14,13 +14,13 @@ package llamacpp
 import "C"
 
 import (
-	"strconv"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"

@@ -1014,6 +1014,10 @@ func (m *Model) sweepNext(ended int) tea.Cmd {
 		}
 	}
 	if len(m.sweepQueue) == 0 || m.active {
+		if _, ok := m.sweepRun[ended]; ok && !m.active {
+			// The sweep is over: the header shows the settings of the next run again.
+			m.header.Settings = m.pending
+		}
 		return nil
 	}
 	b := m.sweepQueue[0]

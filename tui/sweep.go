@@ -134,15 +134,26 @@ func (p *Sweep) pareto(w, h int) []string {
 			xs, ys = append(xs, pt.PerUserTokS), append(ys, pt.PerGPUTokS)
 		}
 	}
-	xhi, yhi := maxOf(xs), maxOf(ys)
+	// Both axes span the points' own range, so that close values still separate.
+	xlo, xhi := valueRange(xs)
+	ylo, yhi := valueRange(ys)
 	for _, pt := range p.Points {
-		if pt.State != StateFinished || xhi <= 0 || yhi <= 0 || w < 4 || gh < 1 {
+		if pt.State != StateFinished || w < 4 || gh < 1 {
 			continue
 		}
 		label := []rune(strconv.Itoa(pt.Batch))
-		col := int(pt.PerUserTokS / xhi * float64(w-len(label)))
-		row := gh - 1 - int(pt.PerGPUTokS/yhi*float64(gh-1))
+		col := int((pt.PerUserTokS - xlo) / (xhi - xlo) * float64(w-len(label)))
+		row := gh - 1 - int((pt.PerGPUTokS-ylo)/(yhi-ylo)*float64(gh-1))
 		col, row = clamp(col, 0, w-len(label)), clamp(row, 0, gh-1)
+		// Points too close to tell apart on this grid go to the nearest free row, so that
+		// two labels never merge into one number.
+		for d := 0; d < 2*gh; d++ {
+			r := row + (d+1)/2*(1-2*(d%2))
+			if r >= 0 && r < gh && free(grid[r], col-1, col+len(label)+1) {
+				row = r
+				break
+			}
+		}
 		copy(grid[row][col:], label)
 	}
 	for i := 0; i < gh; i++ {
@@ -171,4 +182,30 @@ func repeatRune(r rune, n int) string {
 		rs[i] = r
 	}
 	return string(rs)
+}
+
+// valueRange is the range of vs widened by a tenth on each side (never empty).
+func valueRange(vs []float64) (lo, hi float64) {
+	if len(vs) == 0 {
+		return 0, 1
+	}
+	lo, hi = vs[0], vs[0]
+	for _, v := range vs {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	pad := (hi - lo) / 10
+	if pad == 0 {
+		pad = math.Max(math.Abs(hi)/10, 1)
+	}
+	return lo - pad, hi + pad
+}
+
+// free reports whether cells [from, to) of a row are blank (outside the row counts as blank).
+func free(row []rune, from, to int) bool {
+	for i := max(from, 0); i < min(to, len(row)); i++ {
+		if row[i] != ' ' {
+			return false
+		}
+	}
+	return true
 }

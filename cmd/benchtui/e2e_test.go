@@ -49,6 +49,17 @@ func (s *tmuxSession) waitFor(what string, timeout time.Duration) string {
 	}
 }
 
+// buildBinary builds benchtui into dir (as benchtui-bin: dir/benchtui is where the log
+// goes when XDG_STATE_HOME is dir).
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "benchtui-bin")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // TestDashboardEndToEnd runs the real binary in tmux on the tiny model: change the batch
 // size, run, export, and check the exported file and the screen.
 func TestDashboardEndToEnd(t *testing.T) {
@@ -56,10 +67,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Fatal("tmux is not installed: go tool task setup installs it")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "benchtui")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	cfg := filepath.Join(dir, "config.toml")
 	os.WriteFile(cfg, []byte("theme = \"nvidia\"\n"), 0o644)
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("benchtui-e2e-%d", os.Getpid())}
@@ -131,10 +139,7 @@ func TestDashboardSurvivesBackendCrash(t *testing.T) {
 		t.Fatal("tmux is not installed: go tool task setup installs it")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "benchtui-bin") // dir/benchtui is the log folder
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	cfg := filepath.Join(dir, "config.toml")
 	os.WriteFile(cfg, nil, 0o644)
 	lib, _ := filepath.Abs("../../.llama/cpu/lib")
@@ -183,10 +188,7 @@ func TestDashboardSurvivesBackendCrash(t *testing.T) {
 // sends it to the whole process group) stops the run; the report holds what finished.
 func TestHeadlessInterrupt(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "benchtui-bin")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	lib, _ := filepath.Abs("../../.llama/cpu/lib")
 	report := filepath.Join(dir, "report.json")
 	cmd := exec.Command(bin, "throughput", "--model", "tiny", "--num_requests", "100000", "--isl", "16", "--osl", "64",

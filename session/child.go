@@ -16,6 +16,7 @@ import (
 
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/telemetry"
 )
 
 // ChildCommand is the hidden command with which benchtui re-executes itself as a backend
@@ -177,8 +178,9 @@ func (c *childServer) run(rr runRequest) {
 		Events: ev,
 	}
 	if sol := rr.SOL; sol != nil && sol.BandwidthBytesPerSec > 0 {
+		roof := telemetry.Roofline{BandwidthBytesPerSec: sol.BandwidthBytesPerSec}
 		spec.Engine.SpeedOfLight = func(batch int, contextTokens int64) float64 {
-			return (&solFunc{*sol}).at(batch, contextTokens)
+			return roof.DecodeTokensPerSec(sol.WeightBytes, sol.KVBytesPerToken, batch, contextTokens)
 		}
 	}
 	c.sess.fault = faultFromEnv()
@@ -195,20 +197,6 @@ func (c *childServer) run(rr runRequest) {
 		res.Canceled = errors.Is(run.Err, engine.ErrCanceled)
 	}
 	c.w.send(msgDone, res)
-}
-
-// solFunc is the roofline's decode rate from solParams (telemetry.Roofline's formula).
-type solFunc struct{ p solParams }
-
-func (f *solFunc) at(batch int, contextTokens int64) float64 {
-	if batch <= 0 || f.p.BandwidthBytesPerSec <= 0 {
-		return 0
-	}
-	bytes := f.p.WeightBytes + f.p.KVBytesPerToken*float64(contextTokens)
-	if bytes <= 0 {
-		return 0
-	}
-	return float64(batch) * f.p.BandwidthBytesPerSec / bytes
 }
 
 // fault is a failure injected at a decode step (FaultEnv).

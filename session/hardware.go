@@ -100,13 +100,17 @@ func (h *Hardware) roofline(ctx context.Context, info engine.BackendInfo, tp int
 	return telemetry.HostRoofline(h.hostBW)
 }
 
-// kvBytesPerToken is the KV cache a sequence adds per token: keys and values of every layer.
-func kvBytesPerToken(info engine.BackendInfo) float64 {
+// kvBytesPerToken is the KV cache a sequence adds per token: keys and values of every layer,
+// in the cache's type (the backend's when kvType is "").
+func kvBytesPerToken(info engine.BackendInfo, kvType string) float64 {
 	if info.NHead == 0 {
 		return 0
 	}
+	if kvType == "" {
+		kvType = info.KVType
+	}
 	bytesPer := 2.0 // f16
-	switch info.KVType {
+	switch kvType {
 	case "f32":
 		bytesPer = 4
 	case "q8_0":
@@ -164,7 +168,7 @@ func speedOfLight(r telemetry.Roofline, info engine.BackendInfo, series []engine
 	batch /= float64(n)
 	ctxTok /= float64(n)
 	sol := &SpeedOfLight{
-		Roofline: r, WeightBytes: float64(info.SizeBytes), KVBytesPerToken: kvBytesPerToken(info),
+		Roofline: r, WeightBytes: float64(info.SizeBytes), KVBytesPerToken: kvBytesPerToken(info, ""),
 		MeanBatch: batch, MeanContextTokens: ctxTok,
 	}
 	b := max(1, int(math.Round(batch)))

@@ -261,10 +261,8 @@ func openChild(ctx context.Context, o Options, ev *engine.Events) (*Session, err
 	if err != nil {
 		return nil, err
 	}
-	if o.Backend.GPULayers == nil || o.Backend.OffloadKQV == nil || o.Backend.KVUnified == nil {
-		if o.Backend, err = NormalizeBackend(o.Backend); err != nil {
-			return nil, InputError{err}
-		}
+	if o.Backend, err = o.normalizedBackend(); err != nil {
+		return nil, err
 	}
 	s := &Session{opts: o, model: model}
 	if err := s.spawn(ctx, ev); err != nil {
@@ -342,7 +340,7 @@ func (s *Session) runChild(ctx context.Context, spec Spec) (*Run, error) {
 	hw := s.opts.Hardware
 	if hw != nil {
 		if roof := s.roofline(ctx); roof.BandwidthBytesPerSec > 0 {
-			rr.SOL = &solParams{BandwidthBytesPerSec: roof.BandwidthBytesPerSec, WeightBytes: float64(s.info.SizeBytes), KVBytesPerToken: kvBytesPerToken(s.info)}
+			rr.SOL = &solParams{BandwidthBytesPerSec: roof.BandwidthBytesPerSec, WeightBytes: float64(s.info.SizeBytes), KVBytesPerToken: kvBytesPerToken(s.info, "")}
 		}
 		hw.Monitor.SampleNow()
 	}

@@ -127,11 +127,9 @@ func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
 			return nil, fmt.Errorf("write synthetic model %s: %w", model, err)
 		}
 	}
-	bo := o.Backend
-	if bo.GPULayers == nil || bo.OffloadKQV == nil || bo.KVUnified == nil {
-		if bo, err = NormalizeBackend(bo); err != nil {
-			return nil, InputError{err}
-		}
+	bo, err := o.normalizedBackend()
+	if err != nil {
+		return nil, err
 	}
 	lo := llamacpp.Options{
 		Library:         bo.Library,
@@ -336,7 +334,7 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 	hw := s.opts.Hardware
 	if hw != nil {
 		roof := s.roofline(ctx)
-		wb, kvb := float64(s.info.SizeBytes), kvBytesPerToken(s.info)
+		wb, kvb := float64(s.info.SizeBytes), kvBytesPerToken(s.info, "")
 		if roof.BandwidthBytesPerSec > 0 {
 			cfg.SpeedOfLight = func(batch int, contextTokens int64) float64 {
 				return roof.DecodeTokensPerSec(wb, kvb, batch, contextTokens)
@@ -452,6 +450,19 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 	return rep
 }
 
+// normalizedBackend is o.Backend with its defaults filled, unless the caller did already.
+func (o Options) normalizedBackend() (engine.BackendOptions, error) {
+	bo := o.Backend
+	if bo.GPULayers != nil && bo.OffloadKQV != nil && bo.KVUnified != nil {
+		return bo, nil
+	}
+	bo, err := NormalizeBackend(bo)
+	if err != nil {
+		return bo, InputError{err}
+	}
+	return bo, nil
+}
+
 // NormalizeBackend fills the defaults that depend on other settings and checks the names.
 func NormalizeBackend(o engine.BackendOptions) (engine.BackendOptions, error) {
 	if o.KVCacheFreeMemFraction < 0 || o.KVCacheFreeMemFraction > 1 {
@@ -529,17 +540,7 @@ func kvCellsFromMemory(info engine.BackendInfo, frac float64, kvType string) (in
 	if info.NHead == 0 || free == 0 {
 		return 0, inputErr("cannot size the KV cache from free memory: unknown free memory; pass --max_seq_len instead")
 	}
-	headDim := info.NEmbd / info.NHead
-	bytesPer := 2.0 // f16
-	switch kvType {
-	case "f32":
-		bytesPer = 4
-	case "q8_0":
-		bytesPer = 34.0 / 32
-	case "q4_0":
-		bytesPer = 18.0 / 32
-	}
-	perCell := float64(2*info.NLayer*info.NHeadKV*headDim) * bytesPer
+	perCell := kvBytesPerToken(info, kvType)
 	cells := int(frac * float64(free) / perCell)
 	if cells < 256 {
 		return 0, inputErr("only %d KV cells fit in %.0f%% of %d MiB free", cells, frac*100, free>>20)

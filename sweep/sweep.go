@@ -275,9 +275,9 @@ func WriteMarkdown(w io.Writer, axes []Axis, results []PointResult) error {
 		for _, m := range tableMetrics {
 			s := r.Stats[m]
 			if s.N > 1 {
-				fmt.Fprintf(&b, " %s ± %s |", short(s.Mean), short(s.CI95))
+				fmt.Fprintf(&b, " %s ± %s |", FormatValue(s.Mean), FormatValue(s.CI95))
 			} else {
-				fmt.Fprintf(&b, " %s |", short(s.Mean))
+				fmt.Fprintf(&b, " %s |", FormatValue(s.Mean))
 			}
 		}
 		b.WriteString("\n")
@@ -288,11 +288,12 @@ func WriteMarkdown(w io.Writer, axes []Axis, results []PointResult) error {
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 
-func short(v float64) string {
+// FormatValue writes a metric with as many decimals as its size wants: 1234.5, 12.34, 0.123.
+func FormatValue(v float64) string {
 	switch {
-	case v >= 100:
+	case math.Abs(v) >= 100:
 		return strconv.FormatFloat(v, 'f', 1, 64)
-	case v >= 1:
+	case math.Abs(v) >= 1:
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)

@@ -332,26 +332,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case exportedMsg:
-		if m.quitting {
-			m.exitNote = "exported " + msg.path
-			if msg.err != nil {
-				m.exitNote = "export failed: " + oneLine(msg.err.Error())
-				if msg.path != "" {
-					m.exitNote = "could not export there (" + oneLine(msg.err.Error()) + "); exported " + msg.path
-				}
-			}
-			return m, tea.Quit
-		}
-		if msg.err != nil {
-			m.status = "export failed: " + oneLine(msg.err.Error())
-			if msg.path != "" {
-				// The run is safe elsewhere; the user sees both why and where.
-				m.status = "could not export there (" + oneLine(msg.err.Error()) + "); exported " + msg.path
-				m.markSaved(msg.run, msg.path)
-			}
-		} else {
-			m.status = "exported " + msg.path
+		m.status = msg.note()
+		if msg.path != "" {
 			m.markSaved(msg.run, msg.path)
+		}
+		if m.quitting {
+			m.exitNote = m.status
+			return m, tea.Quit
 		}
 		return m, nil
 	case tea.KeyPressMsg:
@@ -915,6 +902,18 @@ func (m *Model) maxBatch() int {
 		return m.opts.MaxBatch
 	}
 	return 1024
+}
+
+// note says how an export went: where it is, and why not where asked when it was rescued
+// elsewhere.
+func (msg exportedMsg) note() string {
+	switch {
+	case msg.err == nil:
+		return "exported " + msg.path
+	case msg.path != "":
+		return "could not export there (" + oneLine(msg.err.Error()) + "); exported " + msg.path
+	}
+	return "export failed: " + oneLine(msg.err.Error())
 }
 
 func (m *Model) markSaved(id int, path string) {

@@ -3,6 +3,7 @@ package tui
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/benchtui/benchtui/themes"
 )
@@ -53,17 +54,17 @@ func (p *Sweep) Render(width, height int) string {
 	var body []string
 	// Table: one line a point.
 	var l lineBuf
-	l.ink(st.TableHeader, padLeft("batch", 6)+padLeft("out tok/s", 11)+padLeft("tok/s/user", 12)+padLeft("TTFT p50", 10)+"  state")
+	l.ink(st.TableHeader, align("batch", 6, true)+align("out tok/s", 11, true)+align("tok/s/user", 12, true)+align("TTFT p50", 10, true)+"  state")
 	body = append(body, l.fit(iw))
 	for _, pt := range p.Points {
 		l.reset()
-		l.text(padLeft(itoa(pt.Batch), 6))
+		l.text(align(itoa(pt.Batch), 6, true))
 		if pt.State == StateFinished {
-			l.ink(st.Value, padLeft(fnum(pt.OutputTokS), 11))
-			l.ink(st.Value, padLeft(fnum(pt.PerUserTokS), 12))
-			l.ink(st.Value, padLeft(fms(pt.TTFTp50), 10))
+			l.ink(st.Value, align(fnum(pt.OutputTokS), 11, true))
+			l.ink(st.Value, align(fnum(pt.PerUserTokS), 12, true))
+			l.ink(st.Value, align(fms(pt.TTFTp50), 10, true))
 		} else {
-			l.ink(st.Muted, padLeft("…", 11)+padLeft("…", 12)+padLeft("…", 10))
+			l.ink(st.Muted, align("…", 11, true)+align("…", 12, true)+align("…", 10, true))
 		}
 		l.text("  ")
 		l.ink(stateInk(st, pt.State), pt.State.String())
@@ -71,7 +72,7 @@ func (p *Sweep) Render(width, height int) string {
 	}
 	rest := ih - len(body) - 1
 	if rest >= 6 {
-		body = append(body, l.fitEmpty(iw))
+		body = append(body, spaces(iw))
 		half := iw / 2
 		left := p.barChart(half-1, rest)
 		right := p.pareto(iw-half-1, rest)
@@ -102,11 +103,11 @@ func (p *Sweep) barChart(w, h int) []string {
 		k := i - 1
 		if k < len(p.Points) && hi > 0 {
 			pt := p.Points[k]
-			label := padLeft(itoa(pt.Batch), 5) + " "
+			label := align(itoa(pt.Batch), 5, true) + " "
 			room := max(w-len(label)-8, 1)
 			n := int(math.Round(pt.OutputTokS / hi * float64(room)))
 			l.text(label)
-			l.ink(st.SeriesStyle(0), repeatRune('█', n))
+			l.ink(st.SeriesStyle(0), strings.Repeat("█", max(n, 0)))
 			if pt.OutputTokS > 0 {
 				l.text(" " + fnum(pt.OutputTokS))
 			}
@@ -162,26 +163,6 @@ func (p *Sweep) pareto(w, h int) []string {
 		out[i+1] = l.fit(w)
 	}
 	return out
-}
-
-func (l *lineBuf) fitEmpty(w int) string { l.reset(); return l.fit(w) }
-
-func padLeft(s string, n int) string {
-	if w := textWidth(s); w < n {
-		return spaces(n-w) + s
-	}
-	return s
-}
-
-func repeatRune(r rune, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	rs := make([]rune, n)
-	for i := range rs {
-		rs[i] = r
-	}
-	return string(rs)
 }
 
 // valueRange is the range of vs widened by a tenth on each side (never empty).

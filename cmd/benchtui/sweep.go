@@ -369,7 +369,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			if higherBetter == nil && v == math.Trunc(v) {
 				row += strconv.FormatFloat(v, 'f', 0, 64) + "\t" // a setting, not a measurement
 			} else {
-				row += short(v) + "\t"
+				row += sweep.FormatValue(v) + "\t"
 			}
 			if i > 0 {
 				row += change(vals[0], v, higherBetter) + "\t"
@@ -433,14 +433,4 @@ func change(base, v float64, higherBetter *bool) string {
 		}
 	}
 	return s
-}
-
-func short(v float64) string {
-	switch {
-	case math.Abs(v) >= 100:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case math.Abs(v) >= 1:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 3, 64)
 }

@@ -130,6 +130,18 @@ func bare(w, h int, lines []string) string {
 	return joinLines(lines, w, h)
 }
 
+// small is what a panel draws when it has no room for its frame: nothing when the size is
+// empty, else its one-line summary. ok is false when the frame fits.
+func small(width, height int, summary func(int) string) (string, bool) {
+	if width <= 0 || height <= 0 {
+		return "", true
+	}
+	if !hasBox(width, height) {
+		return bare(width, height, []string{summary(width)}), true
+	}
+	return "", false
+}
+
 // message renders a framed panel whose body is one muted line (for "no data yet").
 func (b box) message(w, h int, msg string) string {
 	iw, _ := inner(w, h)

@@ -99,13 +99,10 @@ func (p *Compare) summary(width int) string {
 
 // Render draws the comparison in exactly width x height cells.
 func (p *Compare) Render(width, height int) string {
-	if width <= 0 || height <= 0 {
-		return ""
+	if s, ok := small(width, height, p.summary); ok {
+		return s
 	}
 	st := p.st
-	if !hasBox(width, height) {
-		return bare(width, height, []string{p.summary(width)})
-	}
 	iw, ih := inner(width, height)
 	b := box{st: st, focused: p.Focused, title: []span{
 		{"Compare ", st.Title}, {p.A.ID, st.Accent}, {" → ", st.Muted}, {p.B.ID, st.Accent},

@@ -310,13 +310,10 @@ func (p *Devices) twoLineBlocks(body *[]string, iw int, short bool) {
 // arrangement that fits: two or three lines per device, one line per device, or as many
 // devices as fit followed by a summary of the rest.
 func (p *Devices) Render(width, height int) string {
-	if width <= 0 || height <= 0 {
-		return ""
+	if s, ok := small(width, height, p.summary); ok {
+		return s
 	}
 	st := p.st
-	if !hasBox(width, height) {
-		return bare(width, height, []string{p.summary(width)})
-	}
 	iw, ih := inner(width, height)
 	title := "Devices"
 	if len(p.Devices) > 0 && p.Devices[0].Host {

@@ -113,13 +113,10 @@ func (p *Engine) summary(width int) string {
 
 // Render draws the panel in exactly width x height cells.
 func (p *Engine) Render(width, height int) string {
-	if width <= 0 || height <= 0 {
-		return ""
+	if s, ok := small(width, height, p.summary); ok {
+		return s
 	}
 	st := p.st
-	if !hasBox(width, height) {
-		return bare(width, height, []string{p.summary(width)})
-	}
 	iw, ih := inner(width, height)
 	b := box{st: st, focused: p.Focused, title: []span{{"Engine", st.Title}}}
 	if len(p.running.vals) == 0 {

@@ -178,13 +178,10 @@ func (p *History) summary(width int) string {
 // Render draws the table in exactly width x height cells. Columns are dropped from the
 // least important when the width is short; rows scroll to keep the cursor visible.
 func (p *History) Render(width, height int) string {
-	if width <= 0 || height <= 0 {
-		return ""
+	if s, ok := small(width, height, p.summary); ok {
+		return s
 	}
 	st := p.st
-	if !hasBox(width, height) {
-		return bare(width, height, []string{p.summary(width)})
-	}
 	iw, ih := inner(width, height)
 	b := box{st: st, focused: p.Focused, title: []span{{"History", st.Title}}}
 	if len(p.Rows) == 0 {

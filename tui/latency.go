@@ -236,13 +236,10 @@ func (p *Latency) summary(width int) string {
 // Render draws the panel in exactly width x height cells. It costs O(width) plus the
 // frame: the histogram was computed by SetSamples.
 func (p *Latency) Render(width, height int) string {
-	if width <= 0 || height <= 0 {
-		return ""
+	if s, ok := small(width, height, p.summary); ok {
+		return s
 	}
 	st := p.st
-	if !hasBox(width, height) {
-		return bare(width, height, []string{p.summary(width)})
-	}
 	iw, ih := inner(width, height)
 	d := &p.dist[p.Metric]
 	s := d.stats

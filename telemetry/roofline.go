@@ -232,6 +232,12 @@ const (
 // timed, and up to five while the budget lasts; on a small VM most of the time goes to the
 // kernel faulting the fresh pages in, which happens before timing starts.
 func MeasureHostBandwidth(ctx context.Context, totalBytes int, budget time.Duration) (float64, error) {
+	bw, _, err := measureHostBandwidth(ctx, totalBytes, budget)
+	return bw, err
+}
+
+// measureHostBandwidth is MeasureHostBandwidth that also says how many repetitions it timed.
+func measureHostBandwidth(ctx context.Context, totalBytes int, budget time.Duration) (float64, int, error) {
 	if totalBytes <= 0 {
 		totalBytes = DefaultBandwidthBytes
 	}
@@ -241,7 +247,7 @@ func MeasureHostBandwidth(ctx context.Context, totalBytes int, budget time.Durat
 	start := time.Now()
 	half := totalBytes / 2
 	if half < 1<<20 {
-		return 0, fmt.Errorf("measure host bandwidth: %d bytes is too small to measure", totalBytes)
+		return 0, 0, fmt.Errorf("measure host bandwidth: %d bytes is too small to measure", totalBytes)
 	}
 	src := make([]byte, half)
 	dst := make([]byte, half)
@@ -253,12 +259,12 @@ func MeasureHostBandwidth(ctx context.Context, totalBytes int, budget time.Durat
 		fillPattern(src[lo:hi])
 		fillPattern(dst[lo:hi])
 	})
-	best, last := 0.0, time.Duration(0)
-	for rep := 0; rep < maxBandwidthReps; rep++ {
+	best, last, reps := 0.0, time.Duration(0), 0
+	for ; reps < maxBandwidthReps; reps++ {
 		if err := ctx.Err(); err != nil {
-			return 0, fmt.Errorf("measure host bandwidth: %w", err)
+			return 0, reps, fmt.Errorf("measure host bandwidth: %w", err)
 		}
-		if rep > 0 && time.Since(start)+last > budget {
+		if reps > 0 && time.Since(start)+last > budget {
 			break
 		}
 		t0 := time.Now()
@@ -268,7 +274,7 @@ func MeasureHostBandwidth(ctx context.Context, totalBytes int, budget time.Durat
 			best = max(best, 2*float64(half)/s)
 		}
 	}
-	return best, nil
+	return best, reps, nil
 }
 
 // fillPattern writes every byte of b: a short pattern, then doubling copies, which run at

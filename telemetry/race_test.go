@@ -1,6 +1,0 @@
-//go:build race
-
-package telemetry
-
-// raceEnabled is set under -race, whose instrumentation of copy makes timings meaningless.
-const raceEnabled = true

@@ -8,6 +8,8 @@
 #   scripts/gpu-suite.sh tp           --tp 1 and --tp 2 at batch 256 (needs two GPUs)
 #   scripts/gpu-suite.sh sweep        ISL/OSL and batch-size sweeps
 #   scripts/gpu-suite.sh dash         the dashboard during a run, captured from tmux
+#   scripts/gpu-suite.sh profile      where a decode step's time goes (BENCHTUI_PROFILE), B 64 256
+#   scripts/gpu-suite.sh diag         CUDA graphs on variable-length runs: which setting fails
 #
 # MODEL (default llama-3.1-8b) and REPEATS (default 1) change the model and the repeats.
 set -euo pipefail
@@ -122,28 +124,60 @@ PY
     t kill-server
     cat "$out/dash-${prev}s.txt"
     ;;
-  diag)
-    # Static batches with variable lengths: which part fails (backend sampling, CUDA graphs),
-    # with kernel launches made synchronous so that a fault names its kernel.
+  profile)
+    # Where a step's time goes at larger batches (BENCHTUI_PROFILE: llama_decode's call, the
+    # wait for the GPU, reading tokens, benchtui's own time between steps), with CUDA graphs
+    # on and off and with greedy sampling on the GPU or over the logits on the host, beside
+    # llama-batched-bench's prefill and generation times at the same shape.
     printf 'backend_sampling = false\n' >"$out/nobs.toml"
-    common=(--num_requests 512 --max_batch_size 256 --isl 128 --isl_stdev 64 --osl 128 --osl_stdev 64 --max_num_tokens 4096 --warmup 0)
-    run_diag() {
-      local name=$1
-      shift
-      if timeout 120 env CUDA_VISIBLE_DEVICES=0 "$@" "$bin" throughput --model "$model" --quiet --report_json "$out/$name.json" "${common[@]}" ${DIAG_FLAGS:-} >"$out/$name.txt" 2>&1; then
-        echo "$name: ok $(tput "$out/$name.json") tok/s"
-      else
-        echo "$name: FAILED: $(grep -m3 -i 'error\|assert\|fault' "$out/$name.txt" | tr '\n' ' ')"
-      fi
-    }
-    DIAG_FLAGS="--static_batching --config $out/nobs.toml" run_diag static-nobs env
-    DIAG_FLAGS="--static_batching" run_diag static env
-    DIAG_FLAGS="--static_batching" run_diag static-nographs env GGML_CUDA_DISABLE_GRAPHS=1
-    DIAG_FLAGS="--static_batching" run_diag static-blocking env CUDA_LAUNCH_BLOCKING=1
-    DIAG_FLAGS="" run_diag inflight env
+    gguf=$("$bin" models --write "$model" --quiet)
+    for b in ${BATCHES:-64 256}; do
+      for v in "graphs" "graphs nobs" "nographs"; do
+        flags=(--num_requests "$b" --max_batch_size "$b" --isl 128 --osl 128 --max_num_tokens 2048 --warmup 1 --verbose)
+        envs=(BENCHTUI_PROFILE=1 CUDA_VISIBLE_DEVICES=0)
+        case $v in *nobs*) flags+=(--config "$out/nobs.toml") ;; esac
+        case $v in nographs) ;; *) envs+=(BENCHTUI_CUDA_GRAPHS=1) ;; esac
+        name="profile-b$b-${v// /-}"
+        env "${envs[@]}" "$bin" throughput --model "$model" --report_json "$out/$name.json" "${flags[@]}" >"$out/$name.txt" 2>&1 ||
+          { tail -5 "$out/$name.txt"; continue; }
+        echo "B=$b $v: $(tput "$out/$name.json") tok/s"
+        grep "benchtui profile" "$out/$name.txt" | sed 's/^/    /'
+      done
+      CUDA_VISIBLE_DEVICES=0 LD_LIBRARY_PATH="$BENCHTUI_LLAMA_LIB" "$root/.llama/cuda/bin/llama-batched-bench" -m "$gguf" \
+        -c $((b * 256)) -b 2048 -ub 512 -npp 128 -ntg 127 -npl "$b" -t "$(nproc)" -fa auto -ngl 999 --output-format jsonl 2>/dev/null |
+        grep '^{' | sed "s/^/B=$b batched-bench: /"
+    done
+    ;;
+  diag)
+    # CUDA graphs and variable-length in-flight runs: DIAG_N runs of each configuration,
+    # interleaved, counting the runs that fail. A: as benchtui runs by default with graphs on
+    # (batched greedy sampling in the graph); B: sampling over host logits; C: A without
+    # llama.cpp's graph reuse (so ggml-cuda checks every node before replaying a graph).
+    printf 'backend_sampling = false\n' >"$out/nobs.toml"
+    common=(--num_requests "${DIAG_REQUESTS:-512}" --max_batch_size 256 --isl 128 --isl_stdev 64 --osl 128 --osl_stdev 64 --max_num_tokens 4096 --warmup 0)
+    declare -A fails=() runs=()
+    for i in $(seq "${DIAG_N:-4}"); do
+      for c in ${DIAG_CONFIGS:-A B C}; do
+        envs=(CUDA_VISIBLE_DEVICES=0 BENCHTUI_CUDA_GRAPHS=1)
+        flags=()
+        case $c in
+          B) flags+=(--config "$out/nobs.toml") ;;
+          C) envs+=(LLAMA_GRAPH_REUSE_DISABLE=1) ;;
+        esac
+        name="diag-$c-$i"
+        runs[$c]=$(( ${runs[$c]:-0} + 1 ))
+        if timeout 180 env "${envs[@]}" "$bin" throughput --model "$model" --quiet --report_json "$out/$name.json" "${common[@]}" "${flags[@]}" >"$out/$name.txt" 2>&1; then
+          echo "$name: ok $(tput "$out/$name.json") tok/s"
+        else
+          fails[$c]=$(( ${fails[$c]:-0} + 1 ))
+          echo "$name: FAILED: $(grep -m4 -i 'cuda error\|assert\|illegal\|fault\|died' "$out/$name.txt" | tr '\n' ' ' | cut -c1-400)"
+        fi
+      done
+    done
+    for c in ${DIAG_CONFIGS:-A B C}; do echo "config $c: ${fails[$c]:-0} of ${runs[$c]} runs failed"; done
     ;;
   *)
-    echo "usage: $0 bench|ifb|ifb-split|tp|sweep|dash|diag" >&2
+    echo "usage: $0 bench|ifb|ifb-split|tp|sweep|dash|profile|diag" >&2
     exit 2
     ;;
 esac

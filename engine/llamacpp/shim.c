@@ -10,6 +10,7 @@
 #include <malloc.h>
 #endif
 #include <string.h>
+#include <time.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -74,7 +75,9 @@
     X(ggml_backend_dev_backend_reg) \
     X(ggml_backend_reg_get_proc_address) \
     X(ggml_threadpool_params_default) \
-    X(llama_attach_threadpool)
+    X(llama_attach_threadpool) \
+    X(llama_synchronize) \
+    X(llama_perf_context)
 
 #define BT_DECLARE(name) static __typeof__(name) *p_##name;
 BT_FUNCS(BT_DECLARE)
@@ -378,7 +381,43 @@ struct bt_state {
     int32_t n_vocab;
     struct ggml_threadpool *pool;    // CPU threads kept for the context's life
     void (*pool_free)(struct ggml_threadpool *);
+    bt_profile prof;                 // step timings, kept when BENCHTUI_PROFILE is set
+    int profiling;
+    uint64_t last_end_ns;            // when the previous bt_step returned
 };
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+void bt_profile_get(const bt_state *st, bt_profile *out) {
+    *out = st->prof;
+    if (st->ctx) {
+        out->graphs_reused = p_llama_perf_context(st->ctx).n_reused;
+    }
+}
+
+// print_profile writes the step timings to stderr: where a decode step's wall time goes.
+static void print_profile(const bt_state *st) {
+    bt_profile p;
+    bt_profile_get(st, &p);
+    for (int k = 0; k < 2; k++) {
+        const bt_profile_part *q = k == 0 ? &p.decode : &p.mixed;
+        if (q->steps == 0) {
+            continue;
+        }
+        double n = (double) q->steps;
+        fprintf(stderr,
+                "benchtui profile: %s steps %llu (%.1f tokens/step): llama_decode call %.3f ms, GPU wait %.3f ms, "
+                "token read %.3f ms, outside bt_step %.3f ms per step\n",
+                k == 0 ? "decode-only" : "prefill", (unsigned long long) q->steps, (double) q->tokens / n,
+                (double) q->decode_ns / n / 1e6, (double) q->wait_ns / n / 1e6, (double) q->read_ns / n / 1e6,
+                (double) q->gap_ns / n / 1e6);
+    }
+    fprintf(stderr, "benchtui profile: graphs reused %d\n", p.graphs_reused);
+}
 
 // argmax is greedy sampling on logits already in host memory (the CPU backend's case): a plain
 // scan, far cheaper than building llama.cpp's candidate array for every row. On x86 it runs in
@@ -432,6 +471,9 @@ static llama_token argmax(const float *v, int32_t n) {
 void bt_state_free(bt_state *st) {
     if (!st) {
         return;
+    }
+    if (st->profiling && st->ctx) {
+        print_profile(st);
     }
     if (st->ctx) {
         p_llama_free(st->ctx);
@@ -508,6 +550,11 @@ bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_inf
     cp.kv_unified = p->kv_unified != 0;
     cp.offload_kqv = p->offload_kqv != 0;
     cp.no_perf = true;
+    // benchtui asks for at most one output row per sequence in a step (the last prompt token,
+    // or the one decoded token), so the output buffers need rows for n_seq_max outputs, not
+    // for n_batch: with backend sampling they hold three vocabulary-wide rows per output.
+    cp.n_outputs_max = p->n_seq_max < p->n_batch ? p->n_seq_max : p->n_batch;
+    cp.n_outputs_max_per_seq = 1;
     cp.abort_callback = bt_abort_cb;
     cp.abort_callback_data = NULL;
     if (p->backend_sampling) {
@@ -534,6 +581,8 @@ bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_inf
         return NULL;
     }
     attach_threadpool(st, p);
+    const char *prof = getenv("BENCHTUI_PROFILE");
+    st->profiling = prof && *prof && strcmp(prof, "0") != 0;
     st->n_vocab = p_llama_vocab_n_tokens(p_llama_model_get_vocab(m));
     st->batch = p_llama_batch_init((int32_t) p->n_batch, 0, 1);
     st->batch_cap = (int32_t) p->n_batch;
@@ -554,6 +603,7 @@ int32_t bt_step(bt_state *st,
                 int32_t *out, int32_t n_out) {
     // A failing step's error message is then the only thing in the log buffer.
     bt_log_clear();
+    const uint64_t t0 = st->profiling ? now_ns() : 0;
     llama_memory_t mem = p_llama_get_memory(st->ctx);
     for (int32_t i = 0; i < n_free; i++) {
         p_llama_memory_seq_rm(mem, free_seqs[i], -1, -1);
@@ -583,6 +633,13 @@ int32_t bt_step(bt_state *st,
     if (rc != 0) {
         return rc;
     }
+    uint64_t t1 = 0, t2 = 0;
+    if (st->profiling) {
+        // llama_decode returns once the work is queued; the wait for the device is timed apart.
+        t1 = now_ns();
+        p_llama_synchronize(st->ctx);
+        t2 = now_ns();
+    }
     int32_t k = 0;
     for (int32_t i = 0; i < n_tokens && k < n_out; i++) {
         if (!logits[i]) {
@@ -600,6 +657,19 @@ int32_t bt_step(bt_state *st,
             t = argmax(lg, st->n_vocab);
         }
         out[k++] = t;
+    }
+    if (st->profiling) {
+        const uint64_t t3 = now_ns();
+        bt_profile_part *q = n_tokens == n_out ? &st->prof.decode : &st->prof.mixed;
+        q->steps++;
+        q->tokens += (uint64_t) n_tokens;
+        q->decode_ns += t1 - t0;
+        q->wait_ns += t2 - t1;
+        q->read_ns += t3 - t2;
+        if (st->last_end_ns) {
+            q->gap_ns += t0 - st->last_end_ns;
+        }
+        st->last_end_ns = t3;
     }
     return 0;
 }

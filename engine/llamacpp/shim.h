@@ -89,6 +89,26 @@ typedef struct bt_ctx_info {
 
 typedef struct bt_state bt_state;
 
+// Step timings, collected when BENCHTUI_PROFILE is set in the environment and printed to
+// stderr when the context is freed. Decode-only steps (every token an output) and steps with
+// prompt tokens are counted apart.
+typedef struct bt_profile_part {
+    uint64_t steps;
+    uint64_t tokens;
+    uint64_t decode_ns;  // inside llama_decode (building, queueing the graph)
+    uint64_t wait_ns;    // llama_synchronize after it: the device finishing the step
+    uint64_t read_ns;    // reading the sampled tokens or the logits
+    uint64_t gap_ns;     // between the previous bt_step's return and this one's start
+} bt_profile_part;
+
+typedef struct bt_profile {
+    bt_profile_part decode;
+    bt_profile_part mixed;
+    int32_t graphs_reused;
+} bt_profile;
+
+void bt_profile_get(const bt_state *st, bt_profile *out);
+
 // bt_load_model loads a model; progress (0..1) is published through bt_load_progress and the
 // load stops early when bt_request_abort was called.
 struct llama_model *bt_load_model(const char *path, const bt_load_params *p);

@@ -498,6 +498,10 @@ func lastLine(s string) string {
 
 func clearLog() { C.bt_log_clear() }
 
+// sampledTokenNoSync says whether a step reads its sampled tokens after one synchronization
+// rather than one per token (see bt_sampled_token_nosync).
+func sampledTokenNoSync() bool { return C.bt_sampled_token_nosync() != 0 }
+
 func (b *Backend) meta(key string) string {
 	ck := C.CString(key)
 	defer C.free(unsafe.Pointer(ck))

@@ -379,7 +379,13 @@ func decodeBatched(t *testing.T, b *Backend) [][]int32 {
 // a view per row) must hand each row its own token, through prompt chunks, joins, frees and
 // renumbering.
 func TestBackendSamplingBatchedMatchesLogits(t *testing.T) {
-	a := decodeBatched(t, openTiny(t, true, 6*128, 128, 6))
+	bs := openTiny(t, true, 6*128, 128, 6)
+	// The pinned llama.cpp exports the member function that reads a sampled token without a
+	// synchronization; losing it (another release) would silently slow GPU steps.
+	if !sampledTokenNoSync() {
+		t.Error("libllama does not export llama_context::get_sampled_token_ith")
+	}
+	a := decodeBatched(t, bs)
 	c := decodeBatched(t, openTiny(t, false, 6*128, 128, 6))
 	distinct := map[int32]bool{}
 	for i := range a {

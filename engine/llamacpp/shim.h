@@ -29,6 +29,10 @@ void bt_log_clear(void);
 void bt_log_echo_warnings(int on);
 void bt_fault(int kind);
 
+// bt_sampled_token_nosync says whether sampled tokens are read with one synchronization a
+// step (libllama exports the member function behind llama_get_sampled_token_ith).
+int bt_sampled_token_nosync(void);
+
 typedef struct bt_device {
     char name[128];
     char description[256];

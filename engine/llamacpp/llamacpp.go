@@ -498,6 +498,17 @@ func lastLine(s string) string {
 
 func clearLog() { C.bt_log_clear() }
 
+// oneCopyReads counts the micro-batches whose backend-sampled tokens were read from one copy
+// of the argmax vector (see shim.c).
+func (b *Backend) oneCopyReads() uint64 {
+	if b.state == nil {
+		return 0
+	}
+	var p C.bt_profile
+	C.bt_profile_get(b.state, &p)
+	return uint64(p.one_copy_reads)
+}
+
 // sampledTokenNoSync says whether a step reads its sampled tokens after one synchronization
 // rather than one per token (see bt_sampled_token_nosync).
 func sampledTokenNoSync() bool { return C.bt_sampled_token_nosync() != 0 }

@@ -386,7 +386,25 @@ func TestBackendSamplingBatchedMatchesLogits(t *testing.T) {
 		t.Error("libllama does not export llama_context::get_sampled_token_ith")
 	}
 	a := decodeBatched(t, bs)
+	// Decode-only steps read their tokens from one copy of the argmax vector; the steps with
+	// prompt tokens per row. BENCHTUI_SAMPLED_COPY=rows reads every step per row.
+	if n := bs.oneCopyReads(); n == 0 {
+		t.Error("no step read its tokens in one copy")
+	}
+	t.Setenv("BENCHTUI_SAMPLED_COPY", "rows")
+	rows := openTiny(t, true, 6*128, 128, 6)
+	r := decodeBatched(t, rows)
+	if n := rows.oneCopyReads(); n != 0 {
+		t.Errorf("BENCHTUI_SAMPLED_COPY=rows: %d steps read in one copy", n)
+	}
 	c := decodeBatched(t, openTiny(t, false, 6*128, 128, 6))
+	for i := range a {
+		for k := range a[i] {
+			if a[i][k] != r[i][k] {
+				t.Fatalf("request %d token %d: one copy %d, per-row copies %d", i, k, a[i][k], r[i][k])
+			}
+		}
+	}
 	distinct := map[int32]bool{}
 	for i := range a {
 		if len(a[i]) != len(c[i]) {
@@ -403,5 +421,81 @@ func TestBackendSamplingBatchedMatchesLogits(t *testing.T) {
 	// token would show as very few distinct tokens.
 	if len(distinct) < 6 {
 		t.Errorf("only %d distinct tokens over six requests: %v", len(distinct), a)
+	}
+}
+
+// decodeAlternating prefills six sequences, then alternates decode steps of four sequences
+// (one micro-batch of n_ubatch 4: tokens read in one copy) and of all six (two micro-batches,
+// the first with the same layout as the four-sequence step, so llama.cpp may reuse that
+// graph), returning each sequence's tokens.
+func decodeAlternating(t *testing.T, b *Backend) [][]int32 {
+	t.Helper()
+	toks := make([][]int32, 6)
+	pos := make([]int32, 6)
+	var batch engine.Batch
+	out := make([]int32, 6)
+	for s := range 6 {
+		batch.Reset()
+		for k := range 6 + s {
+			batch.Add(int32((s*97+k*13+5)%2048), int32(k), int32(s), k == 5+s)
+		}
+		if err := b.Step(&batch, out[:1]); err != nil {
+			t.Fatal(err)
+		}
+		toks[s] = append(toks[s], out[0])
+		pos[s] = int32(6 + s)
+	}
+	for step := range 8 {
+		n := 4
+		if step%2 == 1 {
+			n = 6
+		}
+		batch.Reset()
+		for s := range n {
+			batch.Add(toks[s][len(toks[s])-1], pos[s], int32(s), true)
+		}
+		if err := b.Step(&batch, out[:n]); err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		for s := range n {
+			toks[s] = append(toks[s], out[s])
+			pos[s]++
+		}
+	}
+	return toks
+}
+
+// Steps larger than n_ubatch are read per row, and a micro-batch whose graph was reused from
+// a one-copy step is still read correctly. With one KV stream (kv_unified) llama.cpp cuts a
+// six-token step into the first four tokens and the last two, and the first four have the
+// layout of the four-sequence step before, whose graph it reuses.
+func TestBackendSamplingMicroBatches(t *testing.T) {
+	open := func(bs bool) *Backend {
+		t.Helper()
+		b, err := Open(context.Background(), Options{
+			ModelPath: tinyModel(t), Threads: 1, FlashAttn: "auto", KVUnified: true,
+			BackendSampling: &bs, OffloadKQV: true,
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		if err := b.CreateContext(6*64, 64, 4, 6); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	bs := open(true)
+	a := decodeAlternating(t, bs)
+	if bs.oneCopyReads() == 0 {
+		t.Error("no micro-batch was read in one copy")
+	}
+	c := decodeAlternating(t, open(false))
+	for s := range a {
+		for k := range a[s] {
+			if a[s][k] != c[s][k] {
+				t.Fatalf("sequence %d token %d: backend sampling %d, logits greedy %d (%v vs %v)", s, k, a[s][k], c[s][k], a[s], c[s])
+			}
+		}
 	}
 }

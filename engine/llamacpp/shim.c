@@ -53,6 +53,8 @@
     X(llama_memory_seq_rm) \
     X(llama_memory_seq_cp) \
     X(llama_get_sampled_token_ith) \
+    X(llama_get_sampled_candidates_ith) \
+    X(llama_get_sampled_candidates_count_ith) \
     X(llama_get_logits_ith) \
     X(llama_sampler_chain_init) \
     X(llama_sampler_chain_add) \
@@ -313,10 +315,18 @@ int32_t bt_tokenize(const struct llama_model *m, const char *text, int32_t text_
 // logits copy they avoid. This sampler gives every sequence the same shared state: the first
 // sequence whose rows are sampled in a graph adds one argmax over all rows of the logits
 // matrix, and every row's sampled token is a one-element view into that result.
+//
+// llama.cpp then copies each row's token to the host on its own (a 4-byte device-to-host copy
+// per sequence and step). In a decode step whose outputs all sit in one micro-batch, in batch
+// order (every token an output, no more tokens than n_ubatch), the sampler instead hands the
+// whole argmax vector to llama.cpp as the first row's "candidates": one copy a step, which
+// bt_step reads in order. Other steps keep the per-row views. BENCHTUI_SAMPLED_COPY=rows keeps
+// the per-row copies everywhere (to compare the two).
 
 typedef struct bt_batch_greedy {
     struct ggml_tensor *src; // the logits matrix of the graph being built
     struct ggml_tensor *all; // argmax over all of its rows
+    int one_copy;            // set by bt_step for the step being decoded (see above)
 } bt_batch_greedy;
 
 static const char *bg_name(const struct llama_sampler *s) {
@@ -357,6 +367,14 @@ static void bg_backend_apply(struct llama_sampler *s, struct ggml_context *ctx, 
         g->all = p_ggml_argmax(ctx, src);
     }
     size_t r = row->view_offs / src->nb[1];
+    // A candidates row holds at most a vocabulary's worth of tokens; the argmax vector has
+    // one entry per output row plus llama.cpp's padding row.
+    if (g->one_copy && src->ne[1] <= src->ne[0]) {
+        if (r == 0) {
+            data->candidates = g->all;
+        }
+        return;
+    }
     data->sampled = p_ggml_view_1d(ctx, g->all, 1, r * p_ggml_element_size(g->all));
 }
 
@@ -394,6 +412,9 @@ struct bt_state {
     int32_t n_vocab;
     struct ggml_threadpool *pool;    // CPU threads kept for the context's life
     void (*pool_free)(struct ggml_threadpool *);
+    int sampled_rows;                // BENCHTUI_SAMPLED_COPY=rows: never one copy a step
+    uint32_t n_ubatch;
+    uint64_t one_copy_reads;         // micro-batches whose tokens came in one copy
     bt_profile prof;                 // step timings, kept when BENCHTUI_PROFILE is set
     int profiling;
     uint64_t last_end_ns;            // when the previous bt_step returned
@@ -407,6 +428,7 @@ static uint64_t now_ns(void) {
 
 void bt_profile_get(const bt_state *st, bt_profile *out) {
     *out = st->prof;
+    out->one_copy_reads = st->one_copy_reads;
     if (st->ctx) {
         out->graphs_reused = p_llama_perf_context(st->ctx).n_reused;
     }
@@ -429,7 +451,8 @@ static void print_profile(const bt_state *st) {
                 (double) q->decode_ns / n / 1e6, (double) q->wait_ns / n / 1e6, (double) q->read_ns / n / 1e6,
                 (double) q->gap_ns / n / 1e6);
     }
-    fprintf(stderr, "benchtui profile: graphs reused %d\n", p.graphs_reused);
+    fprintf(stderr, "benchtui profile: graphs reused %d, micro-batches read in one copy %llu\n", p.graphs_reused,
+            (unsigned long long) p.one_copy_reads);
 }
 
 // argmax is greedy sampling on logits already in host memory (the CPU backend's case): a plain
@@ -596,6 +619,9 @@ bt_state *bt_state_new(struct llama_model *m, const bt_ctx_params *p, bt_ctx_inf
         return NULL;
     }
     attach_threadpool(st, p);
+    const char *copy = getenv("BENCHTUI_SAMPLED_COPY");
+    st->sampled_rows = copy && strcmp(copy, "rows") == 0;
+    st->n_ubatch = p_llama_n_ubatch(st->ctx);
     const char *prof = getenv("BENCHTUI_PROFILE");
     st->profiling = prof && *prof && strcmp(prof, "0") != 0;
     st->n_vocab = p_llama_vocab_n_tokens(p_llama_model_get_vocab(m));
@@ -644,6 +670,10 @@ int32_t bt_step(bt_state *st,
         b->seq_id[i][0] = seqs[i];
     }
     b->n_tokens = n_tokens;
+    // One copy of the sampled tokens when every token is an output and the step is one
+    // micro-batch: its output rows are then the batch's, in order.
+    st->shared.one_copy = st->n_chains > 0 && !st->sampled_rows && n_tokens == n_out &&
+                          (uint32_t) n_tokens <= st->n_ubatch && n_tokens < st->n_vocab;
     int32_t rc = p_llama_decode(st->ctx, *b);
     if (rc != 0) {
         return rc;
@@ -659,16 +689,38 @@ int32_t bt_step(bt_state *st,
     if (nosync && !st->profiling) {
         p_llama_synchronize(st->ctx);
     }
+    // Outputs are read in batch order. A micro-batch sampled with one copy has no per-row
+    // tokens: its first output's candidates row holds the argmax vector (one entry per output
+    // row of the micro-batch, plus a padding row), and the micro-batch's next outputs take the
+    // next entries. Its rows are in batch order: that is when bt_step asks for one copy, and a
+    // graph reused from such a step has the same layout.
+    const llama_token *base = NULL;
+    uint32_t base_n = 0, j = 0;
     int32_t k = 0;
     for (int32_t i = 0; i < n_tokens && k < n_out; i++) {
         if (!logits[i]) {
             continue;
         }
         llama_token t = LLAMA_TOKEN_NULL;
-        if (nosync) {
-            t = p_sampled_token_nosync(st->ctx, i);
-        } else if (st->n_chains > 0) {
-            t = p_llama_get_sampled_token_ith(st->ctx, i);
+        if (base && j + 1 < base_n) {
+            t = base[j++];
+        } else {
+            base = NULL;
+            if (nosync) {
+                t = p_sampled_token_nosync(st->ctx, i);
+            } else if (st->n_chains > 0) {
+                t = p_llama_get_sampled_token_ith(st->ctx, i);
+            }
+            if (t == LLAMA_TOKEN_NULL && st->n_chains > 0) {
+                uint32_t n = p_llama_get_sampled_candidates_count_ith(st->ctx, i);
+                if (n > 1) {
+                    st->one_copy_reads++;
+                    base = p_llama_get_sampled_candidates_ith(st->ctx, i);
+                    base_n = n;
+                    j = 0;
+                    t = base[j++];
+                }
+            }
         }
         if (t == LLAMA_TOKEN_NULL) {
             const float *lg = p_llama_get_logits_ith(st->ctx, i);
@@ -676,6 +728,9 @@ int32_t bt_step(bt_state *st,
                 return -100;
             }
             t = argmax(lg, st->n_vocab);
+        }
+        if (t < 0 || t >= st->n_vocab) {
+            return -100;
         }
         out[k++] = t;
     }

@@ -127,15 +127,17 @@ PY
   profile)
     # Where a step's time goes at larger batches (BENCHTUI_PROFILE: llama_decode's call, the
     # wait for the GPU, reading tokens, benchtui's own time between steps), with CUDA graphs
-    # on and off and with greedy sampling on the GPU or over the logits on the host, beside
+    # on and off, with greedy sampling on the GPU (its tokens copied back in one copy a step,
+    # or one per sequence: "rows") or over the logits on the host, beside
     # llama-batched-bench's prefill and generation times at the same shape.
     printf 'backend_sampling = false\n' >"$out/nobs.toml"
     gguf=$("$bin" models --write "$model" --quiet)
     for b in ${BATCHES:-64 256}; do
-      for v in "graphs" "graphs nobs" "nographs"; do
+      for v in ${PROFILE_VARIANTS:-graphs graphs-rows graphs-nobs nographs}; do
         flags=(--num_requests "$b" --max_batch_size "$b" --isl 128 --osl 128 --max_num_tokens 2048 --warmup 1 --verbose)
         envs=(BENCHTUI_PROFILE=1 CUDA_VISIBLE_DEVICES=0)
         case $v in *nobs*) flags+=(--config "$out/nobs.toml") ;; esac
+        case $v in *rows*) envs+=(BENCHTUI_SAMPLED_COPY=rows) ;; esac
         case $v in nographs) ;; *) envs+=(BENCHTUI_CUDA_GRAPHS=1) ;; esac
         name="profile-b$b-${v// /-}"
         env "${envs[@]}" "$bin" throughput --model "$model" --report_json "$out/$name.json" "${flags[@]}" >"$out/$name.txt" 2>&1 ||

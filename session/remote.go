@@ -174,6 +174,12 @@ func (c *child) finish(d *ChildDeath) {
 	c.death = d
 	if c.closing.Load() && err == nil {
 		c.logf("backend process %d exited", c.cmd.Process.Pid)
+		// BENCHTUI_PROFILE's step timings are in its stderr: keep them in the log.
+		for _, l := range strings.Split(c.stderr.String(), "\n") {
+			if strings.HasPrefix(l, "benchtui profile:") {
+				c.logf("backend process %d: %s", c.cmd.Process.Pid, l)
+			}
+		}
 	} else {
 		c.logf("backend process %d ended: %v\n--- its stderr (end) ---\n%s--- end ---", c.cmd.Process.Pid, d, tail(c.stderr.String(), 8<<10))
 	}

@@ -434,25 +434,30 @@ void bt_profile_get(const bt_state *st, bt_profile *out) {
     }
 }
 
-// print_profile writes the step timings to stderr: where a decode step's wall time goes.
+// print_profile writes the step timings into llama.cpp's log stream, at warning level: the
+// backend process echoes those to its stderr (the log file, and the terminal with --verbose);
+// in process they reach stderr only with --verbose, never the dashboard's screen.
 static void print_profile(const bt_state *st) {
     bt_profile p;
     bt_profile_get(st, &p);
+    char line[512];
     for (int k = 0; k < 2; k++) {
         const bt_profile_part *q = k == 0 ? &p.decode : &p.mixed;
         if (q->steps == 0) {
             continue;
         }
         double n = (double) q->steps;
-        fprintf(stderr,
-                "benchtui profile: %s steps %llu (%.1f tokens/step): llama_decode call %.3f ms, GPU wait %.3f ms, "
-                "token read %.3f ms, outside bt_step %.3f ms per step\n",
-                k == 0 ? "decode-only" : "prefill", (unsigned long long) q->steps, (double) q->tokens / n,
-                (double) q->decode_ns / n / 1e6, (double) q->wait_ns / n / 1e6, (double) q->read_ns / n / 1e6,
-                (double) q->gap_ns / n / 1e6);
+        snprintf(line, sizeof(line),
+                 "benchtui profile: %s steps %llu (%.1f tokens/step): llama_decode call %.3f ms, GPU wait %.3f ms, "
+                 "token read %.3f ms, outside bt_step %.3f ms per step\n",
+                 k == 0 ? "decode-only" : "prefill", (unsigned long long) q->steps, (double) q->tokens / n,
+                 (double) q->decode_ns / n / 1e6, (double) q->wait_ns / n / 1e6, (double) q->read_ns / n / 1e6,
+                 (double) q->gap_ns / n / 1e6);
+        bt_log_cb(GGML_LOG_LEVEL_WARN, line, NULL);
     }
-    fprintf(stderr, "benchtui profile: graphs reused %d, micro-batches read in one copy %llu\n", p.graphs_reused,
-            (unsigned long long) p.one_copy_reads);
+    snprintf(line, sizeof(line), "benchtui profile: graphs reused %d, micro-batches read in one copy %llu\n",
+             p.graphs_reused, (unsigned long long) p.one_copy_reads);
+    bt_log_cb(GGML_LOG_LEVEL_WARN, line, NULL);
 }
 
 // argmax is greedy sampling on logits already in host memory (the CPU backend's case): a plain

@@ -93,8 +93,8 @@ typedef struct bt_ctx_info {
 
 typedef struct bt_state bt_state;
 
-// Step timings, collected when BENCHTUI_PROFILE is set in the environment and printed to
-// stderr when the context is freed. Decode-only steps (every token an output) and steps with
+// Step timings, collected when BENCHTUI_PROFILE is set in the environment and written to
+// llama.cpp's log stream (as warnings) when the context is freed. Decode-only steps (every token an output) and steps with
 // prompt tokens are counted apart.
 typedef struct bt_profile_part {
     uint64_t steps;

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The GPU measurements of docs/benchmarks.md, in stages that fit one device call each.
 # Run on a machine with CUDA and cmake, after scripts/gpu.sh has built .llama/cuda (it builds
-# it when missing). Results go to $OUT (or ./gpu-out): one log per stage, the reports as JSON.
+# it when missing). Each stage works in gpu-out/STAGE (git-ignored) and prints its summary;
+# where $OUT is set (the device tool's folder of files to bring back, which takes few files),
+# the stage's printed output goes there as STAGE.log and everything else it wrote (reports,
+# captures, the build log) as STAGE.tar.gz.
 #
 #   scripts/gpu-suite.sh bench        benchtui vs llama-batched-bench, llama-3.1-8b f16, B 1 16 64 256
 #   scripts/gpu-suite.sh ifb          in-flight vs static batching, 1024 variable-length requests, B 256
@@ -11,17 +14,21 @@
 #   scripts/gpu-suite.sh profile      where a decode step's time goes (BENCHTUI_PROFILE), B 64 256
 #   scripts/gpu-suite.sh diag         CUDA graphs on variable-length runs: which setting fails
 #
-# MODEL (default llama-3.1-8b) and REPEATS (default 1) change the model and the repeats.
+# MODEL (default llama-3.1-8b) and REPEATS (default 1) change the model and the repeats;
+# VARIANT=cpu MODEL=tiny runs a stage on the CPU build, to check the script without a GPU.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-out=${OUT:-$root/gpu-out}
+stage=${1:-bench}
+shift || true
+out=$root/gpu-out/$stage
+rm -rf "$out"
 mkdir -p "$out"
 model=${MODEL:-llama-3.1-8b}
 repeats=${REPEATS:-1}
-
-JOBS=${JOBS:-$(nproc)} bash scripts/setup-llama.sh cuda >"$out/setup.log" 2>&1 || { tail -20 "$out/setup.log"; exit 1; }
-export BENCHTUI_LLAMA_LIB="$root/.llama/cuda/lib"
+# VARIANT=cpu runs a stage on the CPU build (with MODEL=tiny, a quick check of the script).
+variant=${VARIANT:-cuda}
+export BENCHTUI_LLAMA_LIB="$root/.llama/$variant/lib"
 bin=${BENCHTUI:-$root/bin/benchtui}
 export NCCL_NVLS_ENABLE=0
 
@@ -36,12 +43,13 @@ headless() {
     { tail -5 "$out/$name.txt"; return 1; }
 }
 
-stage=${1:-bench}
-shift || true
+run_stage() {
+set -e
+JOBS=${JOBS:-$(nproc)} bash scripts/setup-llama.sh "$variant" >"$out/setup.log" 2>&1 || { tail -20 "$out/setup.log"; return 1; }
 case "$stage" in
   bench)
-    nvidia-smi --query-gpu=index,name,memory.total,clocks.max.memory,driver_version --format=csv
-    CUDA_VISIBLE_DEVICES=0 bash scripts/bench.sh -v cuda -m "$model" -b "${BATCHES:-1 16 64 256}" -r "$repeats" -t "$(nproc)" | tee "$out/bench.log"
+    if command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=index,name,memory.total,clocks.max.memory,driver_version --format=csv; fi
+    CUDA_VISIBLE_DEVICES=0 bash scripts/bench.sh -v "$variant" -m "$model" -b "${BATCHES:-1 16 64 256}" -r "$repeats" -t "$(nproc)" | tee "$out/bench.log"
     # One report with the GPU's telemetry, machine section and speed of light.
     CUDA_VISIBLE_DEVICES=0 headless telemetry-b64 --num_requests 256 --max_batch_size 64 --isl 128 --osl 128
     sed -n '/= HARDWARE/,$p' "$out/telemetry-b64.txt"
@@ -145,7 +153,7 @@ PY
         echo "B=$b $v: $(tput "$out/$name.json") tok/s"
         grep "benchtui profile" "$out/$name.txt" | sed 's/^/    /'
       done
-      CUDA_VISIBLE_DEVICES=0 LD_LIBRARY_PATH="$BENCHTUI_LLAMA_LIB" "$root/.llama/cuda/bin/llama-batched-bench" -m "$gguf" \
+      CUDA_VISIBLE_DEVICES=0 LD_LIBRARY_PATH="$BENCHTUI_LLAMA_LIB" "$root/.llama/$variant/bin/llama-batched-bench" -m "$gguf" \
         -c $((b * 256)) -b 2048 -ub 512 -npp 128 -ntg 127 -npl "$b" -t "$(nproc)" -fa auto -ngl 999 --output-format jsonl 2>/dev/null |
         grep '^{' | sed "s/^/B=$b batched-bench: /"
     done
@@ -180,6 +188,16 @@ PY
     ;;
   *)
     echo "usage: $0 bench|ifb|ifb-split|tp|sweep|dash|profile|diag" >&2
-    exit 2
+    return 2
     ;;
 esac
+}
+
+set +e
+run_stage "$@" 2>&1 | tee "$out/printed.log"
+rc=${PIPESTATUS[0]}
+if [ -n "${OUT:-}" ]; then
+  cp "$out/printed.log" "$OUT/$stage.log"
+  tar czf "$OUT/$stage.tar.gz" -C "$out" --exclude printed.log .
+fi
+exit "$rc"

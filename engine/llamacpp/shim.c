@@ -414,7 +414,6 @@ struct bt_state {
     void (*pool_free)(struct ggml_threadpool *);
     int sampled_rows;                // BENCHTUI_SAMPLED_COPY=rows: never one copy a step
     uint32_t n_ubatch;
-    uint64_t one_copy_reads;         // micro-batches whose tokens came in one copy
     bt_profile prof;                 // step timings, kept when BENCHTUI_PROFILE is set
     int profiling;
     uint64_t last_end_ns;            // when the previous bt_step returned
@@ -428,7 +427,6 @@ static uint64_t now_ns(void) {
 
 void bt_profile_get(const bt_state *st, bt_profile *out) {
     *out = st->prof;
-    out->one_copy_reads = st->one_copy_reads;
     if (st->ctx) {
         out->graphs_reused = p_llama_perf_context(st->ctx).n_reused;
     }
@@ -678,22 +676,17 @@ int32_t bt_step(bt_state *st,
     // One copy of the sampled tokens when every token is an output and the step is one
     // micro-batch: its output rows are then the batch's, in order.
     st->shared.one_copy = st->n_chains > 0 && !st->sampled_rows && n_tokens == n_out &&
-                          (uint32_t) n_tokens <= st->n_ubatch && n_tokens < st->n_vocab;
+                          (uint32_t) n_tokens <= st->n_ubatch;
     int32_t rc = p_llama_decode(st->ctx, *b);
     if (rc != 0) {
         return rc;
     }
-    uint64_t t1 = 0, t2 = 0;
-    if (st->profiling) {
-        // llama_decode returns once the work is queued; the wait for the device is timed apart.
-        t1 = now_ns();
-        p_llama_synchronize(st->ctx);
-        t2 = now_ns();
-    }
+    // llama_decode returns once the work is queued: one synchronization waits for the device
+    // (timed apart when profiling), and the reads below need no other.
+    const uint64_t t1 = st->profiling ? now_ns() : 0;
+    p_llama_synchronize(st->ctx);
+    const uint64_t t2 = st->profiling ? now_ns() : 0;
     const int nosync = st->n_chains > 0 && p_sampled_token_nosync != NULL;
-    if (nosync && !st->profiling) {
-        p_llama_synchronize(st->ctx);
-    }
     // Outputs are read in batch order. A micro-batch sampled with one copy has no per-row
     // tokens: its first output's candidates row holds the argmax vector (one entry per output
     // row of the micro-batch, plus a padding row), and the micro-batch's next outputs take the
@@ -719,7 +712,7 @@ int32_t bt_step(bt_state *st,
             if (t == LLAMA_TOKEN_NULL && st->n_chains > 0) {
                 uint32_t n = p_llama_get_sampled_candidates_count_ith(st->ctx, i);
                 if (n > 1) {
-                    st->one_copy_reads++;
+                    st->prof.one_copy_reads++;
                     base = p_llama_get_sampled_candidates_ith(st->ctx, i);
                     base_n = n;
                     j = 0;

@@ -109,7 +109,7 @@ typedef struct bt_profile {
     bt_profile_part decode;
     bt_profile_part mixed;
     int32_t graphs_reused;
-    uint64_t one_copy_reads;  // micro-batches whose sampled tokens came in one copy
+    uint64_t one_copy_reads;  // micro-batches whose sampled tokens came in one copy (always counted)
 } bt_profile;
 
 void bt_profile_get(const bt_state *st, bt_profile *out);

@@ -305,6 +305,35 @@ func TestPresetTensors(t *testing.T) {
 	if _, ok := names("mistral-7b")["blk.0.attn_q.bias"]; ok {
 		t.Error("mistral-7b has biases")
 	}
+	for name, shape := range map[string][]int64{
+		// Qwen3-32B: 64 heads of 128 on a 5120-wide stream, q and k normed per head.
+		"qwen3-32b/blk.0.attn_q.weight": {5120, 8192}, "qwen3-32b/blk.0.attn_output.weight": {8192, 5120},
+		"qwen3-32b/blk.63.attn_q_norm.weight": {128}, "qwen3-32b/blk.63.attn_k_norm.weight": {128},
+		// Mixtral: 8 experts stacked in 3-D tensors, an f32 router.
+		"mixtral-8x7b/blk.0.ffn_gate_inp.weight": {4096, 8}, "mixtral-8x7b/blk.0.ffn_gate_exps.weight": {4096, 14336, 8},
+		"mixtral-8x7b/blk.31.ffn_down_exps.weight": {14336, 4096, 8}, "mixtral-8x7b/blk.0.ffn_up_exps.weight": {4096, 14336, 8},
+		// gpt-oss: sinks per head, biases everywhere, a norm after attention instead of before the FFN.
+		"gpt-oss-20b/blk.0.attn_sinks.weight": {64}, "gpt-oss-20b/blk.0.post_attention_norm.weight": {2880},
+		"gpt-oss-20b/blk.0.attn_q.weight": {2880, 4096}, "gpt-oss-20b/blk.0.attn_output.bias": {2880},
+		"gpt-oss-20b/blk.23.ffn_gate_exps.bias": {2880, 32}, "gpt-oss-20b/blk.0.ffn_down_exps.bias": {2880, 32},
+		"gpt-oss-20b/blk.0.ffn_gate_inp.bias": {32}, "gpt-oss-20b/output.weight": {2880, 201088},
+	} {
+		preset, tensor, _ := strings.Cut(name, "/")
+		ti, ok := names(preset)[tensor]
+		if !ok || !reflect.DeepEqual(ti.Shape, shape) {
+			t.Errorf("%s: %+v (present %v), want shape %v", name, ti, ok, shape)
+		}
+		if want := GGMLTypeQ8_0; strings.Contains(tensor, "exps.weight") && ti.Type != want ||
+			strings.Contains(tensor, "gate_inp.weight") && ti.Type != GGMLTypeF32 {
+			t.Errorf("%s has type %v", name, ti.Type)
+		}
+	}
+	for _, absent := range []string{"gpt-oss-20b/blk.0.ffn_norm.weight", "mixtral-8x7b/blk.0.ffn_gate.weight", "qwen3-8b/blk.0.attn_q.bias"} {
+		preset, tensor, _ := strings.Cut(absent, "/")
+		if _, ok := names(preset)[tensor]; ok {
+			t.Errorf("%s is written", absent)
+		}
+	}
 }
 
 func TestRopeFreqs(t *testing.T) {
@@ -355,8 +384,31 @@ func TestParseModel(t *testing.T) {
 		{in: "x.GGUF", want: Model{Path: "x.GGUF"}},
 		{in: "/abs/model", want: Model{Path: "/abs/model"}},
 		{in: "mymodel", want: Model{Path: "mymodel"}},
-		{in: "llama-9b", err: `unknown model preset "llama-9b" (known presets: tiny, small, llama-3.2-1b`},
-		{in: "llama-9b:q4_0", err: `unknown model preset "llama-9b"`},
+		{in: "Llama-3.1-8B", want: Model{Preset: "llama-3.1-8b", DType: F16}},
+		{in: "meta-llama/Llama-3.1-8B", want: Model{Preset: "llama-3.1-8b", DType: F16, Name: "meta-llama/Llama-3.1-8B"}},
+		{in: "meta-llama/Llama-3.1-8b", want: Model{Preset: "llama-3.1-8b", DType: F16, Name: "meta-llama/Llama-3.1-8b"}},
+		{in: "META-LLAMA/LLAMA-3.1-8B-INSTRUCT:q4_0", want: Model{Preset: "llama-3.1-8b", DType: Q4_0, Name: "META-LLAMA/LLAMA-3.1-8B-INSTRUCT"}},
+		{in: "meta-llama/Meta-Llama-3.1-70B-Instruct", want: Model{Preset: "llama-3.1-70b", DType: F16, Name: "meta-llama/Meta-Llama-3.1-70B-Instruct"}},
+		{in: "meta-llama/Llama-3.1-70B", want: Model{Preset: "llama-3.1-70b", DType: F16, Name: "meta-llama/Llama-3.1-70B"}},
+		{in: "meta-llama/Llama-3.3-70B-Instruct", want: Model{Preset: "llama-3.1-70b", DType: F16, Name: "meta-llama/Llama-3.3-70B-Instruct"}},
+		{in: "meta-llama/Llama-3.1-405B-Instruct", want: Model{Preset: "llama-3.1-405b", DType: F16, Name: "meta-llama/Llama-3.1-405B-Instruct"}},
+		{in: "meta-llama/Llama-3.2-1B-Instruct", want: Model{Preset: "llama-3.2-1b", DType: F16, Name: "meta-llama/Llama-3.2-1B-Instruct"}},
+		{in: "meta-llama/Llama-3.2-3B", want: Model{Preset: "llama-3.2-3b", DType: F16, Name: "meta-llama/Llama-3.2-3B"}},
+		{in: "Qwen/Qwen2.5-7B-Instruct", want: Model{Preset: "qwen2.5-7b", DType: F16, Name: "Qwen/Qwen2.5-7B-Instruct"}},
+		{in: "Qwen/Qwen2.5-0.5B", want: Model{Preset: "qwen2.5-0.5b", DType: F16, Name: "Qwen/Qwen2.5-0.5B"}},
+		{in: "Qwen/Qwen3-32B", want: Model{Preset: "qwen3-32b", DType: F16, Name: "Qwen/Qwen3-32B"}},
+		{in: "mistralai/Mistral-7B-Instruct-v0.3", want: Model{Preset: "mistral-7b", DType: F16, Name: "mistralai/Mistral-7B-Instruct-v0.3"}},
+		{in: "mistralai/Mistral-Small-24B-Instruct-2501", want: Model{Preset: "mistral-small-24b", DType: F16, Name: "mistralai/Mistral-Small-24B-Instruct-2501"}},
+		{in: "mistralai/Mixtral-8x7B-Instruct-v0.1", want: Model{Preset: "mixtral-8x7b", DType: F16, Name: "mistralai/Mixtral-8x7B-Instruct-v0.1"}},
+		{in: "openai/gpt-oss-20b", want: Model{Preset: "gpt-oss-20b", DType: F16, Name: "openai/gpt-oss-20b"}},
+		// Other shapes under familiar names are not mapped to a preset that differs.
+		{in: "mistralai/Mistral-7B-v0.1", err: `model "mistralai/Mistral-7B-v0.1" is no file or folder here, and no Hugging Face id benchtui has the shapes of`},
+		{in: "meta-llama/Llama-3.1-8B-FP8", err: "no Hugging Face id benchtui has the shapes of"},
+		{in: "meta-llama/Llama-3.1-8B:q5_k", err: `unknown dtype "q5_k"`},
+		{in: "./missing/model", want: Model{Path: "./missing/model"}},
+		{in: "mymodel:q4_0", err: "a GGUF file has its own weight types"},
+		{in: "llama-9b", err: `unknown model "llama-9b" (presets: tiny, small, llama-3.2-1b`},
+		{in: "llama-9b:q4_0", err: `unknown model "llama-9b"`},
 		{in: "tiny:q5_k", err: `unknown dtype "q5_k" (known: f16, bf16, q8_0, q4_0)`},
 		{in: "tiny:", err: `unknown dtype ""`},
 		{in: "", err: "empty model"},
@@ -369,7 +421,7 @@ func TestParseModel(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != c.want {
+		if err != nil || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("ParseModel(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
 		}
 	}

@@ -43,7 +43,7 @@ type Options struct {
 	// Seed makes synthetic weights (and generated datasets) reproducible.
 	Seed uint64
 	// Backend holds llama.cpp's settings, normalised by NormalizeBackend.
-	Backend engine.BackendOptions
+	Backend llamacpp.BackendOptions
 	// TP spreads the model over that many GPUs with tensor split.
 	TP      int
 	Verbose bool
@@ -75,9 +75,12 @@ type Session struct {
 	b         *llamacpp.Backend
 	info      engine.BackendInfo
 	shape     ctxShape
-	roof      *telemetry.Roofline
-	fault     *fault // injected failure (backend child under test)
-	child     *child // the backend child process (nil in process)
+	// kvCapped is set when the cache sized from free memory was cut to what the run could
+	// fill, so that a run needing more measures again.
+	kvCapped bool
+	roof     *telemetry.Roofline
+	fault    *fault // injected failure (backend child under test)
+	child    *child // the backend child process (nil in process)
 }
 
 // ctxShape is what the llama.cpp context was created with; a run with another shape
@@ -144,6 +147,7 @@ func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
 		KVUnified:       *bo.KVUnified,
 		OffloadKQV:      *bo.OffloadKQV,
 		BackendSampling: bo.BackendSampling,
+		CUDAGraphs:      bo.CUDAGraphs,
 		Verbose:         o.Verbose,
 	}
 	for _, v := range bo.TensorSplit {
@@ -277,7 +281,9 @@ func (s *Session) Prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 	}
 	shape := ctxShape{nCtx: cfg.MaxBatchSize * cfg.MaxSeqLen, nBatch: cfg.MaxNumTokens, nUBatch: s.opts.Backend.NUBatch, nSeq: cfg.MaxBatchSize}
 	if spec.KVFreeMemFraction > 0 {
-		if s.shape.nCtx > 0 && s.shape.nBatch == shape.nBatch && s.shape.nSeq == shape.nSeq && cfg.KVCapacity == 0 {
+		need := shape.nCtx
+		if s.shape.nCtx > 0 && s.shape.nBatch == shape.nBatch && s.shape.nSeq == shape.nSeq && cfg.KVCapacity == 0 &&
+			!(s.kvCapped && s.shape.nCtx < need) {
 			// The cache sized from free memory is kept: measuring free memory again with
 			// it allocated would shrink it run by run.
 			shape.nCtx = s.shape.nCtx
@@ -286,7 +292,10 @@ func (s *Session) Prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 			if err != nil {
 				return nil, engine.Config{}, err
 			}
-			shape.nCtx = cells
+			// No more cells than max_batch_size sequences of max_seq_len can fill: the
+			// rest would never be used, and on the CPU a fraction of free host memory
+			// (trtllm-bench's 0.9 in a copied config) is most of the machine.
+			shape.nCtx, s.kvCapped = min(cells, need), cells > need
 		}
 		cfg.KVCapacity = shape.nCtx
 	}
@@ -451,7 +460,7 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 }
 
 // normalizedBackend is o.Backend with its defaults filled, unless the caller did already.
-func (o Options) normalizedBackend() (engine.BackendOptions, error) {
+func (o Options) normalizedBackend() (llamacpp.BackendOptions, error) {
 	bo := o.Backend
 	if bo.GPULayers != nil && bo.OffloadKQV != nil && bo.KVUnified != nil {
 		return bo, nil
@@ -464,7 +473,7 @@ func (o Options) normalizedBackend() (engine.BackendOptions, error) {
 }
 
 // NormalizeBackend fills the defaults that depend on other settings and checks the names.
-func NormalizeBackend(o engine.BackendOptions) (engine.BackendOptions, error) {
+func NormalizeBackend(o llamacpp.BackendOptions) (llamacpp.BackendOptions, error) {
 	if o.KVCacheFreeMemFraction < 0 || o.KVCacheFreeMemFraction > 1 {
 		return o, fmt.Errorf("kv_cache_free_gpu_mem_fraction is %g: it must be between 0 and 1", o.KVCacheFreeMemFraction)
 	}
@@ -490,7 +499,7 @@ func NormalizeBackend(o engine.BackendOptions) (engine.BackendOptions, error) {
 }
 
 // tensorParallel spreads the model over tp GPUs with llama.cpp's tensor split mode.
-func tensorParallel(lo *llamacpp.Options, tp int, o engine.BackendOptions) error {
+func tensorParallel(lo *llamacpp.Options, tp int, o llamacpp.BackendOptions) error {
 	if tp <= 1 {
 		// --tp 1 means one GPU, as in trtllm-bench: without a split mode of the user's,
 		// llama.cpp would spread the layers over every GPU it sees.
@@ -499,7 +508,7 @@ func tensorParallel(lo *llamacpp.Options, tp int, o engine.BackendOptions) error
 		}
 		return nil
 	}
-	devs, err := llamacpp.Devices(lo.Library)
+	devs, err := llamacpp.Devices(lo.Library, lo.CUDAGraphs)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.ReportJSON, "report_json", "", "write the report JSON here", "output")
 	fs.String(&f.RequestJSON, "request_json", "", "write per-request records (JSON array) here")
 	fs.String(&f.IterationLog, "iteration_log", "", "write one JSON line per decode step here")
-	fs.String(&f.ConfigFile, "config", "", "strict TOML file of backend options", "extra_llm_api_options")
+	fs.String(&f.ConfigFile, "config", "", "options file: benchtui's TOML or trtllm-bench's extra_llm_api_options YAML (flags given win)", "extra_llm_api_options")
 	fs.Int(&f.ISL, "isl", 128, "mean input length of a generated set", "target_input_len")
 	fs.Int(&f.OSL, "osl", 128, "mean output length of a generated set", "target_output_len")
 	fs.Int(&f.ISLStdev, "isl_stdev", 0, "input length standard deviation of a generated set")
@@ -110,12 +110,17 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 
 // runConfig is the full configuration saved in the report.
 type runConfig struct {
-	Command   string                `json:"command"`
-	Flags     *benchFlags           `json:"flags"`
-	Backend   engine.BackendOptions `json:"backend_options"`
-	Engine    engineConfig          `json:"engine"`
-	LlamaCpp  engine.BackendInfo    `json:"llama_cpp"`
-	ModelFile string                `json:"model_file"`
+	Command string                  `json:"command"`
+	Flags   *benchFlags             `json:"flags"`
+	Backend llamacpp.BackendOptions `json:"backend_options"`
+	// OptionsFile is the --config / --extra_llm_api_options file: the keys applied and the
+	// keys ignored, with why.
+	OptionsFile *llamacpp.OptionsFile `json:"options_file,omitempty"`
+	// Notes say where the run differs from what was asked, and why.
+	Notes     []string           `json:"notes,omitempty"`
+	Engine    engineConfig       `json:"engine"`
+	LlamaCpp  engine.BackendInfo `json:"llama_cpp"`
+	ModelFile string             `json:"model_file"`
 }
 
 type engineConfig struct {
@@ -151,10 +156,23 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 		f.Streaming = true
 	}
+	of, err := readOptionsFile(f.ConfigFile, stderr)
+	if err != nil {
+		return err
+	}
+	batch := &f.MaxBatchSize
+	if latency {
+		batch = nil // latency runs one request at a time, whatever the file says
+	}
+	fileRunSettings(of, set, batch, &f.MaxNumTokens, &f.MaxSeqLen, &f.TP)
+	var notes []string
+	if note := clampBatch(&f.MaxBatchSize, stderr); note != "" {
+		notes = append(notes, note)
+	}
 	if err := checkBenchFlags(f); err != nil {
 		return usageError{err}
 	}
-	opts, err := backendOptions(f, set)
+	opts, err := backendOptions(f, of, set)
 	if err != nil {
 		return usageError{err}
 	}
@@ -249,7 +267,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	// Whatever finished is reported, also after a failure or Ctrl-C.
 	cfg := run.Config
 	rc := runConfig{
-		Command: name, Flags: f, Backend: sess.Options().Backend, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
+		Command: name, Flags: f, Backend: sess.Options().Backend, OptionsFile: of, Notes: notes, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
 		Engine: engineConfig{
 			MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens, MaxSeqLen: cfg.MaxSeqLen,
 			KVCapacity: cfg.KVCapacity, Concurrency: cfg.Concurrency, Warmup: cfg.Warmup, EOSID: cfg.EOSID,
@@ -314,36 +332,6 @@ func checkBenchFlags(f *benchFlags) error {
 		return fmt.Errorf("--eos_id is %d: it must be -1 (ignore EOS) or a token id", f.EOSID)
 	}
 	return nil
-}
-
-// backendOptions merges the config file with the flags; flags given on the command line win.
-func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, error) {
-	var o engine.BackendOptions
-	if f.ConfigFile != "" {
-		var err error
-		if o, err = engine.LoadBackendOptions(f.ConfigFile); err != nil {
-			return o, err
-		}
-	}
-	if set["threads"] || o.Threads == 0 {
-		o.Threads = f.Threads
-	}
-	if set["n_gpu_layers"] || o.GPULayers == nil {
-		o.GPULayers = &f.GPULayers
-	}
-	if set["flash_attn"] || o.FlashAttn == "" {
-		o.FlashAttn = f.FlashAttn
-	}
-	if set["kv_cache_dtype"] || o.KVCacheDType == "" {
-		o.KVCacheDType = f.KVDtype
-	}
-	if set["kv_cache_free_gpu_mem_fraction"] || o.KVCacheFreeMemFraction == 0 {
-		o.KVCacheFreeMemFraction = f.KVFraction
-	}
-	if set["llama_lib"] || o.Library == "" {
-		o.Library = f.LlamaLib
-	}
-	return session.NormalizeBackend(o)
 }
 
 func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, stderr io.Writer) error {

@@ -136,7 +136,7 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if !isTerminal(stdout) {
 		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
 	}
-	bo, err := session.NormalizeBackend(engine.BackendOptions{
+	bo, err := session.NormalizeBackend(llamacpp.BackendOptions{
 		Threads: c.Threads, GPULayers: &c.GPULayers, FlashAttn: c.FlashAttn, Library: c.LlamaLib,
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/sweep"
 )
@@ -277,7 +278,7 @@ func backendKey(p sweep.Point) string {
 func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (*session.Session, error) {
 	ngl, _ := strconv.Atoi(p.Get("n_gpu_layers", "-1"))
 	tp, _ := strconv.Atoi(p.Get("tp", "1"))
-	bo, err := session.NormalizeBackend(engine.BackendOptions{
+	bo, err := session.NormalizeBackend(llamacpp.BackendOptions{
 		Threads: f.Threads, GPULayers: &ngl, FlashAttn: p.Get("flash_attn", "auto"),
 		KVCacheDType: p.Get("kv_cache_dtype", "f16"), Library: f.LlamaLib,
 	})

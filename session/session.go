@@ -398,7 +398,8 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 	preset, dtype := s.model.Preset, string(s.model.DType)
 	modelName := info.ModelName
 	if preset != "" {
-		modelName = preset
+		// The name the model was given: a Hugging Face id, a folder, or the preset's.
+		modelName = s.model.DisplayName()
 	}
 	if dtype == "" {
 		dtype = "unknown"
@@ -425,15 +426,16 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 			TPSize: tp, PPSize: max(x.PP, 1), MaxBatchSize: r.Config.MaxBatchSize, MaxNumTokens: r.Config.MaxNumTokens,
 			SchedulingPolicy: "fcfs", KVCachePercentage: kvPct,
 		},
-		Dataset:        datasetSection(r.Stats, r.Spec.SkippedLines),
-		DatasetPath:    r.Spec.DatasetPath,
-		Streaming:      x.Streaming,
-		Config:         x.Config,
-		Seed:           int64(seed),
-		Preset:         preset,
-		Version:        x.Version,
-		LlamaCppCommit: info.Commit,
-		Warmup:         r.Result.WarmupRequests,
+		Dataset:          datasetSection(r.Stats, r.Spec.SkippedLines),
+		DatasetPath:      r.Spec.DatasetPath,
+		Streaming:        x.Streaming,
+		Config:           x.Config,
+		Seed:             int64(seed),
+		Preset:           preset,
+		SyntheticWeights: !s.model.IsFile(),
+		Version:          x.Version,
+		LlamaCppCommit:   info.Commit,
+		Warmup:           r.Result.WarmupRequests,
 	})
 	if hw := s.opts.Hardware; hw != nil {
 		hr := &HardwareReport{

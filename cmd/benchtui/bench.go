@@ -62,7 +62,7 @@ type benchFlags struct {
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	f := &benchFlags{}
 	fs := newFlagSet(name)
-	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file", "m")
+	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b:q4_0, ...), Hugging Face id (meta-llama/Llama-3.1-8B), model folder or config.json, or a GGUF file", "m")
 	fs.String(&f.ModelPath, "model_path", "", "GGUF file to load (overrides the file of --model)")
 	fs.String(&f.Dataset, "dataset", "", "trtllm-bench dataset (JSON Lines or the single-document form); without it, a token-norm-dist set from --isl/--osl/--num_requests")
 	fs.String(&f.Backend, "backend", "llamacpp", "inference backend (llamacpp)")
@@ -182,9 +182,11 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	var logPath string
 	so.Log, logPath = openLog()
-	if _, _, err := session.Check(so); err != nil {
+	model, _, err := session.Check(so)
+	if err != nil {
 		return usageError{err}
 	}
+	sayModel(stderr, model)
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{

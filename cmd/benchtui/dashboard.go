@@ -167,7 +167,7 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs := newFlagSet("dashboard")
 	def := *c
-	fs.String(&c.Model, "model", def.Model, "synthetic preset or GGUF file", "m")
+	fs.String(&c.Model, "model", def.Model, "synthetic preset, Hugging Face id (meta-llama/Llama-3.1-8B), model folder or config.json, or a GGUF file", "m")
 	fs.Int(&c.MaxBatchSize, "max_batch_size", def.MaxBatchSize, "most requests decoding at once (b/B change it)")
 	fs.Int(&c.ISL, "isl", def.ISL, "mean input length (i/I change it)")
 	fs.Int(&c.OSL, "osl", def.OSL, "mean output length (o/O change it)")
@@ -255,8 +255,9 @@ func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, e
 	}
 	r.sess = s
 	m := s.Model()
-	t := tui.Target{Model: m.Preset, DType: string(m.DType), Device: s.Info().RunsOn}
-	if t.Model == "" {
+	// A Hugging Face id or a folder shows with the preset it stands for.
+	t := tui.Target{Model: targetName(m), DType: string(m.DType), Device: s.Info().RunsOn}
+	if m.IsFile() {
 		t.Model = filepath.Base(s.ModelFile())
 		t.DType = "gguf"
 	}

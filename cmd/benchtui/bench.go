@@ -65,7 +65,7 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b:q4_0, ...), Hugging Face id (meta-llama/Llama-3.1-8B), model folder or config.json, or a GGUF file", "m")
 	fs.String(&f.ModelPath, "model_path", "", "GGUF file to load (overrides the file of --model)")
 	fs.String(&f.Dataset, "dataset", "", "trtllm-bench dataset (JSON Lines or the single-document form); without it, a token-norm-dist set from --isl/--osl/--num_requests")
-	fs.String(&f.Backend, "backend", "llamacpp", "inference backend (llamacpp)")
+	fs.String(&f.Backend, "backend", "llamacpp", "inference backend: llamacpp (TensorRT-LLM's pytorch, _autodeploy and tensorrt run behind trtllm-serve: see the message they give)")
 	batch := 16
 	if latency {
 		batch = 1
@@ -155,6 +155,9 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 			f.MaxBatchSize = 1
 		}
 		f.Streaming = true
+	}
+	if err := trtBackendError(f, set, name); err != nil {
+		return err
 	}
 	of, err := readOptionsFile(f.ConfigFile, stderr)
 	if err != nil {

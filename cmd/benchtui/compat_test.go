@@ -59,6 +59,26 @@ func TestModelFolders(t *testing.T) {
 	}
 }
 
+// TensorRT-LLM's backends stop with one line that says what they are and which commands
+// benchmark such an engine with benchtui, built from the flags given.
+func TestTRTBackendsSayWhatToRun(t *testing.T) {
+	for _, b := range []string{"pytorch", "_autodeploy", "tensorrt"} {
+		code, out, errs := runCLI(t, "--model", "meta-llama/Llama-3.1-8b", "throughput", "--dataset", "data set.txt",
+			"--backend", b, "--max_batch_size", "256", "--extra_llm_api_options", "config.yaml", "--tp", "2")
+		if code != 2 || out != "" || strings.Count(errs, "\n") != 1 {
+			t.Fatalf("--backend %s: exit %d, stdout %q, stderr %q", b, code, out, errs)
+		}
+		for _, want := range []string{"--backend " + b + " is TensorRT-LLM's",
+			"trtllm-serve meta-llama/Llama-3.1-8b --backend " + b + " --extra_llm_api_options config.yaml --tp_size 2 --max_batch_size 256",
+			"benchtui --model meta-llama/Llama-3.1-8b throughput --backend openai --base_url http://localhost:8000/v1 --dataset 'data set.txt'",
+			"leave out --backend to benchmark llama.cpp"} {
+			if !strings.Contains(errs, want) {
+				t.Errorf("--backend %s: %q lacks %q", b, errs, want)
+			}
+		}
+	}
+}
+
 // trtllm-bench's YAML applies what has a llama.cpp equivalent, names the rest in one warning
 // line and in the report; flags given win; a batch size above llama.cpp's 256 sequences runs
 // as 256 and says so.
@@ -125,5 +145,52 @@ func TestPrepareDatasetHFTokenizer(t *testing.T) {
 	}
 	if !big {
 		t.Error("no token id of five digits in 1280 tokens of a 128256-token vocabulary")
+	}
+}
+
+// sweep takes --output as well as --out, a dataset for every point, an options file, and
+// batch sizes above 256 as 256; its help shows the guide's two loops as one command each.
+func TestSweepGuideLoops(t *testing.T) {
+	code, out, _ := runCLI(t, "sweep", "--help")
+	if code != 0 || !strings.Contains(out, "--isl 128,512,1024,2048 --osl 128,512,1024,2048") ||
+		!strings.Contains(out, "--max_batch_size 32,64,128,256,384 --extra_llm_api_options config.yaml --output sweep-bs") ||
+		!strings.Contains(out, "--out string, --output") {
+		t.Errorf("sweep help:\n%s", out)
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset.txt")
+	if code, _, errs := runCLI(t, "prepare-dataset", "--output", data, "--tokenizer", "tiny", "token-norm-dist", "--input-mean", "16",
+		"--output-mean", "4", "--input-stdev", "0", "--output-stdev", "0", "--num-requests", "6"); code != 0 {
+		t.Fatal(errs)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("runtime: trtllm\nmax_num_tokens: 512\n"), 0o644)
+	outDir := filepath.Join(dir, "sweep-bs")
+	code, md, errs := runCLI(t, "sweep", "--model", "tiny", "--dataset", data, "--max_batch_size", "2,300", "--warmup", "0",
+		"--extra_llm_api_options", cfg, "--output", outDir, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "--max_batch_size [300] is above llama.cpp's 256 sequences at once: those points run as 256") ||
+		!strings.Contains(errs, cfg+": ignored, no llama.cpp equivalent (the report's config says why): runtime") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+	var sw map[string]any
+	readJSON(t, filepath.Join(outDir, "sweep.json"), &sw)
+	if !strings.Contains(md, "| 2 ") || !strings.Contains(md, "| 256 ") {
+		t.Errorf("sweep table:\n%s", md)
+	}
+	points, _ := filepath.Glob(filepath.Join(outDir, "points", "*.json"))
+	if len(points) != 2 {
+		t.Fatalf("%d points, want 2", len(points))
+	}
+	var rep map[string]any
+	readJSON(t, points[0], &rep)
+	if n := rep["request_info"].(map[string]any)["num_requests"].(float64); n != 6 || rep["world_info"].(map[string]any)["max_num_tokens"].(float64) != 512 {
+		t.Errorf("point report: %v requests, world %v", n, rep["world_info"])
+	}
+	// The lengths are the dataset's; --isl would contradict it.
+	if code, _, errs := runCLI(t, "sweep", "--model", "tiny", "--dataset", data, "--isl", "8"); code != 2 || !strings.Contains(errs, "give one or the other") {
+		t.Errorf("--isl with --dataset: exit %d %s", code, errs)
 	}
 }

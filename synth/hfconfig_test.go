@@ -198,6 +198,9 @@ func TestHFIDsNamePresets(t *testing.T) {
 			t.Errorf("key %s is not normalised", id)
 		}
 	}
+	if len(hfIDs) != len(hfIDList) {
+		t.Errorf("%d ids name %d normalised ids: two spell the same", len(hfIDList), len(hfIDs))
+	}
 	// Every real model among the presets has a Hugging Face id.
 	ids := HFIDs()
 	for _, name := range Presets() {

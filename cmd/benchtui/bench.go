@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -469,7 +470,7 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	var write string
 	var seed uint64
 	var quiet bool
-	fs.String(&write, "write", "", "write this preset (preset[:dtype]) and print its file's path")
+	fs.String(&write, "write", "", "write this model (preset[:dtype], Hugging Face id, folder or config.json) and print its file's path")
 	fs.Uint64(&seed, "seed", 420, "seed of the synthetic weights", "random_seed")
 	fs.Bool(&quiet, "quiet", false, "no progress lines")
 	if err := fs.parse(args); err != nil {
@@ -497,16 +498,25 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 }
 
 func listModels(w io.Writer) error {
-	fmt.Fprintf(w, "%-16s %7s %7s %6s %5s %7s %8s %9s\n", "PRESET", "LAYERS", "HIDDEN", "HEADS", "KV", "FFN", "VOCAB", "PARAMS")
+	ids := synth.HFIDs()
+	fmt.Fprintf(w, "%-18s %-7s %6s %6s %5s %4s %5s %9s %7s %8s  %s\n", "PRESET", "ARCH", "LAYERS", "HIDDEN", "HEADS", "KV", "HEAD", "FFN", "VOCAB", "PARAMS", "HUGGING FACE IDS")
 	for _, name := range synth.Presets() {
 		p, _ := synth.LookupPreset(name)
-		fmt.Fprintf(w, "%-16s %7d %7d %6d %5d %7d %8d %9s\n", name, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.FFN, p.Vocab, session.HumanCount(p.ParamCount()))
+		ffn := strconv.Itoa(p.FFN)
+		if p.Experts > 0 {
+			ffn = fmt.Sprintf("%dx%d", p.Experts, p.FFN)
+		}
+		line := fmt.Sprintf("%-18s %-7s %6d %6d %5d %4d %5d %9s %7d %8s  %s", name, p.Arch, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.HeadDim,
+			ffn, p.Vocab, session.HumanCount(p.ParamCount()), strings.Join(ids[name], ", "))
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	var dts []string
 	for _, d := range synth.DTypes() {
 		dts = append(dts, string(d))
 	}
-	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s)\n", strings.Join(dts, ", "), synth.DefaultDType)
+	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s). Hugging Face ids work in any case, with or without -Instruct;\n", strings.Join(dts, ", "), synth.DefaultDType)
+	fmt.Fprintln(w, "a model folder with a config.json (or the config.json) of a llama, mistral, mixtral, qwen2, qwen3 or gpt_oss model gets its own shape.")
+	fmt.Fprintln(w, "Every synthetic model has synthetic weights: the speed of the real model, not its output.")
 	return nil
 }
 

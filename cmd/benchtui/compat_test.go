@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/benchtui/benchtui/synth"
 )
 
 // tinyConfig is a Hugging Face config.json with exactly the tiny preset's shapes.
@@ -192,5 +194,36 @@ func TestSweepGuideLoops(t *testing.T) {
 	// The lengths are the dataset's; --isl would contradict it.
 	if code, _, errs := runCLI(t, "sweep", "--model", "tiny", "--dataset", data, "--isl", "8"); code != 2 || !strings.Contains(errs, "give one or the other") {
 		t.Errorf("--isl with --dataset: exit %d %s", code, errs)
+	}
+}
+
+// benchtui models lists every preset with its architecture and Hugging Face ids.
+func TestModelsList(t *testing.T) {
+	code, out, _ := runCLI(t, "models")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	for _, name := range synth.Presets() {
+		if lines[name] == "" {
+			t.Errorf("no line for %s", name)
+		}
+	}
+	for name, want := range map[string][]string{
+		"gpt-oss-20b":    {"gpt-oss", "32x2880", "201088", "20.91B", "openai/gpt-oss-20b"},
+		"llama-3.1-405b": {"126", "16384", "405.85B", "meta-llama/Llama-3.1-405B"},
+		"qwen3-32b":      {"qwen3", "Qwen/Qwen3-32B"},
+		"mixtral-8x7b":   {"8x14336", "mistralai/Mixtral-8x7B-v0.1"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[name], w) {
+				t.Errorf("%s line %q lacks %q", name, lines[name], w)
+			}
+		}
 	}
 }

@@ -124,12 +124,6 @@ func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if file == "" {
-		file, err = synth.Ensure(ctx, model, o.Seed, loadingEvents(ev, model.String()))
-		if err != nil {
-			return nil, fmt.Errorf("write synthetic model %s: %w", model, err)
-		}
-	}
 	bo, err := o.normalizedBackend()
 	if err != nil {
 		return nil, err
@@ -156,6 +150,15 @@ func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
 	if err := tensorParallel(&lo, o.TP, bo); err != nil {
 		return nil, err
 	}
+	// Written after the GPUs are counted: a --tp that cannot run must not first write a
+	// synthetic model of a hundred gigabytes.
+	if file == "" {
+		file, err = synth.Ensure(ctx, model, o.Seed, loadingEvents(ev, model.String()))
+		if err != nil {
+			return nil, fmt.Errorf("write synthetic model %s: %w", model, err)
+		}
+	}
+	lo.ModelPath = file
 	loadMsg := "loading " + file
 	b, err := llamacpp.Open(ctx, lo, func(frac float64) {
 		ev.Publish(engine.Lifecycle{Phase: engine.PhaseLoading, Progress: frac, Message: loadMsg})
@@ -521,7 +524,10 @@ func tensorParallel(lo *llamacpp.Options, tp int, o llamacpp.BackendOptions) err
 		}
 	}
 	if gpus < tp {
-		return inputErr("--tp %d needs %d GPUs, llama.cpp sees %d", tp, tp, gpus)
+		if gpus <= 1 {
+			return inputErr("--tp %d needs %d GPUs, llama.cpp sees %d: give --tp 1 (one GPU, or the CPU)", tp, tp, gpus)
+		}
+		return inputErr("--tp %d needs %d GPUs, llama.cpp sees %d: give --tp %d or less", tp, tp, gpus, gpus)
 	}
 	if o.SplitMode == "" {
 		lo.SplitMode = "tensor"

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/benchtui/benchtui/internal/fsutil"
 )
 
 // DefaultVocabSize is the vocabulary prepare-dataset draws token ids from when no
@@ -375,39 +377,20 @@ func PrepareDataset(args []string, stdout, stderr io.Writer, vocab func(tokenize
 		}
 		return exitOK
 	}
-	if err := writeFileAtomic(root.str["output"], write); err != nil {
+	if err := writeOutput(root.str["output"], write); err != nil {
 		return fail(exitIO, err)
 	}
 	return exitOK
 }
 
-// writeFileAtomic writes path through a temporary file in the same directory, renamed into
-// place once complete, so that an interrupted run never leaves a truncated dataset behind.
-// Like prepare_dataset.py it creates the parent directories.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
+// writeOutput writes the dataset file atomically, creating its parent folders as
+// prepare_dataset.py does.
+func writeOutput(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name()) // fails harmlessly once renamed
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return fsutil.WriteFile(path, write)
 }
 
 func printFlags(w io.Writer, specs []flagSpec) {

@@ -21,6 +21,7 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 	"github.com/benchtui/benchtui/telemetry"
 )
@@ -384,7 +385,7 @@ type ReportExtra struct {
 }
 
 // Report builds the run's trtllm-bench-compatible report.
-func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
+func (s *Session) Report(r *Run, x ReportExtra) report.Report {
 	info := r.Info
 	preset, dtype := s.model.Preset, string(s.model.DType)
 	modelName := info.ModelName
@@ -404,15 +405,15 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 	if r.Spec.Requests != nil {
 		seed = s.opts.Seed
 	}
-	rep := engine.BuildReport(engine.ReportInput{
+	rep := report.Build(report.Input{
 		Records: r.Result.Records,
-		Engine: engine.ReportEngine{
+		Engine: report.Engine{
 			Model: modelName, ModelPath: s.modelFile, EngineDir: filepath.Dir(info.Library),
 			Version: info.Version, Backend: info.Backend, Dtype: dtype, KVCacheDtype: info.KVType,
 			Quantization: quantization(dtype),
 		},
 		Machine: machineOf(info),
-		World: engine.ReportWorld{
+		World: report.World{
 			TPSize: tp, PPSize: max(x.PP, 1), MaxBatchSize: r.Config.MaxBatchSize, MaxNumTokens: r.Config.MaxNumTokens,
 			SchedulingPolicy: "fcfs", KVCachePercentage: kvPct,
 		},
@@ -571,14 +572,14 @@ func quantization(dtype string) string {
 }
 
 // machineOf fills trtllm-bench's machine section from the first GPU (null on the CPU).
-func machineOf(info engine.BackendInfo) *engine.ReportMachine {
+func machineOf(info engine.BackendInfo) *report.Machine {
 	if info.GPULayers == 0 {
 		return nil
 	}
 	for _, d := range info.Devices {
 		if d.Type == "gpu" {
 			gb := float64(d.TotalBytes) / (1 << 30)
-			return &engine.ReportMachine{Name: d.Description, MemoryTotalGB: &gb}
+			return &report.Machine{Name: d.Description, MemoryTotalGB: &gb}
 		}
 	}
 	return nil

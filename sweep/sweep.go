@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // Axis is one swept setting and its values, in order.
@@ -157,24 +157,24 @@ type Metric struct {
 	Unit string
 	// HigherIsBetter says which way a change is an improvement.
 	HigherIsBetter bool
-	Get            func(r *engine.Report) float64
+	Get            func(r *report.Report) float64
 }
 
 // Metrics are the figures sweeps and comparisons show, from trtllm-bench's report keys (so
 // that they read trtllm-bench's reports as well).
 var Metrics = []Metric{
-	{"output_tok_s", "tok/s", true, func(r *engine.Report) float64 { return r.Performance.SystemOutputThroughputTokS }},
-	{"total_tok_s", "tok/s", true, func(r *engine.Report) float64 { return r.Performance.SystemTotalThroughputTokS }},
-	{"request_s", "req/s", true, func(r *engine.Report) float64 { return r.Performance.RequestThroughputReqS }},
-	{"per_user_tok_s", "tok/s", true, func(r *engine.Report) float64 { return r.Performance.OutputThroughputPerUserTokS }},
-	{"per_gpu_tok_s", "tok/s", true, func(r *engine.Report) float64 { return r.Performance.OutputThroughputPerGPUTokS }},
-	{"ttft_avg_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.AvgTTFTMS }},
-	{"ttft_p50_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.TTFTPercentiles.P50 }},
-	{"ttft_p99_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.TTFTPercentiles.P99 }},
-	{"tpot_avg_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.AvgTPOTMS }},
-	{"tpot_p99_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.TPOTPercentiles.P99 }},
-	{"e2e_avg_ms", "ms", false, func(r *engine.Report) float64 { return r.Performance.AvgRequestLatencyMS }},
-	{"e2e_p99_ms", "ms", false, func(r *engine.Report) float64 { return r.Performance.RequestLatencyPercentilesMS.P99 }},
+	{"output_tok_s", "tok/s", true, func(r *report.Report) float64 { return r.Performance.SystemOutputThroughputTokS }},
+	{"total_tok_s", "tok/s", true, func(r *report.Report) float64 { return r.Performance.SystemTotalThroughputTokS }},
+	{"request_s", "req/s", true, func(r *report.Report) float64 { return r.Performance.RequestThroughputReqS }},
+	{"per_user_tok_s", "tok/s", true, func(r *report.Report) float64 { return r.Performance.OutputThroughputPerUserTokS }},
+	{"per_gpu_tok_s", "tok/s", true, func(r *report.Report) float64 { return r.Performance.OutputThroughputPerGPUTokS }},
+	{"ttft_avg_ms", "ms", false, func(r *report.Report) float64 { return r.StreamingMetrics.AvgTTFTMS }},
+	{"ttft_p50_ms", "ms", false, func(r *report.Report) float64 { return r.StreamingMetrics.TTFTPercentiles.P50 }},
+	{"ttft_p99_ms", "ms", false, func(r *report.Report) float64 { return r.StreamingMetrics.TTFTPercentiles.P99 }},
+	{"tpot_avg_ms", "ms", false, func(r *report.Report) float64 { return r.StreamingMetrics.AvgTPOTMS }},
+	{"tpot_p99_ms", "ms", false, func(r *report.Report) float64 { return r.StreamingMetrics.TPOTPercentiles.P99 }},
+	{"e2e_avg_ms", "ms", false, func(r *report.Report) float64 { return r.Performance.AvgRequestLatencyMS }},
+	{"e2e_p99_ms", "ms", false, func(r *report.Report) float64 { return r.Performance.RequestLatencyPercentilesMS.P99 }},
 }
 
 // PointResult is a point's repeats and their statistics.
@@ -182,12 +182,12 @@ type PointResult struct {
 	Key     string            `json:"key"`
 	Params  map[string]string `json:"params"`
 	Stats   map[string]Stat   `json:"stats"`
-	Reports []engine.Report   `json:"reports"`
+	Reports []report.Report   `json:"reports"`
 	point   Point
 }
 
 // NewPointResult computes a point's statistics from its repeats' reports.
-func NewPointResult(p Point, reports []engine.Report) PointResult {
+func NewPointResult(p Point, reports []report.Report) PointResult {
 	r := PointResult{Key: p.Key(), Params: map[string]string{}, Stats: map[string]Stat{}, Reports: reports, point: p}
 	for i := range p.Names {
 		r.Params[p.Names[i]] = p.Values[i]

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 func TestParseValues(t *testing.T) {
@@ -62,9 +62,9 @@ func TestOutputs(t *testing.T) {
 	axes := []Axis{{"max_batch_size", []string{"1", "4"}}}
 	var results []PointResult
 	for i, p := range Grid(axes) {
-		var reps []engine.Report
+		var reps []report.Report
 		for k := 0; k < 3; k++ {
-			var r engine.Report
+			var r report.Report
 			r.Performance.SystemOutputThroughputTokS = float64(100*(i+1) + k)
 			reps = append(reps, r)
 		}

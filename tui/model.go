@@ -10,7 +10,9 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/themes"
 )
@@ -32,7 +34,7 @@ type Options struct {
 	// ExportDir is where exports go ("" is the working directory).
 	ExportDir string
 	// Replay shows a saved run instead of running anything.
-	Replay *engine.Export
+	Replay *report.Export
 	// ReplayName names the replayed file in the header.
 	ReplayName string
 }
@@ -158,7 +160,7 @@ type (
 	}
 	runDoneMsg struct {
 		run    int
-		export *engine.Export
+		export *report.Export
 		err    error
 	}
 	exportedMsg struct {
@@ -511,7 +513,7 @@ func canceledRecords(recs []engine.Record) bool {
 
 // showExport draws a finished run from its export: the final progress and, for a replay,
 // the charts rebuilt from the saved snapshots.
-func (m *Model) showExport(x *engine.Export, charts bool) {
+func (m *Model) showExport(x *report.Export, charts bool) {
 	rep := &x.Report
 	p := m.progress
 	p.Total = len(x.Requests)
@@ -551,7 +553,7 @@ func (m *Model) showExport(x *engine.Export, charts bool) {
 }
 
 // loadReplay shows a saved run as the session's only run.
-func (m *Model) loadReplay(x *engine.Export, name string) {
+func (m *Model) loadReplay(x *report.Export, name string) {
 	rep := &x.Report
 	s := Settings{Batch: rep.WorldInfo.MaxBatchSize, Requests: len(x.Requests)}
 	if s.Requests == 0 {
@@ -887,8 +889,8 @@ func (m *Model) Render(w, h int) string {
 
 // Runs returns the exports of the session's finished runs, oldest first (for a caller that
 // wants to save them after the dashboard closed).
-func (m *Model) Runs() []*engine.Export {
-	var out []*engine.Export
+func (m *Model) Runs() []*report.Export {
+	var out []*report.Export
 	for _, r := range m.runs {
 		if r.export != nil {
 			out = append(out, r.export)

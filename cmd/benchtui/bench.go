@@ -16,6 +16,8 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
@@ -257,7 +259,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 	rc.LlamaCpp.SystemInfo = ""
 	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})
-	if err := engine.WriteSummary(stdout, &rep); err != nil {
+	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
@@ -346,14 +348,14 @@ func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, 
 	return session.NormalizeBackend(o)
 }
 
-func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, stderr io.Writer) error {
+func writeOutputs(f *benchFlags, rep *report.Report, records []engine.Record, stderr io.Writer) error {
 	var errs []error
 	if f.ReportJSON != "" {
 		errs = append(errs, writeOrRescue("report", f.ReportJSON, rep.WriteJSON, f.Quiet, stderr))
 	}
 	if f.RequestJSON != "" {
 		errs = append(errs, writeOrRescue("request records", f.RequestJSON,
-			func(w io.Writer) error { return engine.WriteRequestJSON(w, records) }, f.Quiet, stderr))
+			func(w io.Writer) error { return report.WriteRequestJSON(w, records) }, f.Quiet, stderr))
 	}
 	return errors.Join(errs...)
 }
@@ -362,7 +364,7 @@ func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, st
 // went away), the run is not lost: the same content goes to the temporary folder, and the
 // error says where.
 func writeOrRescue(what, path string, write func(io.Writer) error, quiet bool, stderr io.Writer) error {
-	err := engine.WriteFileAtomic(path, write)
+	err := fsutil.WriteFile(path, write)
 	if err == nil {
 		if !quiet {
 			fmt.Fprintf(stderr, "benchtui: %s written to %s\n", what, path)
@@ -372,7 +374,7 @@ func writeOrRescue(what, path string, write func(io.Writer) error, quiet bool, s
 	rescue, rerr := os.CreateTemp("", "benchtui-rescued-*-"+filepath.Base(path))
 	if rerr == nil {
 		rescue.Close()
-		if rerr = engine.WriteFileAtomic(rescue.Name(), write); rerr == nil {
+		if rerr = fsutil.WriteFile(rescue.Name(), write); rerr == nil {
 			return fmt.Errorf("%s %s: %w; saved to %s instead", what, path, err, rescue.Name())
 		}
 		os.Remove(rescue.Name())

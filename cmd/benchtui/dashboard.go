@@ -16,6 +16,7 @@ import (
 
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/themes"
 	"github.com/benchtui/benchtui/tui"
@@ -210,7 +211,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return badInput("replay takes one file: benchtui replay FILE.json (an export from the dashboard, or a --report_json report)")
 	}
 	path := fs.Arg(0)
-	x, err := engine.ReadExport(path)
+	x, err := report.ReadExport(path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -266,7 +267,7 @@ func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, e
 	return t, nil
 }
 
-func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events) (*engine.Export, error) {
+func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events) (*report.Export, error) {
 	if r.sess == nil {
 		return nil, errors.New("the model is not loaded")
 	}
@@ -292,7 +293,7 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		Config:  map[string]any{"command": "dashboard", "settings": cfg, "backend_options": r.sess.Options().Backend, "llama_cpp": run.Info},
 		Version: version, Streaming: true,
 	})
-	x := &engine.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
+	x := &report.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
 	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
 		if b, err := json.Marshal(hr.Series); err == nil {
 			x.Telemetry = b

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/sweep"
 )
@@ -149,10 +151,10 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}()
 	failed := 0
 	for n, p := range points {
-		var reports []engine.Report
+		var reports []report.Report
 		for k := 1; k <= f.Repeat; k++ {
 			file := pointFile(f.Out, p, k)
-			if x, err := engine.ReadExport(file); err == nil {
+			if x, err := report.ReadExport(file); err == nil {
 				say("point %d/%d %s repeat %d/%d: done before, kept", n+1, len(points), label(p), k, f.Repeat)
 				reports = append(reports, x.Report)
 				continue
@@ -181,7 +183,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 				}
 				continue
 			}
-			if err := engine.WriteFileAtomic(file, rep.WriteJSON); err != nil {
+			if err := fsutil.WriteFile(file, rep.WriteJSON); err != nil {
 				return fmt.Errorf("sweep point %s: %w", p.Key(), err)
 			}
 			reports = append(reports, *rep)
@@ -259,7 +261,7 @@ func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
 		}
 		return nil
 	}
-	return engine.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(append(cfg, '\n')); return err })
+	return fsutil.WriteFile(path, func(w io.Writer) error { _, err := w.Write(append(cfg, '\n')); return err })
 }
 
 func pointFile(dir string, p sweep.Point, repeat int) string {
@@ -289,7 +291,7 @@ func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *ses
 	return session.Open(ctx, so, nil)
 }
 
-func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*engine.Report, error) {
+func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*report.Report, error) {
 	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
@@ -327,7 +329,7 @@ func writeSweepResults(dir string, axes, swept []sweep.Axis, results []sweep.Poi
 		{"sweep.md", func(w io.Writer) error { return sweep.WriteMarkdown(w, shown, results) }},
 	}
 	for _, file := range files {
-		if err := engine.WriteFileAtomic(filepath.Join(dir, file.name), file.write); err != nil {
+		if err := fsutil.WriteFile(filepath.Join(dir, file.name), file.write); err != nil {
 			return fmt.Errorf("sweep results: %w", err)
 		}
 	}
@@ -346,9 +348,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		return badInput("compare takes two reports or more: benchtui compare A.json B.json [...]")
 	}
-	reps := make([]engine.Report, len(args))
+	reps := make([]report.Report, len(args))
 	for i, path := range args {
-		x, err := engine.ReadExport(path)
+		x, err := report.ReadExport(path)
 		if err != nil {
 			return usageError{err}
 		}
@@ -379,10 +381,10 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, label := range []struct {
 		name string
-		get  func(r *engine.Report) string
+		get  func(r *report.Report) string
 	}{
-		{"model", func(r *engine.Report) string { return r.Engine.Model }},
-		{"backend", func(r *engine.Report) string { return r.Engine.Backend + " " + r.Engine.Version }},
+		{"model", func(r *report.Report) string { return r.Engine.Model }},
+		{"backend", func(r *report.Report) string { return r.Engine.Backend + " " + r.Engine.Version }},
 	} {
 		row := label.name + "\t"
 		for i := range reps {
@@ -395,11 +397,11 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, w := range []struct {
 		name string
-		get  func(r *engine.Report) float64
+		get  func(r *report.Report) float64
 	}{
-		{"max_batch_size", func(r *engine.Report) float64 { return float64(r.WorldInfo.MaxBatchSize) }},
-		{"tp_size", func(r *engine.Report) float64 { return float64(r.WorldInfo.TPSize) }},
-		{"requests", func(r *engine.Report) float64 { return float64(r.RequestInfo.NumRequests) }},
+		{"max_batch_size", func(r *report.Report) float64 { return float64(r.WorldInfo.MaxBatchSize) }},
+		{"tp_size", func(r *report.Report) float64 { return float64(r.WorldInfo.TPSize) }},
+		{"requests", func(r *report.Report) float64 { return float64(r.RequestInfo.NumRequests) }},
 	} {
 		vals := make([]float64, len(reps))
 		for i := range reps {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 )
 
@@ -188,7 +189,7 @@ func TestRunTinyInFlight(t *testing.T) {
 	if !joined {
 		t.Error("no request joined the batch while another was decoding")
 	}
-	m := engine.ComputeMetrics(res.Records, 1, 1)
+	m := report.ComputeMetrics(res.Records, 1, 1)
 	T := float64(maxEnd-minStart) / 1e9
 	if m.NumCompleted != nReq || m.TotalOutputTokens != int64(sumOut) {
 		t.Errorf("metrics count %d requests %d tokens, records %d and %d", m.NumCompleted, m.TotalOutputTokens, nReq, sumOut)

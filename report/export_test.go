@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"errors"
@@ -7,20 +7,23 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
 )
 
 func TestExportRoundTripAndNoClobber(t *testing.T) {
 	in := sampleReportInput()
-	rep := BuildReport(in)
-	x := &Export{Report: rep, Requests: in.Records, Snapshots: []Snapshot{{Phase: PhaseRunning, ElapsedNS: 1e8, OutputTokensPerSec: 12.5, Running: 3}}}
+	rep := Build(in)
+	x := &Export{Report: rep, Requests: in.Records, Snapshots: []engine.Snapshot{{Phase: engine.PhaseRunning, ElapsedNS: 1e8, OutputTokensPerSec: 12.5, Running: 3}}}
 	path := filepath.Join(t.TempDir(), "run.json")
-	if err := WriteFileNew(path, x.WriteJSON); err != nil {
+	if err := fsutil.WriteNew(path, x.WriteJSON); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(path)
 	// A second export to the same name fails and leaves the first file as it was.
 	x2 := &Export{Report: rep}
-	err := WriteFileNew(path, x2.WriteJSON)
+	err := fsutil.WriteNew(path, x2.WriteJSON)
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("second write: %v, want fs.ErrExist", err)
 	}
@@ -28,7 +31,8 @@ func TestExportRoundTripAndNoClobber(t *testing.T) {
 	if string(before) != string(after) {
 		t.Fatal("second write changed the existing file")
 	}
-	if n := len(dirEntries(t, filepath.Dir(path))); n != 1 {
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		n := len(ents)
 		t.Errorf("%d files in the folder, want 1 (temporary files left behind)", n)
 	}
 
@@ -48,7 +52,7 @@ func TestExportRoundTripAndNoClobber(t *testing.T) {
 
 	// A bare report reads as an export without records.
 	rpath := filepath.Join(t.TempDir(), "report.json")
-	if err := WriteFileAtomic(rpath, rep.WriteJSON); err != nil {
+	if err := fsutil.WriteFile(rpath, rep.WriteJSON); err != nil {
 		t.Fatal(err)
 	}
 	got, err = ReadExport(rpath)

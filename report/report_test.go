@@ -1,16 +1,14 @@
-package engine
+package report
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/benchtui/benchtui/engine"
 )
 
 func float(v float64) *float64 { return &v }
@@ -29,14 +27,14 @@ func sampleDataset() map[string]any {
 	}
 }
 
-func sampleReportInput() ReportInput {
-	return ReportInput{
+func sampleReportInput() Input {
+	return Input{
 		Records: sampleRecords(),
-		Engine: ReportEngine{Model: "tinyllama", ModelPath: "/models/tiny.gguf", Version: "b6000",
+		Engine: Engine{Model: "tinyllama", ModelPath: "/models/tiny.gguf", Version: "b6000",
 			Backend: "llama.cpp", Dtype: "f16", KVCacheDtype: "f16", Quantization: "none"},
-		Machine: &ReportMachine{Name: "NVIDIA H100 80GB HBM3", MemoryTotalGB: float(79.19),
+		Machine: &Machine{Name: "NVIDIA H100 80GB HBM3", MemoryTotalGB: float(79.19),
 			MemClockGHz: float(2.619)},
-		World: ReportWorld{TPSize: 2, PPSize: 1, MaxBatchSize: 64, MaxNumTokens: 2048,
+		World: World{TPSize: 2, PPSize: 1, MaxBatchSize: 64, MaxNumTokens: 2048,
 			SchedulingPolicy: "GUARANTEED_NO_EVICT", KVCachePercentage: float(0.9)},
 		Dataset:          sampleDataset(),
 		DatasetPath:      "/data/set.jsonl",
@@ -82,7 +80,7 @@ func decodeReport(t *testing.T, r *Report) (map[string]any, string) {
 var percentileKeys = []string{"p50", "p90", "p95", "p99", "minimum", "maximum", "average"}
 
 func TestReportTrtllmKeys(t *testing.T) {
-	r := BuildReport(sampleReportInput())
+	r := Build(sampleReportInput())
 	doc, text := decodeReport(t, &r)
 
 	if !strings.HasPrefix(text, "{\n    \"engine\": {\n        \"model\"") {
@@ -153,7 +151,7 @@ func TestReportTrtllmKeys(t *testing.T) {
 }
 
 func TestReportValues(t *testing.T) {
-	r := BuildReport(sampleReportInput())
+	r := Build(sampleReportInput())
 	doc, _ := decodeReport(t, &r)
 
 	nums := []struct {
@@ -228,7 +226,7 @@ func TestReportValues(t *testing.T) {
 
 func TestReportEdgeCases(t *testing.T) {
 	t.Run("empty run", func(t *testing.T) {
-		r := BuildReport(ReportInput{})
+		r := Build(Input{})
 		doc, text := decodeReport(t, &r)
 		if doc["machine"] != nil || doc["dataset"] != nil {
 			t.Errorf("machine/dataset = %v/%v, want null", doc["machine"], doc["dataset"])
@@ -243,8 +241,8 @@ func TestReportEdgeCases(t *testing.T) {
 	t.Run("non-finite inputs", func(t *testing.T) {
 		bad := Metrics{OutputThroughput: math.Inf(1), AvgInputLength: math.NaN()}
 		bad.TTFTMS.P99 = math.NaN()
-		r := BuildReport(ReportInput{Metrics: &bad, World: ReportWorld{IssueRate: math.Inf(-1),
-			KVCachePercentage: float(math.NaN())}, Machine: &ReportMachine{MemoryTotalGB: float(math.NaN())}})
+		r := Build(Input{Metrics: &bad, World: World{IssueRate: math.Inf(-1),
+			KVCachePercentage: float(math.NaN())}, Machine: &Machine{MemoryTotalGB: float(math.NaN())}})
 		doc, _ := decodeReport(t, &r)
 		if v, _ := lookup(doc, "machine", "memory.total"); v != nil {
 			t.Errorf("memory.total = %v, want null", v)
@@ -253,7 +251,7 @@ func TestReportEdgeCases(t *testing.T) {
 	t.Run("configured issue rate wins", func(t *testing.T) {
 		in := sampleReportInput()
 		in.World.IssueRate = 4
-		if r := BuildReport(in); r.WorldInfo.IssueRate != 4 {
+		if r := Build(in); r.WorldInfo.IssueRate != 4 {
 			t.Errorf("issue_rate = %v, want 4", r.WorldInfo.IssueRate)
 		}
 	})
@@ -262,7 +260,7 @@ func TestReportEdgeCases(t *testing.T) {
 		ds["dataset_path"] = "/orig"
 		in := sampleReportInput()
 		in.Dataset = ds
-		r := BuildReport(in)
+		r := Build(in)
 		doc, _ := decodeReport(t, &r)
 		if v, _ := lookup(doc, "dataset", "dataset_path"); v != "/orig" {
 			t.Errorf("dataset_path = %v, want /orig", v)
@@ -271,7 +269,7 @@ func TestReportEdgeCases(t *testing.T) {
 	t.Run("raw dataset", func(t *testing.T) {
 		in := sampleReportInput()
 		in.Dataset = json.RawMessage(`{"num_requests": 4}`)
-		r := BuildReport(in)
+		r := Build(in)
 		doc, _ := decodeReport(t, &r)
 		if v, _ := lookup(doc, "dataset", "dataset_path"); v != "/data/set.jsonl" {
 			t.Errorf("dataset_path = %v", v)
@@ -331,7 +329,7 @@ func TestWriteRequestJSON(t *testing.T) {
 
 	// A request that failed before the engine admitted it has no queue time.
 	buf.Reset()
-	if err := WriteRequestJSON(&buf, []Record{{StartNS: ms(5), Error: "canceled"}}); err != nil {
+	if err := WriteRequestJSON(&buf, []engine.Record{{StartNS: ms(5), Error: "canceled"}}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "queue_time") {
@@ -341,90 +339,5 @@ func TestWriteRequestJSON(t *testing.T) {
 	buf.Reset()
 	if err := WriteRequestJSON(&buf, nil); err != nil || strings.TrimSpace(buf.String()) != "[]" {
 		t.Errorf("empty = %q, %v; want []", buf.String(), err)
-	}
-}
-
-// dirEntries lists the names in dir.
-func dirEntries(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "report.json")
-
-	if err := WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := io.WriteString(w, "first")
-		return err
-	}); err != nil {
-		t.Fatalf("write: %v", err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "first" {
-		t.Errorf("content = %q, want first", b)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode = %v, %v; want 0644", fi.Mode().Perm(), err)
-	}
-	if names := dirEntries(t, dir); len(names) != 1 {
-		t.Errorf("directory holds %v, want only report.json", names)
-	}
-
-	// A failing write leaves the old file and no temporary file, and its error comes back
-	// wrapped with the path.
-	boom := errors.New("boom")
-	err := WriteFileAtomic(path, func(w io.Writer) error {
-		_, _ = io.WriteString(w, "partial")
-		return boom
-	})
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), path) {
-		t.Errorf("err = %v, want wrapped boom naming %s", err, path)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "first" {
-		t.Errorf("content after failed write = %q, want first", b)
-	}
-	if names := dirEntries(t, dir); len(names) != 1 {
-		t.Errorf("directory holds %v after a failed write, want only report.json", names)
-	}
-
-	// Replacing works and the report writers plug in directly.
-	r := BuildReport(sampleReportInput())
-	if err := WriteFileAtomic(path, r.WriteJSON); err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if b, _ := os.ReadFile(path); json.Unmarshal(b, &doc) != nil || doc["benchtui"] == nil {
-		t.Errorf("replaced file is not the report")
-	}
-
-	// A directory that does not exist, or a "directory" that is a file, is an error.
-	for _, bad := range []string{filepath.Join(dir, "missing", "r.json"), filepath.Join(path, "r.json")} {
-		if err := WriteFileAtomic(bad, func(io.Writer) error { return nil }); err == nil {
-			t.Errorf("writing %s succeeded", bad)
-		} else if !strings.Contains(err.Error(), bad) {
-			t.Errorf("error %q does not name %s", err, bad)
-		}
-	}
-	// Renaming over a directory fails after the temporary file was written; it must not stay.
-	sub := filepath.Join(dir, "sub")
-	if err := os.Mkdir(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(sub, func(w io.Writer) error { return nil }); err == nil {
-		t.Errorf("renaming over a non-empty directory succeeded")
-	}
-	if names := dirEntries(t, dir); len(names) != 2 {
-		t.Errorf("directory holds %v, want report.json and sub", names)
 	}
 }

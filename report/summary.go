@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"encoding/json"
@@ -80,7 +80,7 @@ func writeBackendSection(b *strings.Builder, r *Report) {
 	b.WriteString("\n")
 }
 
-func writeMachineSection(b *strings.Builder, m *ReportMachine) {
+func writeMachineSection(b *strings.Builder, m *Machine) {
 	summaryTitle(b, "MACHINE DETAILS")
 	if m == nil {
 		b.WriteString("No GPU info available\n\n")
@@ -158,7 +158,7 @@ func writePerformanceSection(b *strings.Builder, r *Report) {
 
 	for _, bd := range []struct {
 		heading, tag string
-		p            ReportPercentiles
+		p            Percentiles
 	}{
 		{"-- Per-Request Time-per-Output-Token [TPOT] Breakdown (ms)", "TPOT", s.TPOTPercentiles},
 		{"-- Per-Request Time-to-First-Token [TTFT] Breakdown (ms)", "TTFT", s.TTFTPercentiles},
@@ -172,7 +172,7 @@ func writePerformanceSection(b *strings.Builder, r *Report) {
 	b.WriteString("\n")
 }
 
-func writeBreakdown(b *strings.Builder, heading, tag string, p ReportPercentiles) {
+func writeBreakdown(b *strings.Builder, heading, tag string, p Percentiles) {
 	values := map[string]float64{
 		"minimum": p.Minimum, "maximum": p.Maximum, "average": p.Average,
 		"p50": p.P50, "p90": p.P90, "p95": p.P95, "p99": p.P99,
@@ -186,11 +186,11 @@ func writeBreakdown(b *strings.Builder, heading, tag string, p ReportPercentiles
 // summaryDataset is the part of the dataset section that the summary prints. The section is
 // typed any (it is the dataset package's to define), so it is read back through JSON.
 type summaryDataset struct {
-	ISL         *ReportPercentiles `json:"isl_stats"`
-	OSL         *ReportPercentiles `json:"osl_stats"`
-	SeqLen      *ReportPercentiles `json:"seq_len_stats"`
-	NumRequests int                `json:"num_requests"`
-	DatasetPath string             `json:"dataset_path"`
+	ISL         *Percentiles `json:"isl_stats"`
+	OSL         *Percentiles `json:"osl_stats"`
+	SeqLen      *Percentiles `json:"seq_len_stats"`
+	NumRequests int          `json:"num_requests"`
+	DatasetPath string       `json:"dataset_path"`
 }
 
 // decodeSummaryDataset reads the dataset section, reporting false when it lacks any of the
@@ -234,15 +234,15 @@ func writeDatasetSection(b *strings.Builder, section any) {
 	b.WriteString("-----------------------------------------------------------\n")
 	rows := []struct {
 		label string
-		get   func(*ReportPercentiles) float64
+		get   func(*Percentiles) float64
 	}{
-		{"MIN", func(s *ReportPercentiles) float64 { return s.Minimum }},
-		{"MAX", func(s *ReportPercentiles) float64 { return s.Maximum }},
-		{"AVG", func(s *ReportPercentiles) float64 { return s.Average }},
-		{"P50", func(s *ReportPercentiles) float64 { return s.P50 }},
-		{"P90", func(s *ReportPercentiles) float64 { return s.P90 }},
-		{"P95", func(s *ReportPercentiles) float64 { return s.P95 }},
-		{"P99", func(s *ReportPercentiles) float64 { return s.P99 }},
+		{"MIN", func(s *Percentiles) float64 { return s.Minimum }},
+		{"MAX", func(s *Percentiles) float64 { return s.Maximum }},
+		{"AVG", func(s *Percentiles) float64 { return s.Average }},
+		{"P50", func(s *Percentiles) float64 { return s.P50 }},
+		{"P90", func(s *Percentiles) float64 { return s.P90 }},
+		{"P95", func(s *Percentiles) float64 { return s.P95 }},
+		{"P99", func(s *Percentiles) float64 { return s.P99 }},
 	}
 	for _, row := range rows {
 		fmt.Fprintf(b, "%s:  %s          %s          %s\n", row.label,

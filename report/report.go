@@ -1,18 +1,15 @@
-package engine
+package report
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/engine"
 )
 
 // Report is the run report (--report_json). Its top-level objects and their keys are
@@ -20,24 +17,24 @@ import (
 // trtllm-bench read it unchanged. Everything benchtui adds lives under the one extra top-level
 // key "benchtui", where no trtllm-bench reader looks.
 type Report struct {
-	Engine      ReportEngine      `json:"engine"`
-	Machine     *ReportMachine    `json:"machine"`
-	WorldInfo   ReportWorld       `json:"world_info"`
-	RequestInfo ReportRequestInfo `json:"request_info"`
-	Performance ReportPerformance `json:"performance"`
+	Engine      Engine      `json:"engine"`
+	Machine     *Machine    `json:"machine"`
+	WorldInfo   World       `json:"world_info"`
+	RequestInfo RequestInfo `json:"request_info"`
+	Performance Performance `json:"performance"`
 	// StreamingMetrics is written for every run: trtllm-bench writes it only in streaming
 	// mode because only then does it see token times, but benchtui always times every token.
 	// BenchTUI.Streaming records the mode.
-	StreamingMetrics ReportStreaming `json:"streaming_metrics"`
+	StreamingMetrics Streaming `json:"streaming_metrics"`
 	// Dataset is the dataset statistics section (isl_stats, osl_stats, ...), filled by the
 	// caller; nil is written as null.
-	Dataset  any            `json:"dataset"`
-	BenchTUI ReportBenchTUI `json:"benchtui"`
+	Dataset  any      `json:"dataset"`
+	BenchTUI BenchTUI `json:"benchtui"`
 }
 
-// ReportEngine is trtllm-bench's "engine" object. Version is the inference runtime's version
+// Engine is trtllm-bench's "engine" object. Version is the inference runtime's version
 // (llama.cpp here, TensorRT-LLM there).
-type ReportEngine struct {
+type Engine struct {
 	Model        string `json:"model"`
 	ModelPath    string `json:"model_path"`
 	EngineDir    string `json:"engine_dir"`
@@ -48,9 +45,9 @@ type ReportEngine struct {
 	Quantization string `json:"quantization"`
 }
 
-// ReportMachine is trtllm-bench's "machine" object: the first GPU. A nil *ReportMachine is
+// Machine is trtllm-bench's "machine" object: the first GPU. A nil *Machine is
 // written as null, as trtllm-bench does without a GPU; nil fields mean "not known".
-type ReportMachine struct {
+type Machine struct {
 	Name string `json:"name"`
 	// MemoryTotalGB is the device memory in GiB (trtllm-bench divides bytes by 1024^3).
 	MemoryTotalGB *float64 `json:"memory.total"`
@@ -58,8 +55,8 @@ type ReportMachine struct {
 	MemClockGHz *float64 `json:"clocks.mem"`
 }
 
-// ReportWorld is trtllm-bench's "world_info" object.
-type ReportWorld struct {
+// World is trtllm-bench's "world_info" object.
+type World struct {
 	TPSize           int    `json:"tp_size"`
 	PPSize           int    `json:"pp_size"`
 	EPSize           int    `json:"ep_size"`
@@ -75,40 +72,40 @@ type ReportWorld struct {
 	IssueRate float64 `json:"issue_rate"`
 }
 
-// ReportRequestInfo is trtllm-bench's "request_info" object.
-type ReportRequestInfo struct {
+// RequestInfo is trtllm-bench's "request_info" object.
+type RequestInfo struct {
 	NumRequests              int     `json:"num_requests"`
 	AvgNumConcurrentRequests float64 `json:"avg_num_concurrent_requests"`
 	AvgInputLength           float64 `json:"avg_input_length"`
 	AvgOutputLength          float64 `json:"avg_output_length"`
 }
 
-// ReportPerformance is trtllm-bench's "performance" object.
-type ReportPerformance struct {
-	TotalLatencyMS              float64           `json:"total_latency_ms"`
-	AvgRequestLatencyMS         float64           `json:"avg_request_latency_ms"`
-	RequestThroughputReqS       float64           `json:"request_throughput_req_s"`
-	SystemOutputThroughputTokS  float64           `json:"system_output_throughput_tok_s"`
-	SystemTotalThroughputTokS   float64           `json:"system_total_throughput_tok_s"`
-	OutputThroughputPerUserTokS float64           `json:"output_throughput_per_user_tok_s"`
-	OutputThroughputPerGPUTokS  float64           `json:"output_throughput_per_gpu_tok_s"`
-	RequestLatencyPercentilesMS ReportPercentiles `json:"request_latency_percentiles_ms"`
+// Performance is trtllm-bench's "performance" object.
+type Performance struct {
+	TotalLatencyMS              float64     `json:"total_latency_ms"`
+	AvgRequestLatencyMS         float64     `json:"avg_request_latency_ms"`
+	RequestThroughputReqS       float64     `json:"request_throughput_req_s"`
+	SystemOutputThroughputTokS  float64     `json:"system_output_throughput_tok_s"`
+	SystemTotalThroughputTokS   float64     `json:"system_total_throughput_tok_s"`
+	OutputThroughputPerUserTokS float64     `json:"output_throughput_per_user_tok_s"`
+	OutputThroughputPerGPUTokS  float64     `json:"output_throughput_per_gpu_tok_s"`
+	RequestLatencyPercentilesMS Percentiles `json:"request_latency_percentiles_ms"`
 }
 
-// ReportStreaming is trtllm-bench's "streaming_metrics" object. TPOT and TTFT percentiles are
+// Streaming is trtllm-bench's "streaming_metrics" object. TPOT and TTFT percentiles are
 // in ms, GTPS in tokens per second per user.
-type ReportStreaming struct {
-	TokenOutputSpeedTokS float64           `json:"token_output_speed_tok_s"`
-	AvgTTFTMS            float64           `json:"avg_ttft_ms"`
-	AvgTPOTMS            float64           `json:"avg_tpot_ms"`
-	TPOTPercentiles      ReportPercentiles `json:"tpot_percentiles"`
-	TTFTPercentiles      ReportPercentiles `json:"ttft_percentiles"`
-	GenTPSPercentiles    ReportPercentiles `json:"gen_tps_percentiles"`
+type Streaming struct {
+	TokenOutputSpeedTokS float64     `json:"token_output_speed_tok_s"`
+	AvgTTFTMS            float64     `json:"avg_ttft_ms"`
+	AvgTPOTMS            float64     `json:"avg_tpot_ms"`
+	TPOTPercentiles      Percentiles `json:"tpot_percentiles"`
+	TTFTPercentiles      Percentiles `json:"ttft_percentiles"`
+	GenTPSPercentiles    Percentiles `json:"gen_tps_percentiles"`
 }
 
-// ReportPercentiles is trtllm-bench's PercentileStats, with its keys in its order. It has no
-// sample count, unlike dataset.Distribution; counts are in ReportBenchTUI.SampleCounts.
-type ReportPercentiles struct {
+// Percentiles is trtllm-bench's PercentileStats, with its keys in its order. It has no
+// sample count, unlike dataset.Distribution; counts are in BenchTUI.SampleCounts.
+type Percentiles struct {
 	P50     float64 `json:"p50"`
 	P90     float64 `json:"p90"`
 	P95     float64 `json:"p95"`
@@ -118,8 +115,8 @@ type ReportPercentiles struct {
 	Average float64 `json:"average"`
 }
 
-// ReportBenchTUI holds what benchtui reports beyond trtllm-bench.
-type ReportBenchTUI struct {
+// BenchTUI holds what benchtui reports beyond trtllm-bench.
+type BenchTUI struct {
 	// Version is benchtui's version.
 	Version         string `json:"version"`
 	LlamaCppVersion string `json:"llama_cpp_version"`
@@ -136,15 +133,15 @@ type ReportBenchTUI struct {
 	TotalInputTokens  int64 `json:"total_input_tokens"`
 	TotalOutputTokens int64 `json:"total_output_tokens"`
 	// ITLPercentilesMS pools every inter-token gap of every request.
-	ITLPercentilesMS ReportPercentiles `json:"itl_percentiles_ms"`
+	ITLPercentilesMS Percentiles `json:"itl_percentiles_ms"`
 	// QueueTimePercentilesMS is admit - start per request.
-	QueueTimePercentilesMS ReportPercentiles `json:"queue_time_percentiles_ms"`
+	QueueTimePercentilesMS Percentiles `json:"queue_time_percentiles_ms"`
 	// OutputThroughputPerUserPercentiles is n_out/e2e per request (tokens per second), whose
 	// average is performance.output_throughput_per_user_tok_s.
-	OutputThroughputPerUserPercentiles ReportPercentiles `json:"output_throughput_per_user_percentiles_tok_s"`
+	OutputThroughputPerUserPercentiles Percentiles `json:"output_throughput_per_user_percentiles_tok_s"`
 	// SampleCounts says how many values each distribution summarises, since TPOT and GTPS
 	// leave out single-token requests and ITL counts gaps, not requests.
-	SampleCounts ReportSampleCounts `json:"sample_counts"`
+	SampleCounts SampleCounts `json:"sample_counts"`
 	// TimeSeriesBucketS is the nominal bucket width of TimeSeries, in seconds.
 	TimeSeriesBucketS float64           `json:"time_series_bucket_s"`
 	TimeSeries        []TimeSeriesPoint `json:"time_series"`
@@ -155,8 +152,8 @@ type ReportBenchTUI struct {
 	Hardware any `json:"hardware,omitempty"`
 }
 
-// ReportSampleCounts is the sample size of each distribution in the report.
-type ReportSampleCounts struct {
+// SampleCounts is the sample size of each distribution in the report.
+type SampleCounts struct {
 	RequestLatency          int `json:"request_latency"`
 	TTFT                    int `json:"ttft"`
 	TPOT                    int `json:"tpot"`
@@ -166,19 +163,19 @@ type ReportSampleCounts struct {
 	QueueTime               int `json:"queue_time"`
 }
 
-// ReportInput is everything BuildReport needs.
-type ReportInput struct {
+// Input is everything Build needs.
+type Input struct {
 	// Records are the benchmark requests, warmup excluded, failed ones included.
-	Records []Record
+	Records []engine.Record
 	// Metrics, when nil, are computed from Records with World's TP and PP sizes.
 	Metrics *Metrics
 	// Engine is copied as given; Engine.Version is llama.cpp's version.
-	Engine ReportEngine
+	Engine Engine
 	// Machine is nil when no GPU is known.
-	Machine *ReportMachine
+	Machine *Machine
 	// World is copied as given, except: WorldSize 0 becomes TP*PP, EPSize 0 becomes 1, and
 	// IssueRate 0 becomes the measured issue rate.
-	World ReportWorld
+	World World
 	// Dataset is the dataset statistics section (a dataset.Stats, or raw JSON); nil for none.
 	Dataset any
 	// DatasetPath is added to the dataset section as "dataset_path" when the section is a
@@ -200,9 +197,9 @@ type ReportInput struct {
 	TimeSeriesBucket time.Duration
 }
 
-// BuildReport assembles the report. It never fails: a dataset section that cannot be encoded is
+// Build assembles the report. It never fails: a dataset section that cannot be encoded is
 // kept as given and shows up when the report is written.
-func BuildReport(in ReportInput) Report {
+func Build(in Input) Report {
 	world := in.World
 	if world.EPSize == 0 {
 		world.EPSize = 1
@@ -233,13 +230,13 @@ func BuildReport(in ReportInput) Report {
 		Engine:    in.Engine,
 		Machine:   sanitizeMachine(in.Machine),
 		WorldInfo: world,
-		RequestInfo: ReportRequestInfo{
+		RequestInfo: RequestInfo{
 			NumRequests:              m.NumCompleted,
 			AvgNumConcurrentRequests: finiteOrZero(m.AvgConcurrentRequests),
 			AvgInputLength:           finiteOrZero(m.AvgInputLength),
 			AvgOutputLength:          finiteOrZero(m.AvgOutputLength),
 		},
-		Performance: ReportPerformance{
+		Performance: Performance{
 			TotalLatencyMS:              finiteOrZero(m.TotalLatencyMS),
 			AvgRequestLatencyMS:         finiteOrZero(m.AvgRequestLatencyMS),
 			RequestThroughputReqS:       finiteOrZero(m.RequestThroughput),
@@ -247,18 +244,18 @@ func BuildReport(in ReportInput) Report {
 			SystemTotalThroughputTokS:   finiteOrZero(m.TotalTokenThroughput),
 			OutputThroughputPerUserTokS: finiteOrZero(m.OutputPerUser.Average),
 			OutputThroughputPerGPUTokS:  finiteOrZero(m.PerGPUOutputThroughput),
-			RequestLatencyPercentilesMS: toReportPercentiles(m.RequestLatencyMS),
+			RequestLatencyPercentilesMS: toPercentiles(m.RequestLatencyMS),
 		},
-		StreamingMetrics: ReportStreaming{
+		StreamingMetrics: Streaming{
 			TokenOutputSpeedTokS: finiteOrZero(m.GenTPS.Average),
 			AvgTTFTMS:            finiteOrZero(m.TTFTMS.Average),
 			AvgTPOTMS:            finiteOrZero(m.TPOTMS.Average),
-			TPOTPercentiles:      toReportPercentiles(m.TPOTMS),
-			TTFTPercentiles:      toReportPercentiles(m.TTFTMS),
-			GenTPSPercentiles:    toReportPercentiles(m.GenTPS),
+			TPOTPercentiles:      toPercentiles(m.TPOTMS),
+			TTFTPercentiles:      toPercentiles(m.TTFTMS),
+			GenTPSPercentiles:    toPercentiles(m.GenTPS),
 		},
 		Dataset: datasetSection(in.Dataset, in.DatasetPath),
-		BenchTUI: ReportBenchTUI{
+		BenchTUI: BenchTUI{
 			Version:                            in.Version,
 			LlamaCppVersion:                    in.Engine.Version,
 			LlamaCppCommit:                     in.LlamaCppCommit,
@@ -271,10 +268,10 @@ func BuildReport(in ReportInput) Report {
 			NumFailed:                          m.NumFailed,
 			TotalInputTokens:                   m.TotalInputTokens,
 			TotalOutputTokens:                  m.TotalOutputTokens,
-			ITLPercentilesMS:                   toReportPercentiles(m.ITLMS),
-			QueueTimePercentilesMS:             toReportPercentiles(m.QueueTimeMS),
-			OutputThroughputPerUserPercentiles: toReportPercentiles(m.OutputPerUser),
-			SampleCounts: ReportSampleCounts{
+			ITLPercentilesMS:                   toPercentiles(m.ITLMS),
+			QueueTimePercentilesMS:             toPercentiles(m.QueueTimeMS),
+			OutputThroughputPerUserPercentiles: toPercentiles(m.OutputPerUser),
+			SampleCounts: SampleCounts{
 				RequestLatency:          m.RequestLatencyMS.Count,
 				TTFT:                    m.TTFTMS.Count,
 				TPOT:                    m.TPOTMS.Count,
@@ -292,7 +289,7 @@ func BuildReport(in ReportInput) Report {
 
 // timeSeriesOrEmpty is TimeSeries, with an empty run written as [] rather than null so that
 // scripts can iterate over it without a check.
-func timeSeriesOrEmpty(records []Record, bucket time.Duration) []TimeSeriesPoint {
+func timeSeriesOrEmpty(records []engine.Record, bucket time.Duration) []TimeSeriesPoint {
 	if ts := TimeSeries(records, bucket); ts != nil {
 		return ts
 	}
@@ -308,9 +305,9 @@ func finiteOrZero(x float64) float64 {
 	return x
 }
 
-// toReportPercentiles converts a Distribution to trtllm-bench's percentile object.
-func toReportPercentiles(d dataset.Distribution) ReportPercentiles {
-	return ReportPercentiles{
+// toPercentiles converts a Distribution to trtllm-bench's percentile object.
+func toPercentiles(d dataset.Distribution) Percentiles {
+	return Percentiles{
 		P50:     finiteOrZero(d.P50),
 		P90:     finiteOrZero(d.P90),
 		P95:     finiteOrZero(d.P95),
@@ -322,7 +319,7 @@ func toReportPercentiles(d dataset.Distribution) ReportPercentiles {
 }
 
 // sanitizeMachine copies m with non-finite numbers dropped to "not known".
-func sanitizeMachine(m *ReportMachine) *ReportMachine {
+func sanitizeMachine(m *Machine) *Machine {
 	if m == nil {
 		return nil
 	}
@@ -403,7 +400,7 @@ type requestEntry struct {
 
 // newRequestEntry applies trtllm-bench's per-request formulas: no first token gives a TTFT of
 // 0, and fewer than two output tokens an inter-token latency of 0.
-func newRequestEntry(r *Record) requestEntry {
+func newRequestEntry(r *engine.Record) requestEntry {
 	e := requestEntry{
 		ID:                   r.Index,
 		NumInputTokens:       r.InputTokens,
@@ -432,7 +429,7 @@ func newRequestEntry(r *Record) requestEntry {
 
 // WriteRequestJSON writes trtllm-bench's per-request array for every record, failed ones
 // included (with "error" set), indented by four spaces.
-func WriteRequestJSON(w io.Writer, records []Record) error {
+func WriteRequestJSON(w io.Writer, records []engine.Record) error {
 	entries := make([]requestEntry, len(records))
 	for i := range records {
 		entries[i] = newRequestEntry(&records[i])
@@ -444,78 +441,6 @@ func WriteRequestJSON(w io.Writer, records []Record) error {
 	b = append(b, '\n')
 	if _, err := w.Write(b); err != nil {
 		return fmt.Errorf("write request records: %w", err)
-	}
-	return nil
-}
-
-// WriteFileAtomic writes a file so that readers see either the old file or the whole new one,
-// never a truncated report: write calls the function on a temporary file in the same
-// directory (so the rename cannot cross file systems), which is synced, closed and renamed
-// over path. On any error the temporary file is removed and path is left as it was.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
-	return writeFile(path, write, false)
-}
-
-// WriteFileNew is WriteFileAtomic for a file that must not exist yet: when path exists it
-// fails with an error wrapping fs.ErrExist and leaves that file alone, also when another
-// writer creates it meanwhile (the temporary file is hard-linked into place, which never
-// replaces a file).
-func WriteFileNew(path string, write func(io.Writer) error) error {
-	return writeFile(path, write, true)
-}
-
-func writeFile(path string, write func(io.Writer) error, exclusive bool) (err error) {
-	if exclusive {
-		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("write %s: %w", path, fs.ErrExist)
-		}
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: create temporary file: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			// The first error is the one worth reporting; cleanup failures add nothing the
-			// user can act on.
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	// CreateTemp makes the file private (0600); a report is meant to be shared like any
-	// file the user writes.
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: close: %w", path, err)
-	}
-	if exclusive {
-		if err := os.Link(tmp, path); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		// The data is in place under its name; a temporary name left behind is only clutter.
-		_ = os.Remove(tmp)
-		return nil
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

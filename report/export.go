@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/benchtui/benchtui/engine"
 )
 
 // ExportFormat names the export file's layout; readers refuse other versions.
@@ -16,10 +18,10 @@ const ExportFormat = "benchtui-export/1"
 // its token times, and the engine snapshots, so that a replay can draw the same charts and
 // histograms the live run drew.
 type Export struct {
-	Format    string     `json:"format"`
-	Report    Report     `json:"report"`
-	Requests  []Record   `json:"requests"`
-	Snapshots []Snapshot `json:"snapshots"`
+	Format    string            `json:"format"`
+	Report    Report            `json:"report"`
+	Requests  []engine.Record   `json:"requests"`
+	Snapshots []engine.Snapshot `json:"snapshots"`
 	// Telemetry is the hardware time series of the run, as the telemetry package writes it.
 	Telemetry json.RawMessage `json:"telemetry,omitempty"`
 }

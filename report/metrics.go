@@ -1,9 +1,10 @@
-package engine
+package report
 
 import (
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/engine"
 )
 
 // Metrics are trtllm-bench's benchmark statistics over the successful requests of a run, plus
@@ -93,7 +94,7 @@ func divOrZero(a, b float64) float64 {
 // definitions (see docs/trtllm-bench-compat in the shared docs). Failed records are counted
 // but otherwise ignored. tpSize and ppSize give the number of GPUs for the per-GPU
 // throughput; values below 1 count as 1.
-func ComputeMetrics(records []Record, tpSize, ppSize int) Metrics {
+func ComputeMetrics(records []engine.Record, tpSize, ppSize int) Metrics {
 	var m Metrics
 	var (
 		minStart, maxEnd, maxStart int64
@@ -207,7 +208,7 @@ type TimeSeriesPoint struct {
 // event at the run's very end falls into the last bucket. Rates divide by the part of the
 // bucket inside the run, so rate × DurationS summed over the buckets gives the totals. It
 // returns nil when no record succeeded.
-func TimeSeries(records []Record, bucket time.Duration) []TimeSeriesPoint {
+func TimeSeries(records []engine.Record, bucket time.Duration) []TimeSeriesPoint {
 	if bucket <= 0 {
 		bucket = DefaultTimeSeriesBucket
 	}

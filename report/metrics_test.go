@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/engine"
 )
 
 // ms converts milliseconds to the records' nanoseconds.
@@ -29,8 +30,8 @@ func msList(vs ...int64) []int64 {
 //	r3: failed, start 0, one token at 1000 ms, ISL 1000 — must change nothing but NumFailed
 //
 // (all times in ms).
-func sampleRecords() []Record {
-	return []Record{
+func sampleRecords() []engine.Record {
+	return []engine.Record{
 		{Index: 0, TaskID: 10, InputTokens: 10, TargetOutputTokens: 5, StartNS: ms(0), AdmitNS: ms(10),
 			FirstTokenNS: ms(100), EndNS: ms(180), TokenNS: msList(100, 120, 140, 160, 180)},
 		{Index: 1, TaskID: 11, InputTokens: 20, TargetOutputTokens: 3, StartNS: ms(50), AdmitNS: ms(50),
@@ -137,9 +138,9 @@ func TestComputeMetricsDistributions(t *testing.T) {
 func TestComputeMetricsPercentileIndexRule(t *testing.T) {
 	// Ten requests with latencies 1..10 ms: p50 = v[int(10*0.5)] = v[5] = 6 (not 5.5),
 	// p90 = v[9] = 10, p95 = v[int(9.5)] = v[9] = 10, p99 = v[9] = 10.
-	var recs []Record
+	var recs []engine.Record
 	for i := int64(1); i <= 10; i++ {
-		recs = append(recs, Record{StartNS: 0, FirstTokenNS: ms(i), EndNS: ms(i), TokenNS: msList(i)})
+		recs = append(recs, engine.Record{StartNS: 0, FirstTokenNS: ms(i), EndNS: ms(i), TokenNS: msList(i)})
 	}
 	m := ComputeMetrics(recs, 1, 1)
 	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, dataset.Distribution{
@@ -152,7 +153,7 @@ func TestComputeMetricsPercentileIndexRule(t *testing.T) {
 }
 
 func TestComputeMetricsEmptyAndDegenerate(t *testing.T) {
-	cases := map[string][]Record{
+	cases := map[string][]engine.Record{
 		"nil":        nil,
 		"all failed": {{StartNS: 0, EndNS: ms(5), TokenNS: msList(5), Error: "x"}},
 		// One request whose every event happens at once: T = 0 and e2e = 0.
@@ -167,7 +168,7 @@ func TestComputeMetricsEmptyAndDegenerate(t *testing.T) {
 			if _, err := json.Marshal(m); err != nil {
 				t.Fatalf("metrics do not encode: %v", err)
 			}
-			r := BuildReport(ReportInput{Records: recs})
+			r := Build(Input{Records: recs})
 			if _, err := json.Marshal(r); err != nil {
 				t.Fatalf("report does not encode: %v", err)
 			}
@@ -253,7 +254,7 @@ func TestTimeSeriesDefaultBucketAndTotals(t *testing.T) {
 
 func TestTimeSeriesBoundsPoints(t *testing.T) {
 	// A one-nanosecond bucket over an hour would be 3.6e12 points; the width is widened.
-	recs := []Record{{StartNS: 0, FirstTokenNS: int64(time.Hour), EndNS: int64(time.Hour),
+	recs := []engine.Record{{StartNS: 0, FirstTokenNS: int64(time.Hour), EndNS: int64(time.Hour),
 		TokenNS: []int64{int64(time.Hour)}}}
 	got := TimeSeries(recs, time.Nanosecond)
 	if len(got) == 0 || len(got) > maxTimeSeriesPoints {

@@ -3,7 +3,6 @@ package report
 import (
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 )
 
@@ -45,26 +44,26 @@ type Metrics struct {
 	IssueRate float64 `json:"issue_rate_req_s"`
 
 	// RequestLatencyMS is the distribution of e2e = end - start.
-	RequestLatencyMS dataset.Distribution `json:"request_latency_ms"`
+	RequestLatencyMS Distribution `json:"request_latency_ms"`
 	// TTFTMS is the distribution of first_token - start, over requests with a first token.
-	TTFTMS dataset.Distribution `json:"ttft_ms"`
+	TTFTMS Distribution `json:"ttft_ms"`
 	// TPOTMS is the distribution of (end - first_token)/(n_out - 1). A request with a single
 	// output token has no TPOT and is left out (trtllm-bench counts it as 0, which drags the
 	// percentiles down).
-	TPOTMS dataset.Distribution `json:"tpot_ms"`
+	TPOTMS Distribution `json:"tpot_ms"`
 	// OutputPerUser is the distribution of n_out/e2e in tokens per second: trtllm-bench's
 	// "Per User Output Throughput [w/ ctx]", which includes the prefill time.
-	OutputPerUser dataset.Distribution `json:"output_throughput_per_user_tok_s"`
+	OutputPerUser Distribution `json:"output_throughput_per_user_tok_s"`
 	// GenTPS is the distribution of (n_out - 1)/(e2e - ttft) in tokens per second, the decode
 	// speed a user sees after the first token. Its average is trtllm-bench's "Per User Output
 	// Speed". Requests with one output token are left out, as for TPOT.
-	GenTPS dataset.Distribution `json:"gen_tps"`
+	GenTPS Distribution `json:"gen_tps"`
 	// ITLMS pools every gap between consecutive output tokens of every request, so that its
 	// tail shows real stalls (trtllm-bench only has per-request averages).
-	ITLMS dataset.Distribution `json:"itl_ms"`
+	ITLMS Distribution `json:"itl_ms"`
 	// QueueTimeMS is the distribution of admit - start: how long a request that held a slot
 	// waited for the engine to schedule its prompt.
-	QueueTimeMS dataset.Distribution `json:"queue_time_ms"`
+	QueueTimeMS Distribution `json:"queue_time_ms"`
 }
 
 // Unit conversions from the records' nanoseconds.
@@ -167,14 +166,14 @@ func ComputeMetrics(records []engine.Record, tpSize, ppSize int) Metrics {
 	m.AvgOutputLength = float64(m.TotalOutputTokens) / n
 	m.IssueRate = ratePerSecond(n-1, maxStart-minStart)
 
-	m.RequestLatencyMS = dataset.Summarize(latency)
+	m.RequestLatencyMS = Summarize(latency)
 	m.AvgRequestLatencyMS = m.RequestLatencyMS.Average
-	m.TTFTMS = dataset.Summarize(ttft)
-	m.TPOTMS = dataset.Summarize(tpot)
-	m.OutputPerUser = dataset.Summarize(perUser)
-	m.GenTPS = dataset.Summarize(genTPS)
-	m.ITLMS = dataset.Summarize(itl)
-	m.QueueTimeMS = dataset.Summarize(queue)
+	m.TTFTMS = Summarize(ttft)
+	m.TPOTMS = Summarize(tpot)
+	m.OutputPerUser = Summarize(perUser)
+	m.GenTPS = Summarize(genTPS)
+	m.ITLMS = Summarize(itl)
+	m.QueueTimeMS = Summarize(queue)
 	return m
 }
 

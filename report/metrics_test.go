@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 )
 
@@ -50,7 +49,7 @@ func approx(t *testing.T, name string, got, want float64) {
 	}
 }
 
-func checkDist(t *testing.T, name string, got dataset.Distribution, want dataset.Distribution) {
+func checkDist(t *testing.T, name string, got Distribution, want Distribution) {
 	t.Helper()
 	if got.Count != want.Count {
 		t.Errorf("%s.Count = %d, want %d", name, got.Count, want.Count)
@@ -100,38 +99,38 @@ func TestComputeMetricsDistributions(t *testing.T) {
 
 	// Latency sorted [180 250 300], n = 3: p50 = v[int(1.5)] = v[1] = 250; p90 = v[int(2.7)] =
 	// v[2] = 300; p95 = v[int(2.85)] = 300; p99 = v[int(2.97)] = 300.
-	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, dataset.Distribution{
+	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, Distribution{
 		Count: 3, Minimum: 180, Maximum: 300, Average: 730.0 / 3, P50: 250, P90: 300, P95: 300, P99: 300})
 
 	// TTFT = 100-0, 150-50, 400-100 = [100 100 300]: p50 = v[1] = 100, p90 = v[2] = 300.
-	checkDist(t, "TTFTMS", m.TTFTMS, dataset.Distribution{
+	checkDist(t, "TTFTMS", m.TTFTMS, Distribution{
 		Count: 3, Minimum: 100, Maximum: 300, Average: 500.0 / 3, P50: 100, P90: 300, P95: 300, P99: 300})
 
 	// TPOT: r0 (180-100)/4 = 20; r1 (300-150)/2 = 75; r2 has one token and is left out.
 	// Sorted [20 75], n = 2: p50 = v[int(1.0)] = v[1] = 75 (an interpolating percentile would
 	// say 47.5); p90 = v[int(1.8)] = 75.
-	checkDist(t, "TPOTMS", m.TPOTMS, dataset.Distribution{
+	checkDist(t, "TPOTMS", m.TPOTMS, Distribution{
 		Count: 2, Minimum: 20, Maximum: 75, Average: 47.5, P50: 75, P90: 75, P95: 75, P99: 75})
 
 	// GTPS = (n_out-1)/(e2e-ttft): r0 4/0.08 = 50; r1 2/0.15 = 13.333...; r2 left out.
 	gen1 := 2 / 0.15
-	checkDist(t, "GenTPS", m.GenTPS, dataset.Distribution{
+	checkDist(t, "GenTPS", m.GenTPS, Distribution{
 		Count: 2, Minimum: gen1, Maximum: 50, Average: (50 + gen1) / 2, P50: 50, P90: 50, P95: 50, P99: 50})
 
 	// Per-user output throughput n_out/e2e: 5/0.18, 3/0.25 = 12, 1/0.3; sorted
 	// [3.33 12 27.78]: p50 = v[1] = 12.
 	u0, u2 := 5/0.18, 1/0.3
-	checkDist(t, "OutputPerUser", m.OutputPerUser, dataset.Distribution{
+	checkDist(t, "OutputPerUser", m.OutputPerUser, Distribution{
 		Count: 3, Minimum: u2, Maximum: u0, Average: (u0 + 12 + u2) / 3, P50: 12, P90: u0, P95: u0, P99: u0})
 
 	// ITL pools every gap: r0 20 20 20 20, r1 50 100, r2 none. Sorted [20 20 20 20 50 100],
 	// n = 6: p50 = v[3] = 20; p90 = v[int(5.4)] = v[5] = 100 (interpolation would give 75);
 	// average 230/6.
-	checkDist(t, "ITLMS", m.ITLMS, dataset.Distribution{
+	checkDist(t, "ITLMS", m.ITLMS, Distribution{
 		Count: 6, Minimum: 20, Maximum: 100, Average: 230.0 / 6, P50: 20, P90: 100, P95: 100, P99: 100})
 
 	// Queue = admit - start: 10, 0, 20 → sorted [0 10 20]: p50 = 10, p90 = 20.
-	checkDist(t, "QueueTimeMS", m.QueueTimeMS, dataset.Distribution{
+	checkDist(t, "QueueTimeMS", m.QueueTimeMS, Distribution{
 		Count: 3, Minimum: 0, Maximum: 20, Average: 10, P50: 10, P90: 20, P95: 20, P99: 20})
 }
 
@@ -143,7 +142,7 @@ func TestComputeMetricsPercentileIndexRule(t *testing.T) {
 		recs = append(recs, engine.Record{StartNS: 0, FirstTokenNS: ms(i), EndNS: ms(i), TokenNS: msList(i)})
 	}
 	m := ComputeMetrics(recs, 1, 1)
-	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, dataset.Distribution{
+	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, Distribution{
 		Count: 10, Minimum: 1, Maximum: 10, Average: 5.5, P50: 6, P90: 10, P95: 10, P99: 10})
 	// Every request has one token: no TPOT, GTPS or ITL samples at all, and no NaN.
 	if m.TPOTMS.Count != 0 || m.GenTPS.Count != 0 || m.ITLMS.Count != 0 {

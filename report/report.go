@@ -1,14 +1,12 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 )
 
@@ -26,9 +24,9 @@ type Report struct {
 	// mode because only then does it see token times, but benchtui always times every token.
 	// BenchTUI.Streaming records the mode.
 	StreamingMetrics Streaming `json:"streaming_metrics"`
-	// Dataset is the dataset statistics section (isl_stats, osl_stats, ...), filled by the
-	// caller; nil is written as null.
-	Dataset  any      `json:"dataset"`
+	// Dataset is the dataset statistics section (isl_stats, osl_stats, ...); nil is written
+	// as null.
+	Dataset  *Dataset `json:"dataset"`
 	BenchTUI BenchTUI `json:"benchtui"`
 }
 
@@ -104,7 +102,7 @@ type Streaming struct {
 }
 
 // Percentiles is trtllm-bench's PercentileStats, with its keys in its order. It has no
-// sample count, unlike dataset.Distribution; counts are in BenchTUI.SampleCounts.
+// sample count, unlike Distribution; counts are in BenchTUI.SampleCounts.
 type Percentiles struct {
 	P50     float64 `json:"p50"`
 	P90     float64 `json:"p90"`
@@ -176,10 +174,9 @@ type Input struct {
 	// World is copied as given, except: WorldSize 0 becomes TP*PP, EPSize 0 becomes 1, and
 	// IssueRate 0 becomes the measured issue rate.
 	World World
-	// Dataset is the dataset statistics section (a dataset.Stats, or raw JSON); nil for none.
-	Dataset any
-	// DatasetPath is added to the dataset section as "dataset_path" when the section is a
-	// JSON object without one, as trtllm-bench writes it.
+	// Dataset is the dataset statistics section (see DatasetStats); nil for none.
+	Dataset *Dataset
+	// DatasetPath becomes the dataset section's "dataset_path" when the section has none.
 	DatasetPath string
 	Streaming   bool
 	// Config is the run's full configuration, written under benchtui.config.
@@ -306,7 +303,7 @@ func finiteOrZero(x float64) float64 {
 }
 
 // toPercentiles converts a Distribution to trtllm-bench's percentile object.
-func toPercentiles(d dataset.Distribution) Percentiles {
+func toPercentiles(d Distribution) Percentiles {
 	return Percentiles{
 		P50:     finiteOrZero(d.P50),
 		P90:     finiteOrZero(d.P90),
@@ -332,39 +329,16 @@ func sanitizeMachine(m *Machine) *Machine {
 	return &c
 }
 
-// datasetSection adds "dataset_path" to the dataset section when it is a JSON object that lacks
-// the key; anything else is returned unchanged.
-func datasetSection(ds any, path string) any {
-	if ds == nil || path == "" {
-		return ds
+// datasetSection copies the caller's dataset section, with its path filled when it has none.
+func datasetSection(ds *Dataset, path string) *Dataset {
+	if ds == nil {
+		return nil
 	}
-	raw, err := json.Marshal(ds)
-	if err != nil {
-		return ds
+	c := *ds
+	if c.DatasetPath == "" {
+		c.DatasetPath = path
 	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil || obj == nil {
-		return ds
-	}
-	if _, ok := obj["dataset_path"]; ok {
-		return ds
-	}
-	// Splice the key into the encoded object rather than re-encoding the map, which would
-	// sort the caller's keys.
-	p, err := json.Marshal(path)
-	if err != nil {
-		return ds
-	}
-	raw = bytes.TrimSpace(raw)
-	out := make([]byte, 0, len(raw)+len(p)+20)
-	out = append(out, raw[:len(raw)-1]...)
-	if len(obj) > 0 {
-		out = append(out, ',')
-	}
-	out = append(out, `"dataset_path":`...)
-	out = append(out, p...)
-	out = append(out, '}')
-	return json.RawMessage(out)
+	return &c
 }
 
 // WriteJSON writes the report as trtllm-bench does: indented by four spaces.

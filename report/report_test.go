@@ -13,17 +13,16 @@ import (
 
 func float(v float64) *float64 { return &v }
 
-// sampleDataset mimics the dataset package's statistics section by its JSON keys, without
-// depending on its Go type.
-func sampleDataset() map[string]any {
-	stats := func(lo, hi float64) map[string]any {
-		return map[string]any{"count": 3, "minimum": lo, "maximum": hi, "average": (lo + hi) / 2,
-			"p50": lo + 1, "p90": hi - 1, "p95": hi, "p99": hi}
+// sampleDataset is a dataset section with distinct values in every field.
+func sampleDataset() *Dataset {
+	stats := func(lo, hi float64) Distribution {
+		return Distribution{Count: 3, Minimum: lo, Maximum: hi, Average: (lo + hi) / 2,
+			P50: lo + 1, P90: hi - 1, P95: hi, P99: hi}
 	}
-	return map[string]any{
-		"isl_stats": stats(10, 30), "osl_stats": stats(1, 5), "seq_len_stats": stats(15, 31),
-		"num_requests": 4, "max_isl": 30, "max_osl": 5, "max_sequence_length": 31,
-		"avg_isl": 20, "avg_osl": 3, "avg_sequence_length": 23,
+	return &Dataset{
+		ISL: stats(10, 30), OSL: stats(1, 5), SeqLen: stats(15, 31),
+		NumRequests: 4, MaxISL: 30, MaxOSL: 5, MaxSequenceLength: 31,
+		AvgISL: 20, AvgOSL: 3, AvgSequenceLength: 23,
 	}
 }
 
@@ -257,7 +256,7 @@ func TestReportEdgeCases(t *testing.T) {
 	})
 	t.Run("dataset path kept", func(t *testing.T) {
 		ds := sampleDataset()
-		ds["dataset_path"] = "/orig"
+		ds.DatasetPath = "/orig"
 		in := sampleReportInput()
 		in.Dataset = ds
 		r := Build(in)
@@ -266,9 +265,8 @@ func TestReportEdgeCases(t *testing.T) {
 			t.Errorf("dataset_path = %v, want /orig", v)
 		}
 	})
-	t.Run("raw dataset", func(t *testing.T) {
+	t.Run("dataset path filled", func(t *testing.T) {
 		in := sampleReportInput()
-		in.Dataset = json.RawMessage(`{"num_requests": 4}`)
 		r := Build(in)
 		doc, _ := decodeReport(t, &r)
 		if v, _ := lookup(doc, "dataset", "dataset_path"); v != "/data/set.jsonl" {
@@ -276,6 +274,9 @@ func TestReportEdgeCases(t *testing.T) {
 		}
 		if v, _ := lookup(doc, "dataset", "num_requests"); v != 4.0 {
 			t.Errorf("num_requests = %v", v)
+		}
+		if in.Dataset.DatasetPath != "" {
+			t.Error("Build changed the caller's dataset section")
 		}
 	})
 }

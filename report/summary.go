@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -183,33 +182,6 @@ func writeBreakdown(b *strings.Builder, heading, tag string, p Percentiles) {
 	}
 }
 
-// summaryDataset is the part of the dataset section that the summary prints. The section is
-// typed any (it is the dataset package's to define), so it is read back through JSON.
-type summaryDataset struct {
-	ISL         *Percentiles `json:"isl_stats"`
-	OSL         *Percentiles `json:"osl_stats"`
-	SeqLen      *Percentiles `json:"seq_len_stats"`
-	NumRequests int          `json:"num_requests"`
-	DatasetPath string       `json:"dataset_path"`
-}
-
-// decodeSummaryDataset reads the dataset section, reporting false when it lacks any of the
-// three statistics objects.
-func decodeSummaryDataset(section any) (summaryDataset, bool) {
-	var d summaryDataset
-	if section == nil {
-		return d, false
-	}
-	raw, err := json.Marshal(section)
-	if err != nil {
-		return d, false
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return d, false
-	}
-	return d, d.ISL != nil && d.OSL != nil && d.SeqLen != nil
-}
-
 // formatDatasetNumber fits a value in nine characters as trtllm-bench does: fixed point below
 // 100000, scientific notation above.
 func formatDatasetNumber(v float64) string {
@@ -219,10 +191,9 @@ func formatDatasetNumber(v float64) string {
 	return fmt.Sprintf("%9.4f", v)
 }
 
-func writeDatasetSection(b *strings.Builder, section any) {
+func writeDatasetSection(b *strings.Builder, d *Dataset) {
 	summaryTitle(b, "DATASET DETAILS")
-	d, ok := decodeSummaryDataset(section)
-	if !ok {
+	if d == nil {
 		b.WriteString("No dataset statistics available\n")
 		b.WriteString(summaryBanner + "\n")
 		return
@@ -234,21 +205,21 @@ func writeDatasetSection(b *strings.Builder, section any) {
 	b.WriteString("-----------------------------------------------------------\n")
 	rows := []struct {
 		label string
-		get   func(*Percentiles) float64
+		get   func(*Distribution) float64
 	}{
-		{"MIN", func(s *Percentiles) float64 { return s.Minimum }},
-		{"MAX", func(s *Percentiles) float64 { return s.Maximum }},
-		{"AVG", func(s *Percentiles) float64 { return s.Average }},
-		{"P50", func(s *Percentiles) float64 { return s.P50 }},
-		{"P90", func(s *Percentiles) float64 { return s.P90 }},
-		{"P95", func(s *Percentiles) float64 { return s.P95 }},
-		{"P99", func(s *Percentiles) float64 { return s.P99 }},
+		{"MIN", func(s *Distribution) float64 { return s.Minimum }},
+		{"MAX", func(s *Distribution) float64 { return s.Maximum }},
+		{"AVG", func(s *Distribution) float64 { return s.Average }},
+		{"P50", func(s *Distribution) float64 { return s.P50 }},
+		{"P90", func(s *Distribution) float64 { return s.P90 }},
+		{"P95", func(s *Distribution) float64 { return s.P95 }},
+		{"P99", func(s *Distribution) float64 { return s.P99 }},
 	}
 	for _, row := range rows {
 		fmt.Fprintf(b, "%s:  %s          %s          %s\n", row.label,
-			formatDatasetNumber(row.get(d.ISL)),
-			formatDatasetNumber(row.get(d.OSL)),
-			formatDatasetNumber(row.get(d.SeqLen)))
+			formatDatasetNumber(row.get(&d.ISL)),
+			formatDatasetNumber(row.get(&d.OSL)),
+			formatDatasetNumber(row.get(&d.SeqLen)))
 	}
 	b.WriteString(summaryBanner + "\n")
 }

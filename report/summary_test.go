@@ -111,7 +111,7 @@ func TestWriteSummarySections(t *testing.T) {
 func TestWriteSummaryMissingParts(t *testing.T) {
 	in := sampleReportInput()
 	in.Machine = nil
-	in.Dataset = map[string]any{"num_requests": 3} // no statistics objects
+	in.Dataset = nil
 	in.World.KVCachePercentage = nil
 	r := Build(in)
 	out := summaryText(t, &r)

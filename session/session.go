@@ -227,7 +227,7 @@ type Run struct {
 	Spec     Spec
 	Requests []dataset.Request
 	Config   engine.Config
-	Stats    dataset.Stats
+	Stats    report.Dataset
 	Result   *engine.Result
 	// Info is the backend with the context this run used.
 	Info       engine.BackendInfo
@@ -343,7 +343,7 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 		}
 		hw.Monitor.SampleNow()
 	}
-	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: dataset.ComputeStats(reqs), Info: s.info, Start: time.Now()}
+	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: report.DatasetStats(reqs), Info: s.info, Start: time.Now()}
 	ev := spec.Events
 	r.Result, r.Err = engine.Run(ctx, b, reqs, cfg, ev)
 	r.End = time.Now()
@@ -585,15 +585,10 @@ func machineOf(info engine.BackendInfo) *report.Machine {
 	return nil
 }
 
-// datasetSection adds the skipped-line count to the dataset statistics when lines were skipped.
-func datasetSection(stats dataset.Stats, skipped int) any {
-	if skipped == 0 {
-		return stats
-	}
-	return struct {
-		dataset.Stats
-		SkippedLines int `json:"skipped_lines"`
-	}{stats, skipped}
+// datasetSection adds the skipped-line count to the dataset statistics.
+func datasetSection(stats report.Dataset, skipped int) *report.Dataset {
+	stats.SkippedLines = skipped
+	return &stats
 }
 
 // checkGGUF refuses a file that is not GGUF before llama.cpp is asked to load it.

@@ -559,9 +559,9 @@ func (m *Model) loadReplay(x *report.Export, name string) {
 	if s.Requests == 0 {
 		s.Requests = rep.RequestInfo.NumRequests
 	}
-	if ds, ok := rep.Dataset.(map[string]any); ok {
-		s.ISL = int(statAvg(ds, "isl_stats"))
-		s.OSL = int(statAvg(ds, "osl_stats"))
+	if ds := rep.Dataset; ds != nil {
+		s.ISL = int(ds.ISL.Average)
+		s.OSL = int(ds.OSL.Average)
 	}
 	r := &run{id: 1, settings: s, state: StateFinished, export: x, records: x.Requests}
 	m.runs = []*run{r}
@@ -577,15 +577,6 @@ func (m *Model) loadReplay(x *report.Export, name string) {
 	m.showExport(x, true)
 	m.refreshLatency(true)
 	m.syncHistory()
-}
-
-func statAvg(ds map[string]any, key string) float64 {
-	st, ok := ds[key].(map[string]any)
-	if !ok {
-		return 0
-	}
-	v, _ := st["average"].(float64)
-	return v
 }
 
 func (m *Model) syncHistory() {

@@ -145,7 +145,7 @@ func TestRunTinyInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := dataset.ComputeStats(reqs)
+	stats := report.DatasetStats(reqs)
 	cfg := engine.Config{
 		MaxBatchSize: maxBatch, MaxNumTokens: 64, MaxSeqLen: stats.MaxSequenceLength,
 		Concurrency: -1, Warmup: 2, EOSID: -1,
@@ -240,7 +240,7 @@ func TestInFlightMatchesAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := dataset.ComputeStats(reqs)
+	stats := report.DatasetStats(reqs)
 	cfg := engine.Config{MaxBatchSize: 4, MaxNumTokens: 32, MaxSeqLen: stats.MaxSequenceLength, Concurrency: -1, EOSID: -1, KeepTokens: true}
 	b := openTiny(t, true, cfg.MaxBatchSize*cfg.MaxSeqLen, cfg.MaxNumTokens, cfg.MaxBatchSize)
 	res, err := engine.Run(context.Background(), b, reqs, cfg, nil)

@@ -1,4 +1,4 @@
-package dataset
+package report
 
 import (
 	"math"
@@ -18,8 +18,10 @@ type Distribution struct {
 	P99     float64 `json:"p99"`
 }
 
-// Summarize computes the Distribution of values. It sorts a copy; values is left as it is.
-// An empty sample gives the zero Distribution.
+// Summarize computes the Distribution of values. It is the program's one summary of a sample:
+// the report, the console, the dashboard's panels, sweeps, compare and replay all take their
+// minimum, average and percentiles from it. It sorts a copy; values is left as it is. An
+// empty sample gives the zero Distribution.
 func Summarize(values []float64) Distribution {
 	n := len(values)
 	if n == 0 {

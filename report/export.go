@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/telemetry"
 )
 
 // ExportFormat names the export file's layout; readers refuse other versions.
@@ -22,8 +23,20 @@ type Export struct {
 	Report    Report            `json:"report"`
 	Requests  []engine.Record   `json:"requests"`
 	Snapshots []engine.Snapshot `json:"snapshots"`
-	// Telemetry is the hardware time series of the run, as the telemetry package writes it.
-	Telemetry json.RawMessage `json:"telemetry,omitempty"`
+	// Telemetry is the hardware time series of the run (the report's hardware series).
+	Telemetry *telemetry.Series `json:"telemetry,omitempty"`
+}
+
+// TelemetrySeries is the run's hardware time series: the export's own, or the report's for a
+// report read alone; nil when the hardware was not watched.
+func (x *Export) TelemetrySeries() *telemetry.Series {
+	if x.Telemetry != nil {
+		return x.Telemetry
+	}
+	if hw := x.Report.BenchTUI.Hardware; hw != nil && len(hw.Series.Devices) > 0 {
+		return &hw.Series
+	}
+	return nil
 }
 
 // WriteJSON writes x indented.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/telemetry"
 )
 
 func TestExportRoundTripAndNoClobber(t *testing.T) {
@@ -72,5 +73,21 @@ func TestExportRoundTripAndNoClobber(t *testing.T) {
 	os.WriteFile(other, []byte(`{"format": "benchtui-export/9"}`), 0o644)
 	if _, err := ReadExport(other); err == nil {
 		t.Error("a future export format was accepted")
+	}
+}
+
+func TestExportTelemetrySeries(t *testing.T) {
+	var x Export
+	if x.TelemetrySeries() != nil {
+		t.Error("a series without telemetry")
+	}
+	own := &telemetry.Series{Source: "own", Devices: []telemetry.DeviceSeries{{}}}
+	x.Report.BenchTUI.Hardware = &Hardware{Series: telemetry.Series{Source: "report", Devices: []telemetry.DeviceSeries{{}}}}
+	if s := x.TelemetrySeries(); s == nil || s.Source != "report" {
+		t.Errorf("report alone: series %+v, want the report's", s)
+	}
+	x.Telemetry = own
+	if s := x.TelemetrySeries(); s != own {
+		t.Errorf("export: series %+v, want its own", s)
 	}
 }

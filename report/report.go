@@ -147,7 +147,7 @@ type BenchTUI struct {
 	Config any `json:"config"`
 	// Hardware is what the machine did during the run (telemetry, energy, speed of light),
 	// filled by the caller; left out when not measured.
-	Hardware any `json:"hardware,omitempty"`
+	Hardware *Hardware `json:"hardware,omitempty"`
 }
 
 // SampleCounts is the sample size of each distribution in the report.

@@ -23,7 +23,8 @@ var breakdownOrder = [...]string{"minimum", "maximum", "average", "p50", "p90", 
 
 // WriteSummary prints the report as trtllm-bench's console summary: the same sections in the
 // same order, with the same wording and 4-decimal numbers, plus benchtui's lines (failed and
-// warmup requests, versions, preset, seed) and its [ITL] and [QUEUE] breakdowns. TTFT, TPOT
+// warmup requests, versions, preset, seed), its [ITL] and [QUEUE] breakdowns and, when the
+// hardware was watched, a HARDWARE section after trtllm-bench's. TTFT, TPOT
 // and GTPS are printed for every run, not only streaming ones, because benchtui always times
 // every token. The summary is built in memory and written at once, so it is not interleaved
 // with other output.
@@ -38,6 +39,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 	writeWorldSection(&b, r)
 	writePerformanceSection(&b, r)
 	writeDatasetSection(&b, r.Dataset)
+	if hw := r.BenchTUI.Hardware; hw != nil {
+		writeHardwareSection(&b, hw)
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
@@ -220,6 +224,18 @@ func writeDatasetSection(b *strings.Builder, d *Dataset) {
 			formatDatasetNumber(row.get(&d.ISL)),
 			formatDatasetNumber(row.get(&d.OSL)),
 			formatDatasetNumber(row.get(&d.SeqLen)))
+	}
+	b.WriteString(summaryBanner + "\n")
+}
+
+// writeHardwareSection prints the run's telemetry summary and speed of light.
+func writeHardwareSection(b *strings.Builder, hw *Hardware) {
+	summaryTitle(b, "HARDWARE")
+	b.WriteString(hw.Summary.String())
+	if sol := hw.SpeedOfLight; sol != nil {
+		b.WriteString(sol.Roofline.String() + "\n")
+		fmt.Fprintf(b, "Speed of light (decode, batch %.1f, context %.0f tokens): %.1f tok/s; achieved %.1f%%\n",
+			sol.MeanBatch, sol.MeanContextTokens, sol.RooflineOutputTokS, sol.AchievedPercent)
 	}
 	b.WriteString(summaryBanner + "\n")
 }

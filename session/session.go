@@ -428,14 +428,14 @@ func (s *Session) Report(r *Run, x ReportExtra) report.Report {
 		Warmup:         r.Result.WarmupRequests,
 	})
 	if hw := s.opts.Hardware; hw != nil {
-		hr := &HardwareReport{
+		hr := &report.Hardware{
 			Machine: hw.Machine,
 			Note:    hw.Note,
 			Summary: telemetry.Summarize(r.Telemetry, rep.BenchTUI.TotalOutputTokens),
 			Series:  telemetry.NewSeries(r.Telemetry),
 		}
 		if s.roof != nil {
-			hr.SpeedOfLight = speedOfLight(*s.roof, info, r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
+			hr.SpeedOfLight = report.NewSpeedOfLight(*s.roof, float64(info.SizeBytes), kvBytesPerToken(info, ""), r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
 		}
 		rep.BenchTUI.Hardware = hr
 		if rep.Machine != nil {

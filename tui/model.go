@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -544,11 +543,8 @@ func (m *Model) showExport(x *report.Export, charts bool) {
 			m.throughput.Add(pt.TimeS, pt.OutputTokS, pt.TotalTokS)
 		}
 	}
-	if len(x.Telemetry) > 0 {
-		var s telemetry.Series
-		if json.Unmarshal(x.Telemetry, &s) == nil {
-			m.devices.SetDevices(devicesFromSeries(&s))
-		}
+	if s := x.TelemetrySeries(); s != nil {
+		m.devices.SetDevices(devicesFromSeries(s))
 	}
 }
 

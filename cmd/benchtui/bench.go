@@ -262,9 +262,6 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
-		writeHardware(stdout, hr)
-	}
 	if err := writeOutputs(f, &rep, run.Result.Records, stderr); err != nil {
 		return err
 	}
@@ -517,18 +514,4 @@ func listModels(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s)\n", strings.Join(dts, ", "), synth.DefaultDType)
 	return nil
-}
-
-// writeHardware prints the run's telemetry summary and speed of light after the summary.
-func writeHardware(w io.Writer, hr *session.HardwareReport) {
-	fmt.Fprintln(w, "===========================================================")
-	fmt.Fprintln(w, "= HARDWARE")
-	fmt.Fprintln(w, "===========================================================")
-	fmt.Fprint(w, hr.Summary.String())
-	if sol := hr.SpeedOfLight; sol != nil {
-		fmt.Fprintln(w, sol.Roofline.String())
-		fmt.Fprintf(w, "Speed of light (decode, batch %.1f, context %.0f tokens): %.1f tok/s; achieved %.1f%%\n",
-			sol.MeanBatch, sol.MeanContextTokens, sol.RooflineOutputTokS, sol.AchievedPercent)
-	}
-	fmt.Fprintln(w, "===========================================================")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -294,10 +293,8 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		Version: version, Streaming: true,
 	})
 	x := &report.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
-	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
-		if b, err := json.Marshal(hr.Series); err == nil {
-			x.Telemetry = b
-		}
+	if hr := rep.BenchTUI.Hardware; hr != nil {
+		x.Telemetry = &hr.Series
 	}
 	return x, nil
 }

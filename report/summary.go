@@ -56,8 +56,6 @@ func summaryKV(b *strings.Builder, width int, key, value string) {
 	fmt.Fprintf(b, "%-*s %s\n", width-1, key+":", value)
 }
 
-func fmt4(x float64) string { return fmt.Sprintf("%.4f", x) }
-
 // orNA prints an unknown string as N/A rather than leaving the value blank.
 func orNA(s string) string {
 	if s == "" {
@@ -107,9 +105,9 @@ func writeRequestSection(b *strings.Builder, r *Report) {
 	q := &r.RequestInfo
 	summaryTitle(b, "REQUEST DETAILS")
 	summaryKV(b, requestKeyWidth, "Number of requests", fmt.Sprint(q.NumRequests))
-	summaryKV(b, requestKeyWidth, "Number of concurrent requests", fmt4(q.AvgNumConcurrentRequests))
-	summaryKV(b, requestKeyWidth, "Average Input Length (tokens)", fmt4(q.AvgInputLength))
-	summaryKV(b, requestKeyWidth, "Average Output Length (tokens)", fmt4(q.AvgOutputLength))
+	summaryKV(b, requestKeyWidth, "Number of concurrent requests", FormatSummary(q.AvgNumConcurrentRequests))
+	summaryKV(b, requestKeyWidth, "Average Input Length (tokens)", FormatSummary(q.AvgInputLength))
+	summaryKV(b, requestKeyWidth, "Average Output Length (tokens)", FormatSummary(q.AvgOutputLength))
 	summaryKV(b, requestKeyWidth, "Number of failed requests", fmt.Sprint(r.BenchTUI.NumFailed))
 	summaryKV(b, requestKeyWidth, "Number of warmup requests", fmt.Sprint(r.BenchTUI.WarmupRequests))
 	b.WriteString("\n")
@@ -131,7 +129,7 @@ func writeWorldSection(b *strings.Builder, r *Report) {
 	summaryKV(b, worldKeyWidth, "KV Memory Percentage", kv)
 	// trtllm-bench prints %.4E because its value is off by orders of magnitude; ours is a
 	// plain rate.
-	summaryKV(b, worldKeyWidth, "Issue Rate (req/sec)", fmt4(wi.IssueRate))
+	summaryKV(b, worldKeyWidth, "Issue Rate (req/sec)", FormatSummary(wi.IssueRate))
 	summaryKV(b, worldKeyWidth, "Streaming", fmt.Sprint(r.BenchTUI.Streaming))
 	summaryKV(b, worldKeyWidth, "Seed", fmt.Sprint(r.BenchTUI.Seed))
 	b.WriteString("\n")
@@ -156,7 +154,7 @@ func writePerformanceSection(b *strings.Builder, r *Report) {
 		{"Average time-per-output-token [TPOT] (ms)", s.AvgTPOTMS},
 		{"Per User Output Speed (tps/user)", s.TokenOutputSpeedTokS},
 	} {
-		summaryKV(b, perfKeyWidth, l.key, fmt4(l.value))
+		summaryKV(b, perfKeyWidth, l.key, FormatSummary(l.value))
 	}
 
 	for _, bd := range []struct {
@@ -182,7 +180,7 @@ func writeBreakdown(b *strings.Builder, heading, tag string, p Percentiles) {
 	}
 	fmt.Fprintf(b, "\n%s\n\n", heading)
 	for _, k := range breakdownOrder {
-		fmt.Fprintf(b, "[%s] %-7s: %.4f\n", tag, strings.ToUpper(k), values[k])
+		fmt.Fprintf(b, "[%s] %-7s: %s\n", tag, strings.ToUpper(k), FormatSummary(values[k]))
 	}
 }
 

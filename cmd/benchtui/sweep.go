@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
@@ -356,83 +354,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		}
 		reps[i] = x.Report
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "metric\t"
+	names := make([]string, len(args))
 	for i, path := range args {
-		head += filepath.Base(path) + "\t"
-		if i > 0 {
-			head += "change\t"
-		}
+		names[i] = filepath.Base(path)
 	}
-	fmt.Fprintln(tw, head)
-	line := func(name string, vals []float64, higherBetter *bool) {
-		row := name + "\t"
-		for i, v := range vals {
-			if higherBetter == nil && v == math.Trunc(v) {
-				row += strconv.FormatFloat(v, 'f', 0, 64) + "\t" // a setting, not a measurement
-			} else {
-				row += sweep.FormatValue(v) + "\t"
-			}
-			if i > 0 {
-				row += change(vals[0], v, higherBetter) + "\t"
-			}
-		}
-		fmt.Fprintln(tw, row)
-	}
-	for _, label := range []struct {
-		name string
-		get  func(r *report.Report) string
-	}{
-		{"model", func(r *report.Report) string { return r.Engine.Model }},
-		{"backend", func(r *report.Report) string { return r.Engine.Backend + " " + r.Engine.Version }},
-	} {
-		row := label.name + "\t"
-		for i := range reps {
-			row += label.get(&reps[i]) + "\t"
-			if i > 0 {
-				row += "\t"
-			}
-		}
-		fmt.Fprintln(tw, row)
-	}
-	for _, w := range []struct {
-		name string
-		get  func(r *report.Report) float64
-	}{
-		{"max_batch_size", func(r *report.Report) float64 { return float64(r.WorldInfo.MaxBatchSize) }},
-		{"tp_size", func(r *report.Report) float64 { return float64(r.WorldInfo.TPSize) }},
-		{"requests", func(r *report.Report) float64 { return float64(r.RequestInfo.NumRequests) }},
-	} {
-		vals := make([]float64, len(reps))
-		for i := range reps {
-			vals[i] = w.get(&reps[i])
-		}
-		line(w.name, vals, nil)
-	}
-	for _, m := range sweep.Metrics {
-		vals := make([]float64, len(reps))
-		for i := range reps {
-			vals[i] = m.Get(&reps[i])
-		}
-		hb := m.HigherIsBetter
-		line(m.Name, vals, &hb)
-	}
-	return tw.Flush()
-}
-
-// change is v against base in percent, with + for better when the direction is known.
-func change(base, v float64, higherBetter *bool) string {
-	if base == 0 || math.IsNaN(base) || math.IsNaN(v) {
-		return "n/a"
-	}
-	pct := 100 * (v - base) / base
-	s := fmt.Sprintf("%+.1f%%", pct)
-	if higherBetter != nil && pct != 0 {
-		if (pct > 0) == *higherBetter {
-			s += " better"
-		} else {
-			s += " worse"
-		}
-	}
-	return s
+	return report.WriteCompare(stdout, names, reps)
 }

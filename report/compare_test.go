@@ -1,0 +1,72 @@
+package report
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestDelta(t *testing.T) {
+	cases := []struct {
+		base, v float64
+		better  Direction
+		want    string
+		verdict Verdict
+	}{
+		{100, 112.34, HigherIsBetter, "+12.3% better", Better},
+		{100, 80, HigherIsBetter, "-20.0% worse", Worse},
+		{100, 80, LowerIsBetter, "-20.0% better", Better},
+		{100, 125, LowerIsBetter, "+25.0% worse", Worse},
+		{100, 100.4, HigherIsBetter, "+0.4%", Same}, // within SameWithinPercent
+		{100, 99.5, LowerIsBetter, "-0.5% better", Better},
+		{16, 64, Neutral, "+300.0%", Same}, // a setting has no better or worse
+		{0, 5, HigherIsBetter, "n/a", Unknown},
+		{5, 0, LowerIsBetter, "n/a", Unknown}, // 0 is "no samples", not an improvement
+		{math.NaN(), 5, HigherIsBetter, "n/a", Unknown},
+		{5, math.Inf(1), HigherIsBetter, "n/a", Unknown},
+	}
+	for _, c := range cases {
+		d := Delta(c.base, c.v, c.better)
+		if d.String() != c.want || d.Verdict != c.verdict {
+			t.Errorf("Delta(%v, %v, %v) = %q (%v), want %q (%v)", c.base, c.v, c.better, d, d.Verdict, c.want, c.verdict)
+		}
+	}
+	if got := Delta(100, 112.34, HigherIsBetter).PercentString(); got != "+12.3%" {
+		t.Errorf("PercentString = %q", got)
+	}
+}
+
+func TestWriteCompare(t *testing.T) {
+	a := Build(sampleReportInput())
+	b := a
+	b.Performance.SystemOutputThroughputTokS = a.Performance.SystemOutputThroughputTokS * 1.5
+	b.WorldInfo.MaxBatchSize = 128
+	var buf bytes.Buffer
+	if err := WriteCompare(&buf, []string{"a.json", "b.json"}, []Report{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	row := func(name string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == name {
+				return strings.Join(f, " ")
+			}
+		}
+		t.Fatalf("no %s row in:\n%s", name, out)
+		return ""
+	}
+	if got, want := row("output_tok_s"), "output_tok_s "+FormatValue(a.Performance.SystemOutputThroughputTokS)+" "+
+		FormatValue(b.Performance.SystemOutputThroughputTokS)+" +50.0% better"; got != want {
+		t.Errorf("output row %q, want %q", got, want)
+	}
+	if got := row("max_batch_size"); got != "max_batch_size 64 128 +100.0%" {
+		t.Errorf("setting row %q", got)
+	}
+	if got := row("ttft_p50_ms"); !strings.HasSuffix(got, " +0.0%") {
+		t.Errorf("unchanged latency row %q", got)
+	}
+	for _, f := range Figures {
+		row(f.Name)
+	}
+}

@@ -95,13 +95,7 @@ func divOrZero(a, b float64) float64 {
 // throughput; values below 1 count as 1.
 func ComputeMetrics(records []engine.Record, tpSize, ppSize int) Metrics {
 	var m Metrics
-	var (
-		minStart, maxEnd, maxStart int64
-		sumE2E                     int64
-		latency, ttft, tpot        []float64
-		perUser, genTPS, itl       []float64
-		queue                      []float64
-	)
+	var minStart, maxEnd, maxStart, sumE2E int64
 	for i := range records {
 		r := &records[i]
 		if r.Failed() {
@@ -116,37 +110,9 @@ func ComputeMetrics(records []engine.Record, tpSize, ppSize int) Metrics {
 			maxEnd = max(maxEnd, r.EndNS)
 		}
 		m.NumCompleted++
-
-		nOut := r.OutputTokens()
 		m.TotalInputTokens += int64(r.InputTokens)
-		m.TotalOutputTokens += int64(nOut)
-
-		e2e := r.EndNS - r.StartNS
-		sumE2E += e2e
-		latency = append(latency, float64(e2e)/nsPerMS)
-		if e2e > 0 {
-			perUser = append(perUser, ratePerSecond(float64(nOut), e2e))
-		}
-		if r.AdmitNS >= r.StartNS {
-			// An admit time before the start means the engine never recorded one.
-			queue = append(queue, float64(r.AdmitNS-r.StartNS)/nsPerMS)
-		}
-		if nOut == 0 {
-			// No token, so no TTFT, TPOT, GTPS or gaps; the request still took its time.
-			continue
-		}
-		ft := r.FirstTokenNS - r.StartNS
-		ttft = append(ttft, float64(ft)/nsPerMS)
-		if nOut > 1 {
-			gen := r.EndNS - r.FirstTokenNS
-			tpot = append(tpot, float64(gen)/float64(nOut-1)/nsPerMS)
-			if gen > 0 {
-				genTPS = append(genTPS, ratePerSecond(float64(nOut-1), gen))
-			}
-			for j := 1; j < nOut; j++ {
-				itl = append(itl, float64(r.TokenNS[j]-r.TokenNS[j-1])/nsPerMS)
-			}
-		}
+		m.TotalOutputTokens += int64(r.OutputTokens())
+		sumE2E += r.EndNS - r.StartNS
 	}
 	if m.NumCompleted == 0 {
 		return m
@@ -166,14 +132,15 @@ func ComputeMetrics(records []engine.Record, tpSize, ppSize int) Metrics {
 	m.AvgOutputLength = float64(m.TotalOutputTokens) / n
 	m.IssueRate = ratePerSecond(n-1, maxStart-minStart)
 
-	m.RequestLatencyMS = Summarize(latency)
+	smp := CollectSamples(records)
+	m.RequestLatencyMS = Summarize(smp.RequestLatencyMS)
 	m.AvgRequestLatencyMS = m.RequestLatencyMS.Average
-	m.TTFTMS = Summarize(ttft)
-	m.TPOTMS = Summarize(tpot)
-	m.OutputPerUser = Summarize(perUser)
-	m.GenTPS = Summarize(genTPS)
-	m.ITLMS = Summarize(itl)
-	m.QueueTimeMS = Summarize(queue)
+	m.TTFTMS = Summarize(smp.TTFTMS)
+	m.TPOTMS = Summarize(smp.TPOTMS)
+	m.OutputPerUser = Summarize(smp.OutputPerUser)
+	m.GenTPS = Summarize(smp.GenTPS)
+	m.ITLMS = Summarize(smp.ITLMS)
+	m.QueueTimeMS = Summarize(smp.QueueTimeMS)
 	return m
 }
 

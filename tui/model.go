@@ -434,11 +434,11 @@ func (m *Model) refreshLatency(force bool) {
 		return
 	}
 	m.latAt, m.latDirty = now, false
-	ttft, tpot, itl, e2e := latencySamples(m.cur.records)
-	m.latency.SetSamples(MetricTTFT, ttft)
-	m.latency.SetSamples(MetricTPOT, tpot)
-	m.latency.SetSamples(MetricITL, itl)
-	m.latency.SetSamples(MetricE2E, e2e)
+	smp := report.CollectSamples(m.cur.records)
+	m.latency.SetSamples(MetricTTFT, smp.TTFTMS)
+	m.latency.SetSamples(MetricTPOT, smp.TPOTMS)
+	m.latency.SetSamples(MetricITL, smp.ITLMS)
+	m.latency.SetSamples(MetricE2E, smp.RequestLatencyMS)
 }
 
 func (m *Model) onRunDone(msg runDoneMsg) {

@@ -66,27 +66,6 @@ func (r *run) row(model string) RunRow {
 	return row
 }
 
-// latencySamples computes each request's TTFT, TPOT and end-to-end latency and every
-// inter-token gap, in milliseconds, as the report defines them.
-func latencySamples(recs []engine.Record) (ttft, tpot, itl, e2e []float64) {
-	const ms = 1e6
-	for i := range recs {
-		r := &recs[i]
-		if r.Failed() || r.OutputTokens() == 0 {
-			continue
-		}
-		ttft = append(ttft, float64(r.FirstTokenNS-r.StartNS)/ms)
-		e2e = append(e2e, float64(r.EndNS-r.StartNS)/ms)
-		if n := r.OutputTokens(); n > 1 {
-			tpot = append(tpot, float64(r.EndNS-r.FirstTokenNS)/ms/float64(n-1))
-			for j := 1; j < n; j++ {
-				itl = append(itl, float64(r.TokenNS[j]-r.TokenNS[j-1])/ms)
-			}
-		}
-	}
-	return ttft, tpot, itl, e2e
-}
-
 // exportName picks a file name in dir that does not exist yet for the run.
 func exportName(dir, model string, r *run, now time.Time) string {
 	model = strings.Map(func(c rune) rune {

@@ -24,15 +24,54 @@ type Record struct {
 	TokenNS []int64 `json:"token_ns,omitempty"`
 	// OutputIDs are the generated token ids, kept only when Config.KeepTokens is set.
 	OutputIDs []int32 `json:"output_ids,omitempty"`
-	// Error is set when the request failed; failed requests are excluded from metrics.
+	// Status is how the request ended; only completed requests enter the metrics.
+	Status Status `json:"status,omitempty"`
+	// Error says why a request did not complete (the backend's error, or "canceled").
 	Error string `json:"error,omitempty"`
 }
+
+// Status is how a request ended.
+type Status string
+
+// The statuses of a request.
+const (
+	// StatusCompleted is a request that produced its output (or stopped at EOS).
+	StatusCompleted Status = "completed"
+	// StatusFailed is a request that a failure of the run cut short or kept from starting.
+	StatusFailed Status = "failed"
+	// StatusCanceled is a request that the run's cancellation (Ctrl-C, the dashboard's
+	// stop) cut short or kept from starting.
+	StatusCanceled Status = "canceled"
+)
 
 // OutputTokens is the number of generated tokens.
 func (r *Record) OutputTokens() int { return len(r.TokenNS) }
 
-// Failed reports whether the request ended with an error.
-func (r *Record) Failed() bool { return r.Error != "" }
+// State is the request's status. Records saved before Status existed have none; theirs is
+// read from Error, and a record without either counts as completed only if it produced a
+// token (every request asks for at least one), so that an unfinished record is never taken
+// for a completed one.
+func (r *Record) State() Status {
+	switch {
+	case r.Status != "":
+		return r.Status
+	case r.Error == "canceled":
+		return StatusCanceled
+	case r.Error != "" || len(r.TokenNS) == 0:
+		return StatusFailed
+	}
+	return StatusCompleted
+}
+
+// Completed reports whether the request produced its output.
+func (r *Record) Completed() bool { return r.State() == StatusCompleted }
+
+// Failed reports whether a failure of the run cut the request short or kept it from starting.
+func (r *Record) Failed() bool { return r.State() == StatusFailed }
+
+// Canceled reports whether the run's cancellation cut the request short or kept it from
+// starting.
+func (r *Record) Canceled() bool { return r.State() == StatusCanceled }
 
 // StepLog is one line of the iteration log: what one decode step did.
 type StepLog struct {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -137,9 +138,67 @@ func (c Change) String() string {
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-// WriteCompare prints reports side by side, named by names: every figure of each, with its
-// change from the first. Settings (batch size, TP, requests) are printed as integers.
+// CompareNotes says, before any delta is shown, what keeps reports from comparing figure by
+// figure: a workload other than the first report's (dataset, mean ISL or OSL, number of
+// requests), or a run that was stopped or lost requests to a failure.
+func CompareNotes(names []string, reps []Report) []string {
+	var notes []string
+	type workload struct {
+		dataset  string
+		isl, osl float64
+		requests int
+	}
+	of := func(r *Report) workload {
+		w := workload{requests: r.RequestInfo.NumRequests + r.BenchTUI.NumFailed + r.BenchTUI.NumCanceled}
+		if d := r.Dataset; d != nil {
+			w.dataset, w.isl, w.osl = d.DatasetPath, d.ISL.Average, d.OSL.Average
+			if d.NumRequests > 0 {
+				w.requests = d.NumRequests
+			}
+		}
+		return w
+	}
+	base := of(&reps[0])
+	for i := range reps {
+		r := &reps[i]
+		if i > 0 {
+			w := of(r)
+			var diff []string
+			if w.dataset != base.dataset {
+				diff = append(diff, fmt.Sprintf("dataset %s vs %s", orNA(w.dataset), orNA(base.dataset)))
+			}
+			if w.isl != base.isl {
+				diff = append(diff, fmt.Sprintf("mean ISL %s vs %s", FormatValue(w.isl), FormatValue(base.isl)))
+			}
+			if w.osl != base.osl {
+				diff = append(diff, fmt.Sprintf("mean OSL %s vs %s", FormatValue(w.osl), FormatValue(base.osl)))
+			}
+			if w.requests != base.requests {
+				diff = append(diff, fmt.Sprintf("%d requests vs %d", w.requests, base.requests))
+			}
+			if len(diff) > 0 {
+				notes = append(notes, fmt.Sprintf("%s ran another workload than %s: %s", names[i], names[0], strings.Join(diff, ", ")))
+			}
+		}
+		if n := r.BenchTUI.NumCanceled; n > 0 {
+			notes = append(notes, fmt.Sprintf("%s was stopped: %d requests canceled, its figures cover the %d that completed", names[i], n, r.RequestInfo.NumRequests))
+		}
+		if n := r.BenchTUI.NumFailed; n > 0 {
+			notes = append(notes, fmt.Sprintf("%s had %d failed requests, its figures cover the %d that completed", names[i], n, r.RequestInfo.NumRequests))
+		}
+	}
+	return notes
+}
+
+// WriteCompare prints reports side by side, named by names: first CompareNotes, then every
+// figure of each, with its change from the first. Settings (batch size, TP, requests) are
+// printed as integers.
 func WriteCompare(w io.Writer, names []string, reps []Report) error {
+	for _, n := range CompareNotes(names, reps) {
+		if _, err := fmt.Fprintln(w, "note: "+n); err != nil {
+			return fmt.Errorf("write comparison: %w", err)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "metric\t"
 	for i, name := range names {

@@ -70,3 +70,35 @@ func TestWriteCompare(t *testing.T) {
 		row(f.Name)
 	}
 }
+
+func TestCompareNotes(t *testing.T) {
+	a := Build(sampleReportInput())
+	a.BenchTUI.NumFailed = 0 // the sample has a failed request; see below
+	if n := CompareNotes([]string{"a", "b"}, []Report{a, a}); len(n) != 0 {
+		t.Errorf("notes for one report twice: %q", n)
+	}
+	b := a
+	ds := *a.Dataset
+	ds.ISL.Average, ds.NumRequests = 40, 8
+	b.Dataset = &ds
+	b.BenchTUI.NumCanceled = 3
+	notes := CompareNotes([]string{"a.json", "b.json"}, []Report{a, b})
+	want := []string{
+		"b.json ran another workload than a.json: mean ISL 40.00 vs 20.00, 8 requests vs 4",
+		"b.json was stopped: 3 requests canceled, its figures cover the 3 that completed",
+	}
+	if strings.Join(notes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(want, "\n"))
+	}
+	var buf bytes.Buffer
+	if err := WriteCompare(&buf, []string{"a.json", "b.json"}, []Report{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "note: "+want[0]+"\nnote: "+want[1]+"\n") {
+		t.Errorf("compare does not start with its notes:\n%s", buf.String())
+	}
+	a.BenchTUI.NumFailed = 1
+	if n := CompareNotes([]string{"a", "b"}, []Report{a, a}); len(n) != 2 || n[0] != "a had 1 failed requests, its figures cover the 3 that completed" {
+		t.Errorf("notes for failed requests: %q", n)
+	}
+}

@@ -13,8 +13,12 @@ import (
 type Metrics struct {
 	// NumCompleted counts the successful requests that the metrics cover.
 	NumCompleted int `json:"num_completed"`
-	// NumFailed counts the requests excluded because they ended with an error.
+	// NumFailed counts the requests that a failure of the run cut short or kept from
+	// starting; they are excluded from every other figure.
 	NumFailed int `json:"num_failed"`
+	// NumCanceled counts the requests that the run's cancellation cut short or kept from
+	// starting; they are excluded from every other figure.
+	NumCanceled int `json:"num_canceled"`
 	// TotalInputTokens is sum(ISL) over the successful requests.
 	TotalInputTokens int64 `json:"total_input_tokens"`
 	// TotalOutputTokens is sum(n_out) over the successful requests.
@@ -90,28 +94,39 @@ func divOrZero(a, b float64) float64 {
 }
 
 // ComputeMetrics computes the run's metrics from its records, following trtllm-bench's
-// definitions (see docs/trtllm-bench-compat in the shared docs). Failed records are counted
-// but otherwise ignored. tpSize and ppSize give the number of GPUs for the per-GPU
+// definitions (see docs/trtllm-bench-compat in the shared docs). Failed and canceled records
+// are counted but otherwise ignored, and a record whose times contradict each other (an end
+// before its start) gives no latency, so that no figure is ever negative. tpSize and ppSize give the number of GPUs for the per-GPU
 // throughput; values below 1 count as 1.
 func ComputeMetrics(records []engine.Record, tpSize, ppSize int) Metrics {
 	var m Metrics
 	var minStart, maxEnd, maxStart, sumE2E int64
+	timed := 0
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		switch r.State() {
+		case engine.StatusFailed:
 			m.NumFailed++
 			continue
+		case engine.StatusCanceled:
+			m.NumCanceled++
+			continue
 		}
-		if m.NumCompleted == 0 {
+		m.NumCompleted++
+		m.TotalInputTokens += int64(r.InputTokens)
+		m.TotalOutputTokens += int64(r.OutputTokens())
+		if !hasSpan(r) {
+			// Times that contradict each other (a corrupt file) count nowhere.
+			continue
+		}
+		if timed == 0 {
 			minStart, maxStart, maxEnd = r.StartNS, r.StartNS, r.EndNS
 		} else {
 			minStart = min(minStart, r.StartNS)
 			maxStart = max(maxStart, r.StartNS)
 			maxEnd = max(maxEnd, r.EndNS)
 		}
-		m.NumCompleted++
-		m.TotalInputTokens += int64(r.InputTokens)
-		m.TotalOutputTokens += int64(r.OutputTokens())
+		timed++
 		sumE2E += r.EndNS - r.StartNS
 	}
 	if m.NumCompleted == 0 {
@@ -182,7 +197,7 @@ func TimeSeries(records []engine.Record, bucket time.Duration) []TimeSeriesPoint
 	n := 0
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		if !r.Completed() || !hasSpan(r) {
 			continue
 		}
 		if n == 0 {
@@ -223,7 +238,7 @@ func TimeSeries(records []engine.Record, bucket time.Duration) []TimeSeriesPoint
 	ends := make([]int, nb)
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		if !r.Completed() || !hasSpan(r) {
 			continue
 		}
 		for _, t := range r.TokenNS {

@@ -158,8 +158,8 @@ func TestComputeMetricsEmptyAndDegenerate(t *testing.T) {
 		// One request whose every event happens at once: T = 0 and e2e = 0.
 		"zero span": {{InputTokens: 3, StartNS: ms(7), AdmitNS: ms(7), FirstTokenNS: ms(7), EndNS: ms(7),
 			TokenNS: msList(7, 7)}},
-		// A successful request that produced no token at all.
-		"no tokens": {{InputTokens: 3, StartNS: 0, EndNS: ms(10)}},
+		// A completed request that produced no token at all.
+		"no tokens": {{InputTokens: 3, StartNS: 0, EndNS: ms(10), Status: engine.StatusCompleted}},
 	}
 	for name, recs := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -261,5 +261,54 @@ func TestTimeSeriesBoundsPoints(t *testing.T) {
 	}
 	if got[len(got)-1].Completed != 1 {
 		t.Errorf("last point completed = %d, want 1", got[len(got)-1].Completed)
+	}
+}
+
+// After a failed or stopped run the report counts each request by how it ended, and no
+// record, however its times look, yields a negative figure.
+func TestComputeMetricsAfterEngineError(t *testing.T) {
+	recs := []engine.Record{
+		// Completed before the failure.
+		{Index: 0, InputTokens: 4, StartNS: ms(10), AdmitNS: ms(10), FirstTokenNS: ms(20), EndNS: ms(40),
+			TokenNS: msList(20, 30, 40), Status: engine.StatusCompleted},
+		// In flight when the backend failed: a start and tokens, no end.
+		{Index: 1, InputTokens: 4, StartNS: ms(15), AdmitNS: ms(15), FirstTokenNS: ms(30), TokenNS: msList(30),
+			Status: engine.StatusFailed, Error: "decode failed"},
+		// Never started.
+		{Index: 2, InputTokens: 4, Status: engine.StatusFailed, Error: "decode failed"},
+		// Stopped by the user.
+		{Index: 3, InputTokens: 4, StartNS: ms(20), Status: engine.StatusCanceled, Error: "canceled"},
+		// Saved before records had a status: unfinished, without an error.
+		{Index: 4, InputTokens: 4, StartNS: ms(25)},
+		// Times that contradict each other (a corrupt file): counted, but no latency.
+		{Index: 5, InputTokens: 4, StartNS: ms(50), FirstTokenNS: ms(45), EndNS: ms(30),
+			TokenNS: msList(45, 40, 30), Status: engine.StatusCompleted},
+		{Index: 6, InputTokens: 4, StartNS: ms(50), AdmitNS: ms(60), FirstTokenNS: ms(40), EndNS: ms(70),
+			TokenNS: msList(40, 70), Status: engine.StatusCompleted},
+	}
+	m := ComputeMetrics(recs, 1, 1)
+	if m.NumCompleted != 3 || m.NumFailed != 3 || m.NumCanceled != 1 {
+		t.Errorf("completed/failed/canceled = %d/%d/%d, want 3/3/1", m.NumCompleted, m.NumFailed, m.NumCanceled)
+	}
+	if m.RequestLatencyMS.Count != 2 || m.TTFTMS.Count != 1 || m.TPOTMS.Count != 1 || m.ITLMS.Count != 2 {
+		t.Errorf("sample counts: latency %d, TTFT %d, TPOT %d, ITL %d; want 2, 1, 1, 2",
+			m.RequestLatencyMS.Count, m.TTFTMS.Count, m.TPOTMS.Count, m.ITLMS.Count)
+	}
+	// T spans the timed completed requests only: 10..70 ms.
+	approx(t, "TotalLatencyMS", m.TotalLatencyMS, 60)
+	for name, d := range map[string]Distribution{"latency": m.RequestLatencyMS, "ttft": m.TTFTMS, "tpot": m.TPOTMS,
+		"itl": m.ITLMS, "queue": m.QueueTimeMS, "per user": m.OutputPerUser, "gtps": m.GenTPS} {
+		if d.Minimum < 0 || d.P50 < 0 || d.Average < 0 {
+			t.Errorf("%s has a negative value: %+v", name, d)
+		}
+	}
+	r := Build(Input{Records: recs})
+	if r.BenchTUI.NumCanceled != 1 || r.BenchTUI.NumFailed != 3 || r.RequestInfo.NumRequests != 3 {
+		t.Errorf("report counts %d completed, %d failed, %d canceled", r.RequestInfo.NumRequests, r.BenchTUI.NumFailed, r.BenchTUI.NumCanceled)
+	}
+	for _, p := range TimeSeries(recs, 0) {
+		if p.OutputTokS < 0 || p.InFlight < 0 {
+			t.Errorf("time series point %+v is negative", p)
+		}
 	}
 }

@@ -124,10 +124,12 @@ type BenchTUI struct {
 	Seed            int64  `json:"seed"`
 	Streaming       bool   `json:"streaming"`
 	WarmupRequests  int    `json:"warmup_requests"`
-	// NumCompleted is request_info.num_requests; NumFailed requests are excluded from every
-	// metric.
+	// NumCompleted is request_info.num_requests; NumFailed and NumCanceled requests (cut
+	// short or kept from starting by a failure of the run, or by its cancellation) are
+	// excluded from every metric.
 	NumCompleted      int   `json:"num_completed"`
 	NumFailed         int   `json:"num_failed"`
+	NumCanceled       int   `json:"num_canceled"`
 	TotalInputTokens  int64 `json:"total_input_tokens"`
 	TotalOutputTokens int64 `json:"total_output_tokens"`
 	// ITLPercentilesMS pools every inter-token gap of every request.
@@ -263,6 +265,7 @@ func Build(in Input) Report {
 			WarmupRequests:                     in.Warmup,
 			NumCompleted:                       m.NumCompleted,
 			NumFailed:                          m.NumFailed,
+			NumCanceled:                        m.NumCanceled,
 			TotalInputTokens:                   m.TotalInputTokens,
 			TotalOutputTokens:                  m.TotalOutputTokens,
 			ITLPercentilesMS:                   toPercentiles(m.ITLMS),
@@ -350,71 +353,6 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	b = append(b, '\n')
 	if _, err := w.Write(b); err != nil {
 		return fmt.Errorf("write report: %w", err)
-	}
-	return nil
-}
-
-// requestEntry is one element of trtllm-bench's per-request array (--request_json), plus
-// benchtui's task_id, queue_time and error. Times are nanoseconds.
-type requestEntry struct {
-	ID                   int     `json:"id"`
-	NumInputTokens       int     `json:"num_input_tokens"`
-	StartTimestamp       int64   `json:"start_timestamp"`
-	FirstTokenTimestamp  int64   `json:"first_token_timestamp"`
-	EndTimestamp         int64   `json:"end_timestamp"`
-	NumTotalOutputTokens int     `json:"num_total_output_tokens"`
-	TimeToFirstToken     int64   `json:"time_to_first_token"`
-	IntertokenLatency    float64 `json:"intertoken_latency"`
-	EndToEndLatency      int64   `json:"end_to_end_latency"`
-	TaskID               int64   `json:"task_id"`
-	// QueueTime is absent when the engine never admitted the request.
-	QueueTime *int64 `json:"queue_time,omitempty"`
-	Error     string `json:"error,omitempty"`
-}
-
-// newRequestEntry applies trtllm-bench's per-request formulas: no first token gives a TTFT of
-// 0, and fewer than two output tokens an inter-token latency of 0.
-func newRequestEntry(r *engine.Record) requestEntry {
-	e := requestEntry{
-		ID:                   r.Index,
-		NumInputTokens:       r.InputTokens,
-		StartTimestamp:       r.StartNS,
-		FirstTokenTimestamp:  r.FirstTokenNS,
-		EndTimestamp:         r.EndNS,
-		NumTotalOutputTokens: r.OutputTokens(),
-		EndToEndLatency:      r.EndNS - r.StartNS,
-		TaskID:               r.TaskID,
-		Error:                r.Error,
-	}
-	if n := r.OutputTokens(); n > 0 {
-		e.TimeToFirstToken = r.FirstTokenNS - r.StartNS
-		if n > 1 {
-			e.IntertokenLatency = float64(r.EndNS-r.FirstTokenNS) / float64(n-1)
-		}
-	}
-	// AdmitNS is 0 until the engine schedules the request. A zero admit time is only a real
-	// one when the request started at 0 too and then produced tokens.
-	if r.AdmitNS >= r.StartNS && (r.AdmitNS > 0 || r.OutputTokens() > 0) {
-		q := r.AdmitNS - r.StartNS
-		e.QueueTime = &q
-	}
-	return e
-}
-
-// WriteRequestJSON writes trtllm-bench's per-request array for every record, failed ones
-// included (with "error" set), indented by four spaces.
-func WriteRequestJSON(w io.Writer, records []engine.Record) error {
-	entries := make([]requestEntry, len(records))
-	for i := range records {
-		entries[i] = newRequestEntry(&records[i])
-	}
-	b, err := json.MarshalIndent(entries, "", "    ")
-	if err != nil {
-		return fmt.Errorf("encode request records: %w", err)
-	}
-	b = append(b, '\n')
-	if _, err := w.Write(b); err != nil {
-		return fmt.Errorf("write request records: %w", err)
 	}
 	return nil
 }

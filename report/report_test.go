@@ -321,8 +321,13 @@ func TestWriteRequestJSON(t *testing.T) {
 	if got[2]["intertoken_latency"] != 0.0 || got[2]["time_to_first_token"] != 3e8 {
 		t.Errorf("entry 2 = %v", got[2])
 	}
-	if got[3]["error"] != "boom" {
-		t.Errorf("failed entry error = %v, want boom", got[3]["error"])
+	if got[3]["error"] != "boom" || got[3]["status"] != "failed" || got[0]["status"] != "completed" {
+		t.Errorf("failed entry error %v status %v, first entry status %v", got[3]["error"], got[3]["status"], got[0]["status"])
+	}
+	// A request the failure cut short has no end-to-end or inter-token latency (its end is
+	// the failure's, not the request's), but keeps the TTFT it had.
+	if v, ok := got[3]["end_to_end_latency"]; !ok || v != nil || got[3]["intertoken_latency"] != nil || got[3]["time_to_first_token"] != 1e9 {
+		t.Errorf("failed entry latencies %v %v %v, want null null 1e9", got[3]["end_to_end_latency"], got[3]["intertoken_latency"], got[3]["time_to_first_token"])
 	}
 	if !strings.HasPrefix(buf.String(), "[\n    {\n        \"id\"") {
 		t.Errorf("not indented by four spaces:\n%.60s", buf.String())
@@ -333,8 +338,8 @@ func TestWriteRequestJSON(t *testing.T) {
 	if err := WriteRequestJSON(&buf, []engine.Record{{StartNS: ms(5), Error: "canceled"}}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(buf.String(), "queue_time") {
-		t.Errorf("unadmitted request has a queue_time:\n%s", buf.String())
+	if strings.Contains(buf.String(), "queue_time") || !strings.Contains(buf.String(), `"status": "canceled"`) {
+		t.Errorf("unadmitted request has a queue_time, or is not canceled:\n%s", buf.String())
 	}
 	// No records is an empty array, not null.
 	buf.Reset()

@@ -24,12 +24,14 @@ type Samples struct {
 	GenTPS []float64
 }
 
-// CollectSamples gathers the samples of the successful records.
+// CollectSamples gathers the samples of the completed records. A value is taken only from
+// times in their order (start <= first token <= end, each token after the one before), so
+// that no sample is ever negative, whatever the records hold.
 func CollectSamples(records []engine.Record) Samples {
 	var s Samples
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		if !r.Completed() || !hasSpan(r) {
 			continue
 		}
 		nOut := r.OutputTokens()
@@ -38,12 +40,13 @@ func CollectSamples(records []engine.Record) Samples {
 		if e2e > 0 {
 			s.OutputPerUser = append(s.OutputPerUser, ratePerSecond(float64(nOut), e2e))
 		}
-		if r.AdmitNS >= r.StartNS {
+		if r.AdmitNS >= r.StartNS && r.AdmitNS <= r.EndNS {
 			// An admit time before the start means the engine never recorded one.
 			s.QueueTimeMS = append(s.QueueTimeMS, float64(r.AdmitNS-r.StartNS)/nsPerMS)
 		}
-		if nOut == 0 {
-			// No token, so no TTFT, TPOT, GTPS or gaps; the request still took its time.
+		if nOut == 0 || r.FirstTokenNS < r.StartNS || r.FirstTokenNS > r.EndNS {
+			// No token (or no usable first-token time), so no TTFT, TPOT, GTPS or gaps;
+			// the request still took its time.
 			continue
 		}
 		s.TTFTMS = append(s.TTFTMS, float64(r.FirstTokenNS-r.StartNS)/nsPerMS)
@@ -54,9 +57,15 @@ func CollectSamples(records []engine.Record) Samples {
 				s.GenTPS = append(s.GenTPS, ratePerSecond(float64(nOut-1), gen))
 			}
 			for j := 1; j < nOut; j++ {
-				s.ITLMS = append(s.ITLMS, float64(r.TokenNS[j]-r.TokenNS[j-1])/nsPerMS)
+				if gap := r.TokenNS[j] - r.TokenNS[j-1]; gap >= 0 {
+					s.ITLMS = append(s.ITLMS, float64(gap)/nsPerMS)
+				}
 			}
 		}
 	}
 	return s
 }
+
+// hasSpan reports whether a record's start and end are in order, so that its end-to-end
+// latency is a duration.
+func hasSpan(r *engine.Record) bool { return r.StartNS >= 0 && r.EndNS >= r.StartNS }

@@ -22,8 +22,8 @@ const (
 var breakdownOrder = [...]string{"minimum", "maximum", "average", "p50", "p90", "p95", "p99"}
 
 // WriteSummary prints the report as trtllm-bench's console summary: the same sections in the
-// same order, with the same wording and 4-decimal numbers, plus benchtui's lines (failed and
-// warmup requests, versions, preset, seed), its [ITL] and [QUEUE] breakdowns and, when the
+// same order, with the same wording and 4-decimal numbers, plus benchtui's lines (failed,
+// canceled and warmup requests, versions, preset, seed), its [ITL] and [QUEUE] breakdowns and, when the
 // hardware was watched, a HARDWARE section after trtllm-bench's. TTFT, TPOT
 // and GTPS are printed for every run, not only streaming ones, because benchtui always times
 // every token. The summary is built in memory and written at once, so it is not interleaved
@@ -109,6 +109,7 @@ func writeRequestSection(b *strings.Builder, r *Report) {
 	summaryKV(b, requestKeyWidth, "Average Input Length (tokens)", FormatSummary(q.AvgInputLength))
 	summaryKV(b, requestKeyWidth, "Average Output Length (tokens)", FormatSummary(q.AvgOutputLength))
 	summaryKV(b, requestKeyWidth, "Number of failed requests", fmt.Sprint(r.BenchTUI.NumFailed))
+	summaryKV(b, requestKeyWidth, "Number of canceled requests", fmt.Sprint(r.BenchTUI.NumCanceled))
 	summaryKV(b, requestKeyWidth, "Number of warmup requests", fmt.Sprint(r.BenchTUI.WarmupRequests))
 	b.WriteString("\n")
 }

@@ -424,7 +424,7 @@ func (s *Session) salvage(c *child, death error, nReqs int) *engine.Result {
 	res.Records = append(res.Records, c.finished...)
 	for i := 0; i < total; i++ {
 		if !done[i] {
-			res.Records = append(res.Records, engine.Record{Index: i, Error: death.Error()})
+			res.Records = append(res.Records, engine.Record{Index: i, Status: engine.StatusFailed, Error: death.Error()})
 		}
 	}
 	if n := len(c.snaps); n > 0 {

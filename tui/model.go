@@ -492,7 +492,7 @@ func (m *Model) onRunDone(msg runDoneMsg) {
 // firstError is the first failed request's error.
 func firstError(recs []engine.Record) string {
 	for i := range recs {
-		if recs[i].Error != "" {
+		if recs[i].Failed() {
 			return recs[i].Error
 		}
 	}
@@ -503,7 +503,7 @@ func firstError(recs []engine.Record) string {
 // carry the engine's cancel reason).
 func canceledRecords(recs []engine.Record) bool {
 	for i := range recs {
-		if recs[i].Error == "canceled" {
+		if recs[i].Canceled() {
 			return true
 		}
 	}
@@ -517,7 +517,7 @@ func (m *Model) showExport(x *report.Export, charts bool) {
 	p := m.progress
 	p.Total = len(x.Requests)
 	if p.Total == 0 {
-		p.Total = rep.RequestInfo.NumRequests + rep.BenchTUI.NumFailed
+		p.Total = rep.RequestInfo.NumRequests + rep.BenchTUI.NumFailed + rep.BenchTUI.NumCanceled
 	}
 	p.Done, p.Failed = rep.BenchTUI.NumCompleted+rep.BenchTUI.NumFailed, rep.BenchTUI.NumFailed
 	p.Running, p.ETA = 0, 0

@@ -73,19 +73,34 @@ func (r *Record) Failed() bool { return r.State() == StatusFailed }
 // starting.
 func (r *Record) Canceled() bool { return r.State() == StatusCanceled }
 
-// StepLog is one line of the iteration log: what one decode step did.
+// StepLog is one line of the iteration log (--iteration_log): what one decode step did.
+// docs/results.md lists TensorRT-LLM's iteration statistics that each field corresponds to.
 type StepLog struct {
-	Iter           int64   `json:"iter"`
-	TimeNS         int64   `json:"time_ns"`
-	DurationNS     int64   `json:"duration_ns"`
-	NumTokens      int     `json:"num_tokens"`
-	NumCtxRequests int     `json:"num_ctx_requests"`
-	NumCtxTokens   int     `json:"num_ctx_tokens"`
-	NumGenRequests int     `json:"num_gen_requests"`
-	NumOutputs     int     `json:"num_outputs"`
-	Running        int     `json:"running_requests"`
-	Queued         int     `json:"queued_requests"`
-	KVUsedCells    int     `json:"kv_used_cells"`
-	KVUsage        float64 `json:"kv_cache_usage"`
-	Completed      int     `json:"completed_requests"`
+	// Iter numbers the step from 1.
+	Iter int64 `json:"iter"`
+	// TimeNS is the step's end, in nanoseconds since the benchmark phase began.
+	TimeNS int64 `json:"time_ns"`
+	// DurationNS is the step's time (TensorRT-LLM's iterLatencyMS, in ns).
+	DurationNS int64 `json:"duration_ns"`
+	// NumTokens is the tokens the step fed: one per decoding request plus prompt chunks.
+	NumTokens int `json:"num_tokens"`
+	// NumCtxRequests and NumCtxTokens are the requests with a prompt chunk in the step and
+	// those chunks' tokens (numContextRequests, numCtxTokens).
+	NumCtxRequests int `json:"num_ctx_requests"`
+	NumCtxTokens   int `json:"num_ctx_tokens"`
+	// NumGenRequests is the requests that decoded one token (numGenRequests).
+	NumGenRequests int `json:"num_gen_requests"`
+	// NumOutputs is the tokens sampled: the decodes plus the prompts whose last chunk ran.
+	NumOutputs int `json:"num_outputs"`
+	// Running is the requests holding a sequence after the step (numActiveRequests).
+	Running int `json:"running_requests"`
+	// Queued is the requests waiting for a sequence, counting those still waiting for a
+	// concurrency slot (numQueuedRequests counts only the executor's queue).
+	Queued int `json:"queued_requests"`
+	// KVUsedCells is the KV cells written (usedNumBlocks x tokensPerBlock: llama.cpp has
+	// cells, not blocks), and KVUsage their share of the cache (usedNumBlocks/maxNumBlocks).
+	KVUsedCells int     `json:"kv_used_cells"`
+	KVUsage     float64 `json:"kv_cache_usage"`
+	// Completed is the requests completed so far in the run.
+	Completed int `json:"completed_requests"`
 }

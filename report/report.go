@@ -142,6 +142,9 @@ type BenchTUI struct {
 	// SampleCounts says how many values each distribution summarises, since TPOT and GTPS
 	// leave out single-token requests and ITL counts gaps, not requests.
 	SampleCounts SampleCounts `json:"sample_counts"`
+	// SampleCountsNote states the rule behind the counts (SampleCountsRule), in the file
+	// itself so that a reader comparing with trtllm-bench sees it.
+	SampleCountsNote string `json:"sample_counts_note"`
 	// TimeSeriesBucketS is the nominal bucket width of TimeSeries, in seconds.
 	TimeSeriesBucketS float64           `json:"time_series_bucket_s"`
 	TimeSeries        []TimeSeriesPoint `json:"time_series"`
@@ -151,6 +154,12 @@ type BenchTUI struct {
 	// filled by the caller; left out when not measured.
 	Hardware *Hardware `json:"hardware,omitempty"`
 }
+
+// SampleCountsRule is the report's note beside sample_counts: which requests each
+// distribution counts where trtllm-bench counts otherwise.
+const SampleCountsRule = "tpot and gen_tps leave out requests with a single output token, which have no time " +
+	"per output token (trtllm-bench counts them as 0); itl counts every gap between two tokens, not requests; " +
+	"only completed requests are counted"
 
 // SampleCounts is the sample size of each distribution in the report.
 type SampleCounts struct {
@@ -280,6 +289,7 @@ func Build(in Input) Report {
 				ITL:                     m.ITLMS.Count,
 				QueueTime:               m.QueueTimeMS.Count,
 			},
+			SampleCountsNote:  SampleCountsRule,
 			TimeSeriesBucketS: bucket.Seconds(),
 			TimeSeries:        timeSeriesOrEmpty(in.Records, bucket),
 			Config:            in.Config,

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/benchtui/benchtui/engine"
 )
 
 func float(v float64) *float64 { return &v }
@@ -279,71 +277,4 @@ func TestReportEdgeCases(t *testing.T) {
 			t.Error("Build changed the caller's dataset section")
 		}
 	})
-}
-
-func TestWriteRequestJSON(t *testing.T) {
-	var buf bytes.Buffer
-	if err := WriteRequestJSON(&buf, sampleRecords()); err != nil {
-		t.Fatal(err)
-	}
-	var got []map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
-		t.Fatalf("not a JSON array: %v", err)
-	}
-	if len(got) != 4 {
-		t.Fatalf("got %d entries, want 4 (failed ones included)", len(got))
-	}
-	keys := []string{"id", "num_input_tokens", "start_timestamp", "first_token_timestamp", "end_timestamp",
-		"num_total_output_tokens", "time_to_first_token", "intertoken_latency", "end_to_end_latency",
-		"task_id", "queue_time"}
-	for i, e := range got {
-		for _, k := range keys {
-			if _, ok := e[k]; !ok {
-				t.Errorf("entry %d lacks %q", i, k)
-			}
-		}
-	}
-	// r0 in ns: TTFT 100 ms, TPOT (180-100)/4 = 20 ms, e2e 180 ms, queue 10 ms.
-	want0 := map[string]float64{
-		"id": 0, "task_id": 10, "num_input_tokens": 10, "start_timestamp": 0,
-		"first_token_timestamp": 1e8, "end_timestamp": 1.8e8, "num_total_output_tokens": 5,
-		"time_to_first_token": 1e8, "intertoken_latency": 2e7, "end_to_end_latency": 1.8e8, "queue_time": 1e7,
-	}
-	for k, w := range want0 {
-		if got[0][k] != w {
-			t.Errorf("entry 0 %s = %v, want %v", k, got[0][k], w)
-		}
-	}
-	if _, ok := got[0]["error"]; ok {
-		t.Errorf("successful entry has an error key")
-	}
-	// r2 has one token: trtllm-bench's intertoken_latency is 0 then.
-	if got[2]["intertoken_latency"] != 0.0 || got[2]["time_to_first_token"] != 3e8 {
-		t.Errorf("entry 2 = %v", got[2])
-	}
-	if got[3]["error"] != "boom" || got[3]["status"] != "failed" || got[0]["status"] != "completed" {
-		t.Errorf("failed entry error %v status %v, first entry status %v", got[3]["error"], got[3]["status"], got[0]["status"])
-	}
-	// A request the failure cut short has no end-to-end or inter-token latency (its end is
-	// the failure's, not the request's), but keeps the TTFT it had.
-	if v, ok := got[3]["end_to_end_latency"]; !ok || v != nil || got[3]["intertoken_latency"] != nil || got[3]["time_to_first_token"] != 1e9 {
-		t.Errorf("failed entry latencies %v %v %v, want null null 1e9", got[3]["end_to_end_latency"], got[3]["intertoken_latency"], got[3]["time_to_first_token"])
-	}
-	if !strings.HasPrefix(buf.String(), "[\n    {\n        \"id\"") {
-		t.Errorf("not indented by four spaces:\n%.60s", buf.String())
-	}
-
-	// A request that failed before the engine admitted it has no queue time.
-	buf.Reset()
-	if err := WriteRequestJSON(&buf, []engine.Record{{StartNS: ms(5), Error: "canceled"}}); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(buf.String(), "queue_time") || !strings.Contains(buf.String(), `"status": "canceled"`) {
-		t.Errorf("unadmitted request has a queue_time, or is not canceled:\n%s", buf.String())
-	}
-	// No records is an empty array, not null.
-	buf.Reset()
-	if err := WriteRequestJSON(&buf, nil); err != nil || strings.TrimSpace(buf.String()) != "[]" {
-		t.Errorf("empty = %q, %v; want []", buf.String(), err)
-	}
 }

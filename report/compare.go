@@ -52,9 +52,25 @@ var Figures = []Figure{
 	{"e2e_p99_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.Performance.RequestLatencyPercentilesMS.P99 }},
 }
 
-// FigureByName finds one of Figures.
+// EnergyFigures are the figures of the top-level energy object; compare shows them when a
+// report has one.
+var EnergyFigures = []Figure{
+	{"energy_j", "J", LowerIsBetter, func(r *Report) float64 { return energyOf(r).TotalEnergyJ }},
+	{"output_tps_per_w", "tok/s/W", HigherIsBetter, func(r *Report) float64 { return energyOf(r).OutputTPSPerW }},
+	{"avg_gpu_power_w", "W", Neutral, func(r *Report) float64 { return energyOf(r).AverageGPUPower }},
+}
+
+// energyOf is r's energy object, or zeros (no samples) without one.
+func energyOf(r *Report) Energy {
+	if r.Energy == nil {
+		return Energy{}
+	}
+	return *r.Energy
+}
+
+// FigureByName finds one of Figures or EnergyFigures.
 func FigureByName(name string) (Figure, bool) {
-	for _, f := range Figures {
+	for _, f := range append(Figures[:len(Figures):len(Figures)], EnergyFigures...) {
 		if f.Name == name {
 			return f, true
 		}
@@ -252,7 +268,14 @@ func WriteCompare(w io.Writer, names []string, reps []Report) error {
 		}
 		line(s.name, vals, Neutral)
 	}
-	for _, f := range Figures {
+	figures := Figures
+	for i := range reps {
+		if reps[i].Energy != nil {
+			figures = append(figures[:len(figures):len(figures)], EnergyFigures...)
+			break
+		}
+	}
+	for _, f := range figures {
 		vals := make([]float64, len(reps))
 		for i := range reps {
 			vals[i] = f.Get(&reps[i])

@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -100,5 +102,42 @@ func TestCompareNotes(t *testing.T) {
 	a.BenchTUI.NumFailed = 1
 	if n := CompareNotes([]string{"a", "b"}, []Report{a, a}); len(n) != 2 || n[0] != "a had 1 failed requests, its figures cover the 3 that completed" {
 		t.Errorf("notes for failed requests: %q", n)
+	}
+}
+
+// compare reads the energy object of either tool's report, and shows its rows only when a
+// report has one.
+func TestCompareEnergy(t *testing.T) {
+	trt := []byte(`{"engine": {"model": "m", "backend": "pytorch", "version": "1.2"}, "performance": {"system_output_throughput_tok_s": 1000},
+		"energy": {"total_energy_j": 4000.0, "output_tps_per_w": 2.5, "average_gpu_power": 400.0}}`)
+	path := filepath.Join(t.TempDir(), "trt.json")
+	if err := os.WriteFile(path, trt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x, err := ReadExport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Report.Energy == nil || x.Report.Energy.OutputTPSPerW != 2.5 {
+		t.Fatalf("energy read as %+v", x.Report.Energy)
+	}
+	ours := Build(sampleReportInput())
+	var buf bytes.Buffer
+	if err := WriteCompare(&buf, []string{"ours", "trt"}, []Report{ours, ours}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "output_tps_per_w") {
+		t.Error("energy rows without energy")
+	}
+	ours.Energy = &Energy{TotalEnergyJ: 5000, OutputTPSPerW: 2, AverageGPUPower: 410}
+	buf.Reset()
+	if err := WriteCompare(&buf, []string{"ours", "trt"}, []Report{ours, x.Report}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"energy_j 5000.0 4000.0 -20.0% better", "output_tps_per_w 2.00 2.50 +25.0% better",
+		"avg_gpu_power_w 410 400 -2.4%"} {
+		if !strings.Contains(strings.Join(strings.Fields(buf.String()), " "), want) {
+			t.Errorf("compare lacks %q:\n%s", want, buf.String())
+		}
 	}
 }

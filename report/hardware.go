@@ -17,6 +17,42 @@ type Hardware struct {
 	SpeedOfLight *SpeedOfLight `json:"speed_of_light,omitempty"`
 }
 
+// Energy is the report's top-level "energy" object, as trtllm-bench's reports carry it: the
+// GPUs' energy over the run (with the warmup, since the telemetry window spans the whole run)
+// and what it bought.
+type Energy struct {
+	// TotalEnergyJ is the energy of every GPU the run used, in joules.
+	TotalEnergyJ float64 `json:"total_energy_j"`
+	// OutputTPSPerW is performance.system_output_throughput_tok_s over AverageGPUPower:
+	// output tokens per second per watt, that is output tokens per joule.
+	OutputTPSPerW float64 `json:"output_tps_per_w"`
+	// AverageGPUPower is TotalEnergyJ over the telemetry window, in watts (the GPUs together).
+	AverageGPUPower float64 `json:"average_gpu_power"`
+}
+
+// NewEnergy computes the energy object from a run's telemetry summary and its output
+// throughput; nil when the summary has no energy or no duration.
+func NewEnergy(sum telemetry.RunSummary, outputTokS float64) *Energy {
+	if sum.EnergyJ == nil || sum.DurationS <= 0 || !finite(*sum.EnergyJ) {
+		return nil
+	}
+	e := &Energy{TotalEnergyJ: *sum.EnergyJ, AverageGPUPower: *sum.EnergyJ / sum.DurationS}
+	if e.AverageGPUPower > 0 {
+		e.OutputTPSPerW = finiteOrZero(outputTokS / e.AverageGPUPower)
+	}
+	return e
+}
+
+// SetHardware attaches what the machine did during the run: the hardware section, and the
+// energy object computed from it.
+func (r *Report) SetHardware(hw *Hardware) {
+	r.BenchTUI.Hardware = hw
+	r.Energy = nil
+	if hw != nil {
+		r.Energy = NewEnergy(hw.Summary, r.Performance.SystemOutputThroughputTokS)
+	}
+}
+
 // SpeedOfLight compares a run's output throughput with the decode rate that memory bandwidth
 // allows at the run's mean batch and context: each decode step must read every weight once
 // and the KV cache of every sequence in the batch.

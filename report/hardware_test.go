@@ -55,3 +55,35 @@ func TestWriteSummaryHardware(t *testing.T) {
 		t.Errorf("hardware section:\n%s", out[hw:])
 	}
 }
+
+func TestEnergy(t *testing.T) {
+	e := func(v float64) *float64 { return &v }
+	if NewEnergy(telemetry.RunSummary{DurationS: 10}, 100) != nil {
+		t.Error("an energy object without energy")
+	}
+	if NewEnergy(telemetry.RunSummary{EnergyJ: e(500)}, 100) != nil {
+		t.Error("an energy object without a duration")
+	}
+	got := NewEnergy(telemetry.RunSummary{EnergyJ: e(3000), DurationS: 10}, 1500)
+	if got == nil || *got != (Energy{TotalEnergyJ: 3000, AverageGPUPower: 300, OutputTPSPerW: 5}) {
+		t.Errorf("energy %+v, want 3000 J, 300 W, 5 tok/s/W", got)
+	}
+
+	r := Build(sampleReportInput())
+	doc, _ := decodeReport(t, &r)
+	if _, ok := doc["energy"]; ok {
+		t.Error("a report without energy has an energy key")
+	}
+	r.SetHardware(&Hardware{Summary: telemetry.RunSummary{EnergyJ: e(100), DurationS: 2}})
+	doc, _ = decodeReport(t, &r)
+	want := map[string]float64{"total_energy_j": 100, "average_gpu_power": 50,
+		"output_tps_per_w": r.Performance.SystemOutputThroughputTokS / 50}
+	for k, w := range want {
+		if v, _ := lookup(doc, "energy", k); v != w {
+			t.Errorf("energy.%s = %v, want %v", k, v, w)
+		}
+	}
+	if r.BenchTUI.Hardware == nil {
+		t.Error("SetHardware did not keep the hardware section")
+	}
+}

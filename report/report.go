@@ -26,7 +26,10 @@ type Report struct {
 	StreamingMetrics Streaming `json:"streaming_metrics"`
 	// Dataset is the dataset statistics section (isl_stats, osl_stats, ...); nil is written
 	// as null.
-	Dataset  *Dataset `json:"dataset"`
+	Dataset *Dataset `json:"dataset"`
+	// Energy is trtllm-bench's top-level energy object; absent when no energy was measured
+	// (no NVIDIA GPU, or one without an energy counter or power readings).
+	Energy   *Energy  `json:"energy,omitempty"`
 	BenchTUI BenchTUI `json:"benchtui"`
 }
 

@@ -437,7 +437,7 @@ func (s *Session) Report(r *Run, x ReportExtra) report.Report {
 		if s.roof != nil {
 			hr.SpeedOfLight = report.NewSpeedOfLight(*s.roof, float64(info.SizeBytes), kvBytesPerToken(info, ""), r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
 		}
-		rep.BenchTUI.Hardware = hr
+		rep.SetHardware(hr)
 		if rep.Machine != nil {
 			for _, g := range hw.Machine.GPUs {
 				if g.MemoryClockMaxMHz > 0 {

@@ -265,6 +265,20 @@ func PrepareDataset(args []string, stdout, stderr io.Writer, vocab func(tokenize
 	if root.has("output") && root.str["output"] == "" {
 		return usage(errors.New("--output needs a file name"))
 	}
+	if root.has("output") {
+		// Checked and resolved before anything is generated: not the tokenizer's file,
+		// and a folder that can take it (created, as prepare_dataset.py does).
+		out := root.str["output"]
+		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
+			return fail(exitUsage, fmt.Errorf("--output %s: cannot create its folder: %v", out, errors.Unwrap(err)))
+		}
+		plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "tokenizer", Path: root.str["tokenizer"]}},
+			[]fsutil.Output{{Flag: "output", Path: out}})
+		if err != nil {
+			return fail(exitUsage, err)
+		}
+		root.str["output"] = plan.Path("output")
+	}
 	g := GenerateOptions{
 		VocabSize: DefaultVocabSize,
 		EOS:       -1,
@@ -377,20 +391,10 @@ func PrepareDataset(args []string, stdout, stderr io.Writer, vocab func(tokenize
 		}
 		return exitOK
 	}
-	if err := writeOutput(root.str["output"], write); err != nil {
+	if err := fsutil.WriteFile(root.str["output"], write); err != nil {
 		return fail(exitIO, err)
 	}
 	return exitOK
-}
-
-// writeOutput writes the dataset file atomically, creating its parent folders as
-// prepare_dataset.py does.
-func writeOutput(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	return fsutil.WriteFile(path, write)
 }
 
 func printFlags(w io.Writer, specs []flagSpec) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -166,7 +165,21 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	var logPath string
 	so.Log, logPath = openLog()
-	if _, _, err := session.Check(so); err != nil {
+	_, modelFile, err := session.Check(so)
+	if err != nil {
+		return usageError{err}
+	}
+	modelFlag := "model"
+	if f.ModelPath != "" {
+		modelFlag = "model_path"
+	}
+	// Outputs are checked, and their symlinks resolved, before anything loads: no output
+	// may be an input or another output, and a folder that cannot take one is found now.
+	plan, err := fsutil.PlanOutputs(
+		[]fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}},
+		[]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
+			{Flag: "iteration_log", Path: f.IterationLog}})
+	if err != nil {
 		return usageError{err}
 	}
 	spec := session.Spec{
@@ -194,25 +207,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 	}
 
-	for _, out := range []struct{ flag, path string }{{"report_json", f.ReportJSON}, {"request_json", f.RequestJSON}} {
-		if out.path == "" {
-			continue
-		}
-		// A folder that cannot take the file is found before the run, not after it.
-		probe, err := os.CreateTemp(filepath.Dir(out.path), ".benchtui-probe-*")
-		if err != nil {
-			return badInput("--%s %s: cannot write there: %v", out.flag, out.path, errors.Unwrap(err))
-		}
-		probe.Close()
-		os.Remove(probe.Name())
-	}
-	if f.IterationLog != "" {
-		// Made now, so that a path that cannot be written fails before the model loads.
-		if err := os.WriteFile(f.IterationLog, nil, 0o644); err != nil {
-			return usageError{fmt.Errorf("iteration log: %w", err)}
-		}
-		spec.IterationLogPath = f.IterationLog
-	}
+	spec.IterationLogPath = plan.Path("iteration_log")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -262,7 +257,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if err := writeOutputs(f, &rep, run.Result.Records, stderr); err != nil {
+	if err := writeOutputs(f, plan, &rep, run.Result.Records, stderr); err != nil {
 		return err
 	}
 	var death *session.ChildDeath
@@ -345,38 +340,34 @@ func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, 
 	return session.NormalizeBackend(o)
 }
 
-func writeOutputs(f *benchFlags, rep *report.Report, records []engine.Record, stderr io.Writer) error {
+func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records []engine.Record, stderr io.Writer) error {
 	var errs []error
 	if f.ReportJSON != "" {
-		errs = append(errs, writeOrRescue("report", f.ReportJSON, rep.WriteJSON, f.Quiet, stderr))
+		errs = append(errs, writeOrRescue("report", f.ReportJSON, plan.Path("report_json"), rep.WriteJSON, f.Quiet, stderr))
 	}
 	if f.RequestJSON != "" {
-		errs = append(errs, writeOrRescue("request records", f.RequestJSON,
+		errs = append(errs, writeOrRescue("request records", f.RequestJSON, plan.Path("request_json"),
 			func(w io.Writer) error { return report.WriteRequestJSON(w, records) }, f.Quiet, stderr))
 	}
 	return errors.Join(errs...)
 }
 
-// writeOrRescue writes a result file atomically. When that fails (a full disk, a folder that
-// went away), the run is not lost: the same content goes to the temporary folder, and the
-// error says where.
-func writeOrRescue(what, path string, write func(io.Writer) error, quiet bool, stderr io.Writer) error {
+// writeOrRescue writes a result file to its planned path (given is the path as the user gave
+// it, for messages). When that fails (a full disk, a folder that went away), the run is not
+// lost: the same content goes to the temporary folder, and the error says where.
+func writeOrRescue(what, given, path string, write func(io.Writer) error, quiet bool, stderr io.Writer) error {
 	err := fsutil.WriteFile(path, write)
 	if err == nil {
 		if !quiet {
-			fmt.Fprintf(stderr, "benchtui: %s written to %s\n", what, path)
+			fmt.Fprintf(stderr, "benchtui: %s written to %s\n", what, given)
 		}
 		return nil
 	}
-	rescue, rerr := os.CreateTemp("", "benchtui-rescued-*-"+filepath.Base(path))
+	rescued, rerr := fsutil.Rescue(path, write)
 	if rerr == nil {
-		rescue.Close()
-		if rerr = fsutil.WriteFile(rescue.Name(), write); rerr == nil {
-			return fmt.Errorf("%s %s: %w; saved to %s instead", what, path, err, rescue.Name())
-		}
-		os.Remove(rescue.Name())
+		return fmt.Errorf("%s %s: %w; saved to %s instead", what, given, err, rescued)
 	}
-	return fmt.Errorf("%s %s: %w (and not saved elsewhere: %v)", what, path, err, rerr)
+	return fmt.Errorf("%s %s: %w (and not saved elsewhere: %v)", what, given, err, rerr)
 }
 
 // progress prints plain progress lines on stderr for headless runs.

@@ -151,7 +151,7 @@ func TestBadInput(t *testing.T) {
 		{"max_batch_size 0", []string{"throughput", "--max_batch_size", "0"}, "max_batch_size is 0"},
 		{"malformed dataset line", []string{"throughput", "--dataset", badLine}, "line 2"},
 		{"truncated dataset", []string{"throughput", "--dataset", truncated}, "line 2"},
-		{"report in a missing folder", []string{"throughput", "--report_json", filepath.Join(dir, "nope", "r.json")}, "cannot write there"},
+		{"report in a missing folder", []string{"throughput", "--report_json", filepath.Join(dir, "nope", "r.json")}, "no folder " + filepath.Join(dir, "nope")},
 		{"token outside vocabulary", []string{"throughput", "--dataset", vocab}, "999999"},
 		{"missing dataset", []string{"throughput", "--dataset", filepath.Join(dir, "none.jsonl")}, "none.jsonl"},
 		{"unknown flag", []string{"throughput", "--max_batch", "3"}, "max_batch"},
@@ -266,7 +266,7 @@ func TestWriteOrRescue(t *testing.T) {
 	if err := os.Mkdir(target, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := writeOrRescue("report", target, func(w io.Writer) error { _, err := w.Write([]byte("{}\n")); return err }, true, io.Discard)
+	err := writeOrRescue("report", target, target, func(w io.Writer) error { _, err := w.Write([]byte("{}\n")); return err }, true, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "saved to ") {
 		t.Fatalf("error %v: want one saying where the report went", err)
 	}

@@ -109,10 +109,19 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			swept = append(swept, axes[i])
 		}
 	}
-	if _, _, err := session.Check(session.Options{Model: f.Model}); err != nil {
+	_, modelFile, err := session.Check(session.Options{Model: f.Model})
+	if err != nil {
 		return usageError{err}
 	}
-	if err := prepareSweepDir(f, axes); err != nil {
+	// The results folder is resolved once, before anything loads.
+	plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}},
+		[]fsutil.Output{{Flag: "out", Path: f.Out, Dir: true}})
+	if err != nil {
+		return usageError{err}
+	}
+	given := f.Out
+	f.Out = plan.Path("out")
+	if err := prepareSweepDir(f, given, axes); err != nil {
 		return err
 	}
 
@@ -201,7 +210,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := sweep.WriteMarkdown(stdout, shown, results); err != nil {
 		return err
 	}
-	say("results in %s (sweep.json, sweep.csv, sweep.md)", f.Out)
+	say("results in %s (sweep.json, sweep.csv, sweep.md)", given)
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))
@@ -241,9 +250,9 @@ func checkAxisValue(name, v string) error {
 
 // prepareSweepDir makes the results folder, or checks that a sweep already there has the same
 // fixed settings and axes, so that resuming never mixes two different sweeps.
-func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
-	if err := os.MkdirAll(filepath.Join(f.Out, "points"), 0o755); err != nil {
-		return badInput("--out %s: %v", f.Out, err)
+func prepareSweepDir(f *sweepFlags, given string, axes []sweep.Axis) error {
+	if err := os.MkdirAll(filepath.Join(f.Out, "points"), 0o777); err != nil {
+		return badInput("--out %s: %v", given, errors.Unwrap(err))
 	}
 	cfg, err := json.MarshalIndent(struct {
 		Settings *sweepFlags `json:"settings"`
@@ -255,7 +264,7 @@ func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
 	path := filepath.Join(f.Out, "sweep-settings.json")
 	if old, err := os.ReadFile(path); err == nil {
 		if !bytes.Equal(bytes.TrimSpace(old), bytes.TrimSpace(cfg)) {
-			return badInput("--out %s holds a sweep with other settings (see its sweep-settings.json): give another --out, or remove it to start over", f.Out)
+			return badInput("--out %s holds a sweep with other settings (see its sweep-settings.json): give another --out, or remove it to start over", given)
 		}
 		return nil
 	}

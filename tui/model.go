@@ -96,7 +96,7 @@ type Model struct {
 	cancel   context.CancelFunc
 	tick     int
 	latDirty bool
-	rates    rateWindow
+	rates    report.RateWindow
 	latAt    time.Time
 	devViews []DeviceView
 	status   string
@@ -126,7 +126,7 @@ func New(o Options) *Model {
 		progress: NewProgress(st), engine: NewEngine(st), devices: NewDevices(st),
 		history: NewHistory(st), compare: NewCompare(st), help: NewHelp(st), hints: NewHints(st),
 		sweep: NewSweep(st), sweepRun: map[int]int{},
-		pending: o.Settings,
+		pending: o.Settings, rates: report.RateWindow{Span: rateSpan},
 	}
 	m.header.Settings = o.Settings
 	m.engine.MaxBatch = o.Settings.Batch
@@ -250,7 +250,7 @@ func (m *Model) startRunWith(s Settings) tea.Cmd {
 	m.header.RunID = r.name()
 	m.header.Detail = ""
 	m.throughput.Reset()
-	m.rates = rateWindow{}
+	m.rates = report.RateWindow{Span: rateSpan}
 	m.latency.Reset()
 	m.engine.Reset()
 	m.engine.MaxBatch = s.Batch
@@ -405,19 +405,14 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 // applySnapshot draws one engine snapshot into the panels.
 func (m *Model) applySnapshot(s engine.Snapshot) {
 	t := float64(s.ElapsedNS) / 1e9
-	out, total := m.rates.add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
+	out, total := m.rates.Add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
 	m.throughput.Add(t, out, total)
 	m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
 	p := m.progress
 	p.Done, p.Failed, p.Total, p.Running = s.Completed+s.Failed, s.Failed, s.Total, s.Running
 	p.InputTokens, p.OutputTokens = s.InputTokens, s.OutputTokens
 	p.Elapsed = time.Duration(s.ElapsedNS)
-	p.ETA = -1
-	if done := p.Done; done > 0 && done < p.Total {
-		p.ETA = time.Duration(float64(p.Elapsed) / float64(done) * float64(p.Total-done))
-	} else if done == p.Total && p.Total > 0 {
-		p.ETA = 0
-	}
+	p.ETA = report.ETA(p.Elapsed, p.Done, p.Total)
 	if s.SpeedOfLightTokS > 0 && s.OutputTokensPerSec > 0 {
 		m.header.Detail = fmt.Sprintf("%.0f%% of speed of light (%.0f tok/s)", 100*s.OutputTokensPerSec/s.SpeedOfLightTokS, s.SpeedOfLightTokS)
 	}
@@ -529,11 +524,11 @@ func (m *Model) showExport(x *report.Export, charts bool) {
 	m.throughput.Reset()
 	m.engine.Reset()
 	if len(x.Snapshots) > 0 {
-		m.rates = rateWindow{}
+		m.rates = report.RateWindow{Span: rateSpan}
 		for _, s := range x.Snapshots {
 			if s.Phase == engine.PhaseRunning || s.Phase == "" {
 				t := float64(s.ElapsedNS) / 1e9
-				out, total := m.rates.add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
+				out, total := m.rates.Add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
 				m.throughput.Add(t, out, total)
 				m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
 			}
@@ -925,28 +920,6 @@ func oneLine(s string) string {
 // rateSpan is the window token rates are averaged over: a decode step is a burst of tokens,
 // so a 100 ms rate swings with the step boundaries, while a second reads steadily.
 const rateSpan = 1.0
-
-// rateWindow turns cumulative token counts into rates over the last rateSpan seconds.
-type rateWindow struct {
-	t, out, total []float64
-}
-
-func (w *rateWindow) add(t, out, total float64) (outRate, totalRate float64) {
-	w.t, w.out, w.total = append(w.t, t), append(w.out, out), append(w.total, total)
-	// Keep one point at or before t - rateSpan as the window's start.
-	k := 0
-	for k+1 < len(w.t) && w.t[k+1] <= t-rateSpan {
-		k++
-	}
-	if k > 0 {
-		w.t, w.out, w.total = w.t[k:], w.out[k:], w.total[k:]
-	}
-	dt := t - w.t[0]
-	if dt <= 0 {
-		return 0, 0
-	}
-	return (out - w.out[0]) / dt, (total - w.total[0]) / dt
-}
 
 // keyIn reports whether msg is one of b's keys, enabled or not.
 func keyIn(msg tea.KeyPressMsg, b key.Binding) bool {

@@ -421,14 +421,23 @@ func (p *progress) writing(name string) func(done, total int64) {
 
 // follow prints lifecycle events and a progress line every two seconds until events close.
 func (p *progress) follow(ev *engine.Events) {
-	tick := time.NewTicker(2 * time.Second)
+	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	var snap engine.Snapshot
 	have := false
+	rates := report.RateWindow{Span: progressRateSpan}
+	rate := 0.0
 	for {
 		select {
 		case s := <-ev.Snapshots:
+			if s.Phase == engine.PhaseWarmup {
+				continue
+			}
+			if have && s.ElapsedNS < snap.ElapsedNS {
+				rates.Reset() // a new phase's clock
+			}
 			snap, have = s, true
+			rate, _ = rates.Add(float64(s.ElapsedNS)/1e9, float64(s.OutputTokens), 0)
 		case l, ok := <-ev.Lifecycle:
 			if !ok {
 				return
@@ -451,12 +460,40 @@ func (p *progress) follow(ev *engine.Events) {
 			}
 		case <-tick.C:
 			if have {
-				p.printf("%6.1fs %d/%d done, %.1f output tok/s, %d running, %d queued, KV %.0f%%",
-					float64(snap.ElapsedNS)/1e9, snap.Completed, snap.Total, snap.OutputTokensPerSec,
-					snap.Running, snap.Queued, snap.KVUsage*100)
+				p.printf("%s", progressLine(snap, rate))
 			}
 		}
 	}
+}
+
+// progressEvery is the interval of the progress lines (a variable for tests).
+var progressEvery = 2 * time.Second
+
+// progressRateSpan is the window of the progress lines' output rate: long enough to read
+// steadily across decode steps and the requests' starts and ends, short enough to follow a
+// run that speeds up or slows down.
+const progressRateSpan = 10.0
+
+// progressLine is one headless progress line: time, requests done with their share and the
+// time left at the pace so far, the output rate over the last progressRateSpan seconds (a
+// rate of the moment, labelled so; the run's throughput is the report's), and the engine's
+// state. rate is the output rate over that window, up to s.
+func progressLine(s engine.Snapshot, rate float64) string {
+	elapsed := time.Duration(s.ElapsedNS)
+	pct := 0.0
+	if s.Total > 0 {
+		pct = 100 * float64(s.Completed) / float64(s.Total)
+	}
+	eta := "ETA -"
+	if d := report.ETA(elapsed, s.Completed, s.Total); d >= 0 {
+		eta = "ETA " + d.Round(time.Second).String()
+	}
+	line := fmt.Sprintf("%6.1fs %d/%d done (%.0f%%), %s, %.1f output tok/s over the last %.0fs, %d running, %d queued, KV %.0f%%",
+		elapsed.Seconds(), s.Completed, s.Total, pct, eta, rate, progressRateSpan, s.Running, s.Queued, s.KVUsage*100)
+	if s.Failed > 0 {
+		line += fmt.Sprintf(", %d failed", s.Failed)
+	}
+	return line
 }
 
 // runModels lists the presets, or with --write writes a synthetic model (reused when cached)

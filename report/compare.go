@@ -52,6 +52,24 @@ var Figures = []Figure{
 	{"e2e_p99_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.Performance.RequestLatencyPercentilesMS.P99 }},
 }
 
+// MoreFigures are the report's other figures that surfaces show by name (the dashboard's
+// result strip): not in sweep files or compare tables, found by FigureByName.
+var MoreFigures = []Figure{
+	{"e2e_p50_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.Performance.RequestLatencyPercentilesMS.P50 }},
+	{"ttft_p90_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.StreamingMetrics.TTFTPercentiles.P90 }},
+	{"tpot_p50_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.StreamingMetrics.TPOTPercentiles.P50 }},
+	{"tpot_p90_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.StreamingMetrics.TPOTPercentiles.P90 }},
+	{"itl_p50_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.BenchTUI.ITLPercentilesMS.P50 }},
+	{"itl_p90_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.BenchTUI.ITLPercentilesMS.P90 }},
+	{"itl_p99_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.BenchTUI.ITLPercentilesMS.P99 }},
+	{"queue_p50_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.BenchTUI.QueueTimePercentilesMS.P50 }},
+	{"queue_p99_ms", "ms", LowerIsBetter, func(r *Report) float64 { return r.BenchTUI.QueueTimePercentilesMS.P99 }},
+	{"gen_tps_avg", "tok/s", HigherIsBetter, func(r *Report) float64 { return r.StreamingMetrics.TokenOutputSpeedTokS }},
+	{"completed", "requests", Neutral, func(r *Report) float64 { return float64(r.BenchTUI.NumCompleted) }},
+	{"failed", "requests", Neutral, func(r *Report) float64 { return float64(r.BenchTUI.NumFailed) }},
+	{"canceled", "requests", Neutral, func(r *Report) float64 { return float64(r.BenchTUI.NumCanceled) }},
+}
+
 // EnergyFigures are the figures of the top-level energy object; compare shows them when a
 // report has one.
 var EnergyFigures = []Figure{
@@ -68,11 +86,13 @@ func energyOf(r *Report) Energy {
 	return *r.Energy
 }
 
-// FigureByName finds one of Figures or EnergyFigures.
+// FigureByName finds one of Figures, MoreFigures or EnergyFigures.
 func FigureByName(name string) (Figure, bool) {
-	for _, f := range append(Figures[:len(Figures):len(Figures)], EnergyFigures...) {
-		if f.Name == name {
-			return f, true
+	for _, list := range [][]Figure{Figures, MoreFigures, EnergyFigures} {
+		for _, f := range list {
+			if f.Name == name {
+				return f, true
+			}
 		}
 	}
 	return Figure{}, false

@@ -141,3 +141,28 @@ func TestCompareEnergy(t *testing.T) {
 		}
 	}
 }
+
+// Every figure found by name reads its own value from the report, and names are unique.
+func TestFigureByName(t *testing.T) {
+	r := Build(sampleReportInput())
+	r.Energy = &Energy{TotalEnergyJ: 1, OutputTPSPerW: 2, AverageGPUPower: 3}
+	seen := map[string]bool{}
+	for _, list := range [][]Figure{Figures, MoreFigures, EnergyFigures} {
+		for _, f := range list {
+			if seen[f.Name] {
+				t.Errorf("figure %s twice", f.Name)
+			}
+			seen[f.Name] = true
+			g, ok := FigureByName(f.Name)
+			if !ok || g.Get(&r) != f.Get(&r) || g.Format(&r) != FormatValue(f.Get(&r)) {
+				t.Errorf("FigureByName(%s) = %v", f.Name, ok)
+			}
+		}
+	}
+	if f, _ := FigureByName("itl_p99_ms"); f.Get(&r) != r.BenchTUI.ITLPercentilesMS.P99 {
+		t.Error("itl_p99_ms")
+	}
+	if _, ok := FigureByName("nope"); ok {
+		t.Error("an unknown figure was found")
+	}
+}

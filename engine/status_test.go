@@ -44,3 +44,22 @@ func TestRunIterationLogErrorEndsEveryRequest(t *testing.T) {
 		t.Errorf("%d completed and %d failed of %d: want the unfinished failed", done, failed, len(reqs))
 	}
 }
+
+// Records saved before Status existed are read from their Error and times.
+func TestRecordStateOfOldRecords(t *testing.T) {
+	for _, c := range []struct {
+		r    Record
+		want Status
+	}{
+		{Record{StartNS: 5, EndNS: 30, TokenNS: []int64{20, 30}}, StatusCompleted},
+		{Record{StartNS: 5, TokenNS: []int64{20}}, StatusFailed}, // in flight: no end
+		{Record{StartNS: 5}, StatusFailed},                       // never admitted
+		{Record{StartNS: 5, Error: "canceled"}, StatusCanceled},
+		{Record{StartNS: 5, EndNS: 30, TokenNS: []int64{30}, Error: "boom"}, StatusFailed},
+		{Record{Status: StatusCanceled, Error: "stopped"}, StatusCanceled},
+	} {
+		if got := c.r.State(); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.r, got, c.want)
+		}
+	}
+}

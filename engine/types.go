@@ -48,16 +48,17 @@ const (
 func (r *Record) OutputTokens() int { return len(r.TokenNS) }
 
 // State is the request's status. Records saved before Status existed have none; theirs is
-// read from Error, and a record without either counts as completed only if it produced a
-// token (every request asks for at least one), so that an unfinished record is never taken
-// for a completed one.
+// read from Error, and a record without either counts as completed only if it ended at its
+// last token (every request asks for at least one), so that an unfinished record is never
+// taken for a completed one.
 func (r *Record) State() Status {
+	n := len(r.TokenNS)
 	switch {
 	case r.Status != "":
 		return r.Status
 	case r.Error == "canceled":
 		return StatusCanceled
-	case r.Error != "" || len(r.TokenNS) == 0:
+	case r.Error != "" || n == 0 || r.EndNS != r.TokenNS[n-1]:
 		return StatusFailed
 	}
 	return StatusCompleted

@@ -143,3 +143,46 @@ func TestSweepAndPrepareOutputs(t *testing.T) {
 		t.Error("the tokenizer's file changed")
 	}
 }
+
+// An iteration log on a full disk (/dev/full, written in place, never replaced) fails the
+// run with exit 1, and the report counts what it was: the requests that finished are
+// completed, the others failed, and no latency is negative.
+func TestIterationLogOnFullDisk(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	dir := t.TempDir()
+	rep, reqs := filepath.Join(dir, "report.json"), filepath.Join(dir, "requests.json")
+	// About 400 decode steps: more iteration log than its 64 KiB buffer holds.
+	code, _, errs := runCLI(t, "throughput", "--model", "tiny", "--num_requests", "8", "--isl", "8", "--osl", "100",
+		"--max_batch_size", "2", "--warmup", "0", "--iteration_log", "/dev/full", "--report_json", rep,
+		"--request_json", reqs, "--quiet")
+	if code != 1 || !strings.Contains(errs, "no space left on device") {
+		t.Fatalf("exit %d, %q; want 1 and the disk's error", code, errs)
+	}
+	var r struct {
+		RequestInfo struct {
+			NumRequests int `json:"num_requests"`
+		} `json:"request_info"`
+		BenchTUI struct {
+			NumCompleted int `json:"num_completed"`
+			NumFailed    int `json:"num_failed"`
+		} `json:"benchtui"`
+	}
+	readJSON(t, rep, &r)
+	if r.BenchTUI.NumFailed == 0 || r.BenchTUI.NumCompleted+r.BenchTUI.NumFailed != 8 || r.RequestInfo.NumRequests != r.BenchTUI.NumCompleted {
+		t.Errorf("report counts %d completed and %d failed of 8", r.BenchTUI.NumCompleted, r.BenchTUI.NumFailed)
+	}
+	var entries []map[string]any
+	readJSON(t, reqs, &entries)
+	for _, e := range entries {
+		for _, k := range []string{"time_to_first_token", "end_to_end_latency", "intertoken_latency", "generation_time"} {
+			if v, ok := e[k].(float64); ok && v < 0 {
+				t.Errorf("request %v: %s = %v", e["id"], k, v)
+			}
+		}
+	}
+	if st, err := os.Stat("/dev/full"); err != nil || st.Mode()&fs.ModeCharDevice == 0 {
+		t.Errorf("/dev/full is now %v", st.Mode())
+	}
+}

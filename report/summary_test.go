@@ -49,6 +49,7 @@ func TestWriteSummarySections(t *testing.T) {
 		"Average Input Length (tokens):  20.0000",
 		"Average Output Length (tokens): 3.0000",
 		"Number of failed requests:      1",
+		"Number of canceled requests:    0",
 		"TP Size:                2",
 		"Max Runtime Batch Size: 64",
 		"KV Memory Percentage:   90.00%",

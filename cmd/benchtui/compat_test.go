@@ -227,3 +227,26 @@ func TestModelsList(t *testing.T) {
 		}
 	}
 }
+
+// The dashboard reads --extra_llm_api_options the same way, and a YAML file given as its
+// --config (its own TOML settings) says where it belongs.
+func TestDashboardOptionsFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("max_batch_size: 8\nflash_atn: on\n"), 0o644)
+	code, _, errs := runCLI(t, "--extra_llm_api_options", cfg)
+	if code != 2 || !strings.Contains(errs, cfg+" line 2: unknown key flash_atn: did you mean flash_attn?") {
+		t.Errorf("typo: exit %d, %q", code, errs)
+	}
+	code, _, errs = runCLI(t, "--config", cfg)
+	if code != 2 || !strings.Contains(errs, "pass an options file as --extra_llm_api_options") {
+		t.Errorf("YAML as --config: exit %d, %q", code, errs)
+	}
+	// Without a terminal the dashboard stops after reading the file, which is applied.
+	os.WriteFile(cfg, []byte("max_batch_size: 300\ncompile_backend: torch-opt\n"), 0o644)
+	code, _, errs = runCLI(t, "--extra_llm_api_options", cfg, "--config", "")
+	if code != 2 || !strings.Contains(errs, "ran with 256") || !strings.Contains(errs, "ignored, no llama.cpp equivalent (the report's config says why): compile_backend") ||
+		!strings.Contains(errs, "the dashboard needs a terminal") {
+		t.Errorf("no terminal: exit %d, %q", code, errs)
+	}
+}

@@ -39,7 +39,7 @@ func LoadOptionsFile(path string) (*OptionsFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	o := &OptionsFile{Path: path, Format: sniffFormat(data, path)}
+	o := &OptionsFile{Path: path, Format: SniffFormat(data, path)}
 	var entries []entry
 	if o.Format == "yaml" {
 		entries, err = parseYAML(data)
@@ -63,10 +63,10 @@ var (
 	yamlKey   = regexp.MustCompile(`^[A-Za-z0-9_."'-]+\s*:(\s|$)`)
 )
 
-// sniffFormat tells TOML from YAML by the first line that is neither blank nor a comment:
+// SniffFormat tells TOML from YAML by the first line that is neither blank nor a comment:
 // "key = value" and "[table]" are TOML; "key: value", "---", "{" and "- " are YAML. A file
 // whose content says neither goes by its extension, then TOML.
-func sniffFormat(data []byte, path string) string {
+func SniffFormat(data []byte, path string) string {
 	for _, line := range strings.Split(string(data), "\n") {
 		l := strings.TrimSpace(line)
 		switch {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -47,14 +48,38 @@ func LoadOptionsFile(path string) (*OptionsFile, error) {
 		entries, err = parseTOML(data)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+		return nil, fileError(path, 0, err)
 	}
 	for _, e := range entries {
 		if err := o.apply(e); err != nil {
-			return nil, fmt.Errorf("config %s line %d: %w", path, e.line, err)
+			return nil, fileError(path, e.line, err)
 		}
 	}
 	return o, nil
+}
+
+// lineError is a problem on one line of the file, deeper than the top-level key it is under.
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e lineError) Unwrap() error { return e.err }
+
+// yamlLine finds the line in yaml.v3's messages ("yaml: line 3: did not find ...").
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// fileError says "config FILE line N: what", the line being the innermost one known.
+func fileError(path string, line int, err error) error {
+	var le lineError
+	if errors.As(err, &le) {
+		line, err = le.line, le.err
+	}
+	if line == 0 {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return fmt.Errorf("config %s line %d: %w", path, line, err)
 }
 
 var (
@@ -89,6 +114,10 @@ func SniffFormat(data []byte, path string) string {
 func parseYAML(data []byte) ([]entry, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return nil, lineError{n, errors.New(m[2])}
+		}
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if len(doc.Content) == 0 {
@@ -99,15 +128,21 @@ func parseYAML(data []byte) ([]entry, error) {
 		return nil, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("line %d: the file must be a mapping of keys (key: value)", root.Line)
+		return nil, lineError{root.Line, errors.New("the file must be a mapping of keys (key: value)")}
 	}
 	return yamlMapping(root, "")
 }
 
 func yamlMapping(n *yaml.Node, prefix string) ([]entry, error) {
 	var out []entry
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		// yaml.v3 checks duplicate keys only when it decodes into maps and structs.
+		if first, dup := seen[k.Value]; dup {
+			return nil, lineError{k.Line, fmt.Errorf("%s%s is already set on line %d", prefix, k.Value, first)}
+		}
+		seen[k.Value] = k.Line
 		for v.Kind == yaml.AliasNode {
 			v = v.Alias
 		}
@@ -122,7 +157,7 @@ func yamlMapping(n *yaml.Node, prefix string) ([]entry, error) {
 		default:
 			var x any
 			if err := v.Decode(&x); err != nil {
-				return nil, fmt.Errorf("line %d: %s: %w", v.Line, e.key, err)
+				return nil, lineError{v.Line, fmt.Errorf("%s: %w", e.key, err)}
 			}
 			e.value = normalize(x)
 		}
@@ -137,7 +172,7 @@ func parseTOML(data []byte) ([]entry, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return nil, fmt.Errorf("line %d: %s", perr.Position.Line, perr.Message)
+			return nil, lineError{perr.Position.Line, errors.New(perr.Message)}
 		}
 		return nil, err
 	}

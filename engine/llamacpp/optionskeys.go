@@ -250,7 +250,7 @@ func (o *OptionsFile) section(e entry, known []string, set func(entry) error) er
 		switch {
 		case slices.Contains(known, name):
 			if err := set(s); err != nil {
-				return fmt.Errorf("line %d: %w", s.line, err)
+				return lineError{s.line, err}
 			}
 		case ignoredSubKeys[s.key] != "":
 			o.ignore(s, ignoredSubKeys[s.key])
@@ -262,7 +262,7 @@ func (o *OptionsFile) section(e entry, known []string, set func(entry) error) er
 				}
 			}
 			if err := o.unknown(s, append(all, known...)); err != nil {
-				return fmt.Errorf("line %d: %w", s.line, err)
+				return lineError{s.line, err}
 			}
 		}
 	}

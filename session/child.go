@@ -179,7 +179,7 @@ func (c *childServer) run(rr runRequest) {
 	}
 	if sol := rr.SOL; sol != nil && sol.BandwidthBytesPerSec > 0 {
 		roof := telemetry.Roofline{BandwidthBytesPerSec: sol.BandwidthBytesPerSec}
-		spec.Engine.SpeedOfLight = func(batch int, contextTokens int64) float64 {
+		spec.Hooks.SpeedOfLight = func(batch int, contextTokens int64) float64 {
 			return roof.DecodeTokensPerSec(sol.WeightBytes, sol.KVBytesPerToken, batch, contextTokens)
 		}
 	}

@@ -219,6 +219,8 @@ type Spec struct {
 	Events *engine.Events
 	// IterationLogPath, when set, receives one JSON line per decode step.
 	IterationLogPath string
+	// Hooks are the engine's hooks of an in-process run.
+	Hooks engine.Hooks
 }
 
 // Run is a finished (or failed, or canceled) run.
@@ -319,13 +321,14 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	hooks := spec.Hooks
 	if spec.IterationLogPath != "" {
 		f, err := os.Create(spec.IterationLogPath)
 		if err != nil {
 			return nil, inputErr("iteration log: %w", err)
 		}
 		defer f.Close()
-		cfg.IterationLog = f
+		hooks.IterationLog = f
 	}
 	var b engine.Backend = s.b
 	if s.fault != nil {
@@ -336,7 +339,7 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 		roof := s.roofline(ctx)
 		wb, kvb := float64(s.info.SizeBytes), kvBytesPerToken(s.info, "")
 		if roof.BandwidthBytesPerSec > 0 {
-			cfg.SpeedOfLight = func(batch int, contextTokens int64) float64 {
+			hooks.SpeedOfLight = func(batch int, contextTokens int64) float64 {
 				return roof.DecodeTokensPerSec(wb, kvb, batch, contextTokens)
 			}
 		}
@@ -344,7 +347,7 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 	}
 	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: dataset.ComputeStats(reqs), Info: s.info, Start: time.Now()}
 	ev := spec.Events
-	r.Result, r.Err = engine.Run(ctx, b, reqs, cfg, ev)
+	r.Result, r.Err = engine.Run(ctx, b, reqs, cfg, hooks, ev)
 	r.End = time.Now()
 	if hw != nil {
 		hw.Monitor.SampleNow()

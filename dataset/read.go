@@ -130,7 +130,11 @@ func (e *BadLinesError) Error() string {
 func ReadFile(path string, opts ReadOptions) (*Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open dataset: %w", err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named here already
+		}
+		return nil, fmt.Errorf("dataset %s: %w", path, err)
 	}
 	defer f.Close()
 	return read(f, opts, path)
@@ -482,7 +486,7 @@ func (rd *reader) samples(dec *json.Decoder, fail func(string, error) error) (st
 			rd.badLine(n, true, rd.p.problem())
 			continue
 		}
-		req.Line, req.sample = n, true
+		req.Line, req.Sample = n, true
 		rd.add(req)
 	}
 	if _, err := dec.Token(); err != nil { // ']'

@@ -113,19 +113,9 @@ type runConfig struct {
 	Command   string                `json:"command"`
 	Flags     *benchFlags           `json:"flags"`
 	Backend   engine.BackendOptions `json:"backend_options"`
-	Engine    engineConfig          `json:"engine"`
+	Engine    engine.Config         `json:"engine"`
 	LlamaCpp  engine.BackendInfo    `json:"llama_cpp"`
 	ModelFile string                `json:"model_file"`
-}
-
-type engineConfig struct {
-	MaxBatchSize int   `json:"max_batch_size"`
-	MaxNumTokens int   `json:"max_num_tokens"`
-	MaxSeqLen    int   `json:"max_seq_len"`
-	KVCapacity   int   `json:"kv_capacity"`
-	Concurrency  int   `json:"concurrency"`
-	Warmup       int   `json:"warmup"`
-	EOSID        int32 `json:"eos_id"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
@@ -160,10 +150,10 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 
 	// Everything the user named is checked before anything slow starts.
-	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose,
-		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
+	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose}
+	env := session.Env{InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	var logPath string
-	so.Log, logPath = openLog()
+	env.Log, logPath = openLog()
 	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}
@@ -229,31 +219,26 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		wg.Wait()
 	})
 	defer closeEvents()
-	spec.Events = events
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
-	so.Hardware = hw
+	env.Hardware = hw
 
-	sess, err := session.Open(ctx, so, events)
+	sess, err := session.Open(ctx, so, env, events)
 	if err != nil {
 		return asUsage(err)
 	}
 	defer sess.Close()
 
-	run, err := sess.Run(ctx, spec)
+	run, err := sess.Run(ctx, spec, events)
 	if err != nil {
 		return asUsage(err)
 	}
 	closeEvents()
 
 	// Whatever finished is reported, also after a failure or Ctrl-C.
-	cfg := run.Config
 	rc := runConfig{
 		Command: name, Flags: f, Backend: sess.Options().Backend, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
-		Engine: engineConfig{
-			MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens, MaxSeqLen: cfg.MaxSeqLen,
-			KVCapacity: cfg.KVCapacity, Concurrency: cfg.Concurrency, Warmup: cfg.Warmup, EOSID: cfg.EOSID,
-		},
+		Engine: run.Config,
 	}
 	rc.LlamaCpp.SystemInfo = ""
 	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})

@@ -143,7 +143,8 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	logger, _ := openLog()
-	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP, InProcess: c.InProcess, Log: logger}
+	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP}
+	env := session.Env{InProcess: c.InProcess, Log: logger}
 	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}
@@ -152,8 +153,8 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
-	so.Hardware = hw
-	r := &dashRunner{so: so, cfg: c}
+	env.Hardware = hw
+	r := &dashRunner{so: so, env: env, cfg: c}
 	defer r.close()
 	m := tui.New(tui.Options{
 		Runner:   r,
@@ -244,12 +245,13 @@ func isTerminal(w io.Writer) bool {
 // dashRunner runs the dashboard's benchmarks through one session.
 type dashRunner struct {
 	so   session.Options
+	env  session.Env
 	cfg  dashConfig
-	sess *session.Session
+	sess session.Session
 }
 
 func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, error) {
-	s, err := session.Open(ctx, r.so, ev)
+	s, err := session.Open(ctx, r.so, r.env, ev)
 	if err != nil {
 		return tui.Target{}, err
 	}
@@ -280,9 +282,8 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 			MaxBatchSize: st.Batch, MaxNumTokens: r.cfg.MaxNumTokens, Concurrency: conc,
 			Warmup: r.cfg.Warmup, EOSID: -1,
 		},
-		Events: ev,
 	}
-	run, err := r.sess.Run(ctx, spec)
+	run, err := r.sess.Run(ctx, spec, ev)
 	if err != nil {
 		return nil, err
 	}

@@ -140,7 +140,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return strings.Join(parts, " ")
 	}
 	var results []sweep.PointResult
-	var sess *session.Session
+	var sess session.Session
 	loadedKey := ""
 	defer func() {
 		if sess != nil {
@@ -274,7 +274,7 @@ func backendKey(p sweep.Point) string {
 	return strings.Join(parts, ", ")
 }
 
-func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (*session.Session, error) {
+func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (session.Session, error) {
 	ngl, _ := strconv.Atoi(p.Get("n_gpu_layers", "-1"))
 	tp, _ := strconv.Atoi(p.Get("tp", "1"))
 	bo, err := session.NormalizeBackend(engine.BackendOptions{
@@ -284,12 +284,12 @@ func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *ses
 	if err != nil {
 		return nil, session.InputError{Err: err}
 	}
-	so := session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp, Hardware: hw, InProcess: f.InProcess,
-		StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
-	return session.Open(ctx, so, nil)
+	so := session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp}
+	env := session.Env{Hardware: hw, InProcess: f.InProcess, StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
+	return session.Open(ctx, so, env, nil)
 }
 
-func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*engine.Report, error) {
+func runSweepPoint(ctx context.Context, s session.Session, f *sweepFlags, p sweep.Point) (*engine.Report, error) {
 	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
@@ -297,7 +297,7 @@ func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p swe
 		Engine: engine.Config{MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens,
 			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1},
 	}
-	r, err := s.Run(ctx, spec)
+	r, err := s.Run(ctx, spec, nil)
 	if err != nil {
 		return nil, err
 	}

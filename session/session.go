@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"time"
@@ -131,8 +130,8 @@ func (e InputError) Unwrap() error { return e.Err }
 func inputErr(format string, a ...any) error { return InputError{fmt.Errorf(format, a...)} }
 
 // Check validates the model named in o without loading anything: a preset that exists, or a
-// file that exists and is GGUF. It returns the parsed model and the file to load ("" for a
-// synthetic model not written yet).
+// GGUF file that exists, is whole and is one llama.cpp can read (see readGGUF). It returns
+// the parsed model and the file to load ("" for a synthetic model not written yet).
 func Check(o Options) (synth.Model, string, error) {
 	model, err := synth.ParseModel(o.Model)
 	if err != nil {
@@ -143,7 +142,7 @@ func Check(o Options) (synth.Model, string, error) {
 		file = model.Path
 	}
 	if file != "" {
-		if err := checkGGUF(file); err != nil {
+		if _, err := readGGUFFile(file); err != nil {
 			return model, "", InputError{err}
 		}
 	}
@@ -266,23 +265,6 @@ func publishEnd(ev *engine.Events, r *Run, total int) {
 	default:
 		ev.Publish(engine.Lifecycle{Phase: engine.PhaseFailed, Error: r.Err.Error()})
 	}
-}
-
-// checkGGUF refuses a file that is not GGUF before llama.cpp is asked to load it.
-func checkGGUF(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("model file %s: %s", path, describeStatErr(err))
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return fmt.Errorf("model file %s is a folder: pass a .gguf file", path)
-	}
-	var magic [4]byte
-	if _, err := io.ReadFull(f, magic[:]); err != nil || string(magic[:]) != "GGUF" {
-		return fmt.Errorf("model file %s is not a GGUF file (it does not start with \"GGUF\"): pass a .gguf model or a preset name", path)
-	}
-	return nil
 }
 
 func describeStatErr(err error) string {

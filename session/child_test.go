@@ -364,3 +364,33 @@ func TestRecordsCrossOnce(t *testing.T) {
 		}
 	}
 }
+
+// A crash names its cause: the assertion line, not what gdb printed after it when ggml's
+// abort handler attached it, nor the warnings before it.
+func TestClassifyNamesTheAssertion(t *testing.T) {
+	stderr := `llama_context: n_ctx is not divisible by n_seq_max - rounding down to 4096
+/src/llama-context.cpp:2260: GGML_ASSERT(n_outputs_max <= cparams.n_outputs_max) failed
+warning: File "/usr/local/go/src/runtime/runtime-gdb.py" auto-loading has been declined by your ` + "`auto-load safe-path'" + ` set to "$debugdir:$datadir/auto-load".
+To enable execution of this file add
+	add-auto-load-safe-path /usr/local/go/src/runtime/runtime-gdb.py
+line to your configuration file "/root/.config/gdb/gdbinit".
+[Thread debugging using libthread_db enabled]
+Using host libthread_db library "/lib/x86_64-linux-gnu/libthread_db.so.1".
+0x00007f2d4416feec in ?? () from /lib/x86_64-linux-gnu/libc.so.6
+#0  0x00007f2d4416feec in ?? () from /lib/x86_64-linux-gnu/libc.so.6
+[Inferior 1 (process 123) detached]
+SIGABRT: abort
+PC=0x7f2d4416feec m=3 sigcode=18446744073709551610
+signal arrived during cgo execution
+`
+	d := classify(nil, nil, stderr)
+	want := "/src/llama-context.cpp:2260: GGML_ASSERT(n_outputs_max <= cparams.n_outputs_max) failed"
+	if d.Kind != "assertion" || d.Detail != want {
+		t.Errorf("died of %q: %q; want assertion: %q", d.Kind, d.Detail, want)
+	}
+	// Without a line that names the cause, the last meaningful lines, without gdb's.
+	d = classify(nil, nil, "bt_fault: injected failure 1\nwarning: something gdb says\nSIGABRT: abort\n")
+	if d.Kind != "assertion" || d.Detail != "bt_fault: injected failure 1" {
+		t.Errorf("died of %q: %q", d.Kind, d.Detail)
+	}
+}

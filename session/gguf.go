@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/benchtui/benchtui/engine"
 )
 
 // ggufInfo is what benchtui reads from a GGUF file's header before llama.cpp loads it: enough
@@ -377,4 +379,24 @@ func (d *ggufDecoder) value(g *ggufInfo, key string) error {
 // file's architecture.
 func (g *ggufInfo) archInt(key string) int {
 	return int(g.ints[g.arch+"."+key])
+}
+
+// shape describes the model as llama.cpp would after loading it, as far as the header says:
+// what the preflight needs.
+func (g *ggufInfo) shape() modelShape {
+	info := engine.BackendInfo{
+		ModelName: g.name,
+		NLayer:    g.archInt("block_count"),
+		NEmbd:     g.archInt("embedding_length"),
+		NHead:     g.archInt("attention.head_count"),
+		NHeadKV:   g.archInt("attention.head_count_kv"),
+		NCtxTrain: g.archInt("context_length"),
+		NVocab:    int(g.arrays["tokenizer.ggml.tokens"]),
+		EOS:       int32(g.ints["tokenizer.ggml.eos_token_id"]),
+		SizeBytes: uint64(g.dataBytes),
+	}
+	if info.NHeadKV == 0 {
+		info.NHeadKV = info.NHead // llama.cpp's default without the key
+	}
+	return modelShape{info: info, nFF: g.archInt("feed_forward_length")}
 }

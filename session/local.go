@@ -21,6 +21,7 @@ import (
 type local struct {
 	base
 	b     *llamacpp.Backend
+	nFF   int // the model's FFN width, for the preflight
 	shape ctxShape
 	fault *fault // injected failure (backend process under test)
 }
@@ -32,6 +33,10 @@ type ctxShape struct{ nCtx, nBatch, nUBatch, nSeq int }
 // openLocal writes the synthetic model if needed and loads it in this process.
 func openLocal(ctx context.Context, o Options, ev *engine.Events) (*local, error) {
 	model, file, err := Check(o)
+	if err != nil {
+		return nil, err
+	}
+	shape, err := shapeOf(o)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +52,10 @@ func openLocal(ctx context.Context, o Options, ev *engine.Events) (*local, error
 		return nil, inputErr("%w: pass --llama_lib with a folder holding libllama (see scripts/setup-llama.sh)", err)
 	}
 	if err := tensorParallel(&lo, o.TP, bo, devs); err != nil {
+		return nil, err
+	}
+	// The weights must fit before they are written or loaded.
+	if err := checkWeights(shape, model.String(), lo.GPULayers, memoryFor(devs, lo.GPULayers, o.TP)); err != nil {
 		return nil, err
 	}
 	if file == "" {
@@ -66,7 +75,7 @@ func openLocal(ctx context.Context, o Options, ev *engine.Events) (*local, error
 		return nil, err
 	}
 	o.Backend = bo
-	l := &local{base: base{opts: o, model: model, modelFile: file, info: b.Info()}, b: b}
+	l := &local{base: base{opts: o, model: model, modelFile: file, info: b.Info()}, b: b, nFF: shape.nFF}
 	ev.Publish(engine.Lifecycle{Phase: engine.PhaseLoaded, Message: fmt.Sprintf("loaded %s (%s params) on %s",
 		l.info.ModelName, HumanCount(int64(l.info.NParams)), l.info.RunsOn)})
 	return l, nil
@@ -168,9 +177,8 @@ func (l *local) prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 		return nil, engine.Config{}, inputErr("%s: %w", name, err)
 	}
 	cfg := spec.Engine
-	if cfg.MaxSeqLen == 0 {
-		cfg.MaxSeqLen = longest(reqs)
-	}
+	var seqFrom string
+	cfg.MaxSeqLen, seqFrom = seqLenFrom(cfg, reqs, name)
 	shape := ctxShape{nCtx: cfg.MaxBatchSize * cfg.MaxSeqLen, nBatch: contextBatch(cfg), nUBatch: l.opts.Backend.NUBatch, nSeq: cfg.MaxBatchSize}
 	if spec.KVFreeMemFraction > 0 {
 		if l.shape.nCtx > 0 && l.shape.nBatch == shape.nBatch && l.shape.nSeq == shape.nSeq && cfg.KVCapacity == 0 {
@@ -190,6 +198,20 @@ func (l *local) prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 		return nil, engine.Config{}, inputErr("%s: %w", name, err)
 	}
 	if shape != l.shape {
+		// The context's memory is checked before llama.cpp allocates it; the context it
+		// replaces is freed first, so its memory counts as free. Weights on a GPU are
+		// allocated already and not in its free memory; on the host they are mapped pages
+		// that the free memory counts.
+		devs, _ := llamacpp.Devices(l.opts.Backend.Library)
+		mem := memoryFor(devs, l.info.GPULayers, l.opts.TP)
+		mem.free += l.contextBytes()
+		var weights uint64
+		if !mem.gpu {
+			weights = l.info.SizeBytes
+		}
+		if err := checkContext(modelShape{l.info, l.nFF}, cfg, l.opts.Backend, spec.KVFreeMemFraction > 0, mem, weights, seqFrom); err != nil {
+			return nil, engine.Config{}, err
+		}
 		live.enter()
 		err := l.b.CreateContext(shape.nCtx, shape.nBatch, shape.nUBatch, shape.nSeq)
 		live.exit()
@@ -204,6 +226,14 @@ func (l *local) prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 		return nil, engine.Config{}, fmt.Errorf("llama.cpp gave each sequence %d KV cells, fewer than max_seq_len %d", l.info.NCtxSeq, cfg.MaxSeqLen)
 	}
 	return reqs, cfg, nil
+}
+
+// contextBytes is the memory of the context in use (its KV cache), 0 when there is none.
+func (l *local) contextBytes() uint64 {
+	if l.shape.nCtx == 0 {
+		return 0
+	}
+	return uint64(float64(l.info.NCtx) * kvBytesPerToken(l.info, ""))
 }
 
 // contextBatch is the n_batch of a context for cfg. Every decode step feeds one token of each
@@ -243,15 +273,6 @@ func datasetName(spec Spec) string {
 		return "generated dataset"
 	}
 	return "requests"
-}
-
-// longest is the most KV cells a request of reqs needs: its prompt and output together.
-func longest(reqs []dataset.Request) int {
-	n := 0
-	for i := range reqs {
-		n = max(n, len(reqs[i].InputIDs)+reqs[i].OutputTokens)
-	}
-	return n
 }
 
 // tickingTokenizer counts each prompt tokenized as progress (a large dataset takes a while).

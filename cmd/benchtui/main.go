@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "latency":
 		err = runBench(args, stdout, stderr, true)
 	case "prepare-dataset", "prepare_dataset":
-		return prepareDataset(args, stdout, stderr)
+		err = runPrepareDataset(args, stdout, stderr)
 	case "models":
 		err = runModels(args, stdout, stderr)
 	case "version":

@@ -15,7 +15,6 @@ import (
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
-	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
@@ -141,12 +140,23 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 		f.Streaming = true
 	}
-	if err := checkBenchFlags(f); err != nil {
-		return usageError{err}
+	if f.Backend != "llamacpp" {
+		return badInput("--backend %q: the only backend is llamacpp", f.Backend)
 	}
-	opts, err := backendOptions(f, set)
+	settings := runSettings{
+		MaxBatchSize: f.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, MaxSeqLen: f.MaxSeqLen, NumRequests: f.NumRequests,
+		Warmup: f.Warmup, Concurrency: f.Concurrency, TP: f.TP, PP: f.PP, EOSID: f.EOSID,
+		ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallTimeoutS,
+	}
+	if err := settings.check(asFlag); err != nil {
+		return err
+	}
+	opts, optName, err := backendOptions(f, set)
 	if err != nil {
-		return usageError{err}
+		return err
+	}
+	if err := checkLibrary(opts.Library, optName); err != nil {
+		return err
 	}
 
 	// Everything the user named is checked before anything slow starts.
@@ -157,6 +167,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}
+	warn := func(w string) { fmt.Fprintf(stderr, "benchtui: warning: %s\n", w) }
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{
@@ -179,6 +190,9 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		spec.Requests, spec.SkippedLines = res.Requests, res.Skipped
 		if res.Skipped > 0 && !f.Quiet {
 			fmt.Fprintf(stderr, "benchtui: skipped %d bad dataset lines\n", res.Skipped)
+		}
+		if w := loraWarning(f.Dataset, res.Requests); w != "" {
+			warn(w)
 		}
 	}
 
@@ -222,6 +236,9 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
 	env.Hardware = hw
+	if err := preflight(so, env, spec, warn); err != nil {
+		return err
+	}
 
 	sess, err := session.Open(ctx, so, env, events)
 	if err != nil {
@@ -267,68 +284,77 @@ func asUsage(err error) error {
 	return err
 }
 
-func checkBenchFlags(f *benchFlags) error {
-	switch {
-	case f.Backend != "llamacpp":
-		return fmt.Errorf("--backend %q: the only backend is llamacpp", f.Backend)
-	case f.MaxBatchSize < 1:
-		return fmt.Errorf("--max_batch_size is %d: it must be at least 1", f.MaxBatchSize)
-	case f.MaxBatchSize > llamacpp.MaxSequences:
-		return fmt.Errorf("--max_batch_size is %d: llama.cpp decodes at most %d sequences at once", f.MaxBatchSize, llamacpp.MaxSequences)
-	case f.MaxNumTokens < 1:
-		return fmt.Errorf("--max_num_tokens is %d: it must be at least 1", f.MaxNumTokens)
-	case f.MaxSeqLen < 0:
-		return fmt.Errorf("--max_seq_len is %d: it must be 0 (from the dataset) or more", f.MaxSeqLen)
-	case f.NumRequests < 0:
-		return fmt.Errorf("--num_requests is %d: it must be 0 (all) or more", f.NumRequests)
-	case f.Warmup < 0:
-		return fmt.Errorf("--warmup is %d: it must be 0 or more", f.Warmup)
-	case f.Concurrency == 0 || f.Concurrency < -1:
-		return fmt.Errorf("--concurrency is %d: it must be -1 (unlimited) or at least 1", f.Concurrency)
-	case f.TP < 1:
-		return fmt.Errorf("--tp is %d: it must be at least 1", f.TP)
-	case f.PP != 1:
-		return fmt.Errorf("--pp is %d: llama.cpp has no pipeline parallelism here; use --tp", f.PP)
-	case f.ISL < 1 || f.OSL < 1:
-		return fmt.Errorf("--isl and --osl must be at least 1 (got %d and %d)", f.ISL, f.OSL)
-	case f.ISLStdev < 0 || f.OSLStdev < 0:
-		return errors.New("--isl_stdev and --osl_stdev must not be negative")
-	case f.KVFraction < 0 || f.KVFraction > 1:
-		return fmt.Errorf("--kv_cache_free_gpu_mem_fraction is %g: it must be between 0 and 1", f.KVFraction)
-	case f.EOSID < -1:
-		return fmt.Errorf("--eos_id is %d: it must be -1 (ignore EOS) or a token id", f.EOSID)
-	}
-	return nil
-}
-
 // backendOptions merges the config file with the flags; flags given on the command line win.
-func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, error) {
+// It returns the normalised options and how to name each in messages (its flag, or its key
+// in the config file).
+func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, where, error) {
 	var o engine.BackendOptions
 	if f.ConfigFile != "" {
 		var err error
 		if o, err = engine.LoadBackendOptions(f.ConfigFile); err != nil {
-			return o, err
+			return o, nil, usageError{err}
 		}
 	}
-	if set["threads"] || o.Threads == 0 {
-		o.Threads = f.Threads
+	fromFile := map[string]bool{}
+	take := func(flag, key string, fileSet bool, fromFlag func()) {
+		if set[flag] || !fileSet {
+			fromFlag()
+			return
+		}
+		fromFile[key] = true
 	}
-	if set["n_gpu_layers"] || o.GPULayers == nil {
-		o.GPULayers = &f.GPULayers
+	take("threads", "threads", o.Threads != 0, func() { o.Threads = f.Threads })
+	take("n_gpu_layers", "n_gpu_layers", o.GPULayers != nil, func() { o.GPULayers = &f.GPULayers })
+	take("flash_attn", "flash_attn", o.FlashAttn != "", func() { o.FlashAttn = f.FlashAttn })
+	take("kv_cache_dtype", "kv_cache_dtype", o.KVCacheDType != "", func() { o.KVCacheDType = f.KVDtype })
+	take("kv_cache_free_gpu_mem_fraction", "kv_cache_free_gpu_mem_fraction", o.KVCacheFreeMemFraction != 0, func() { o.KVCacheFreeMemFraction = f.KVFraction })
+	take("llama_lib", "library", o.Library != "", func() { o.Library = f.LlamaLib })
+	name := func(key string, value any) string {
+		switch {
+		case key == "library" && !fromFile[key]:
+			key = "llama_lib"
+		case key == "llama_lib" && fromFile["library"]:
+			key = "library"
+		}
+		if f.ConfigFile != "" && (fromFile[key] || !isBenchFlag(key)) {
+			return inFile(key, value, f.ConfigFile)
+		}
+		return asFlag(key, value)
 	}
-	if set["flash_attn"] || o.FlashAttn == "" {
-		o.FlashAttn = f.FlashAttn
+	o, err := session.NormalizeBackend(o)
+	if err != nil {
+		return o, nil, optionError(err, name)
 	}
-	if set["kv_cache_dtype"] || o.KVCacheDType == "" {
-		o.KVCacheDType = f.KVDtype
+	return o, name, nil
+}
+
+// isBenchFlag says whether a backend option also has a flag (the others come only from a
+// config file).
+func isBenchFlag(key string) bool {
+	switch key {
+	case "threads", "n_gpu_layers", "flash_attn", "kv_cache_dtype", "kv_cache_free_gpu_mem_fraction", "llama_lib":
+		return true
 	}
-	if set["kv_cache_free_gpu_mem_fraction"] || o.KVCacheFreeMemFraction == 0 {
-		o.KVCacheFreeMemFraction = f.KVFraction
+	return false
+}
+
+// loraWarning says that requests of a dataset name LoRA adapters, which benchtui does not
+// apply: they run on the base model.
+func loraWarning(path string, reqs []dataset.Request) string {
+	n := 0
+	for i := range reqs {
+		if reqs[i].LoRA != nil {
+			n++
+		}
 	}
-	if set["llama_lib"] || o.Library == "" {
-		o.Library = f.LlamaLib
+	if n == 0 {
+		return ""
 	}
-	return session.NormalizeBackend(o)
+	have := "have"
+	if n == 1 {
+		have = "has"
+	}
+	return fmt.Sprintf("dataset %s: %d of its %d requests %s a lora_request; benchtui applies no LoRA adapters, so they run on the base model", path, n, len(reqs), have)
 }
 
 func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, stderr io.Writer) error {

@@ -62,32 +62,34 @@ func dashConfigPath() string {
 	return filepath.Join(dir, "benchtui", "config.toml")
 }
 
-// loadDashConfig reads the config file strictly: an unknown key is an error naming it.
-func loadDashConfig(path string, c *dashConfig) error {
+// loadDashConfig reads the config file strictly: an unknown key is an error naming it. It
+// reports which keys the file set.
+func loadDashConfig(path string, c *dashConfig) (func(key string) bool, error) {
+	none := func(string) bool { return false }
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return none, nil
 	}
 	if err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
+		return none, fmt.Errorf("config %s: %w", path, err)
 	}
 	md, err := toml.Decode(string(data), c)
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return fmt.Errorf("config %s line %d: %s", path, perr.Position.Line, perr.Message)
+			return none, fmt.Errorf("config %s line %d: %s", path, perr.Position.Line, perr.Message)
 		}
-		return fmt.Errorf("config %s: %w", path, err)
+		return none, fmt.Errorf("config %s: %w", path, err)
 	}
 	if un := md.Undecoded(); len(un) > 0 {
 		keys := make([]string, len(un))
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process)",
+		return none, fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process)",
 			path, strings.Join(keys, ", "))
 	}
-	return nil
+	return func(key string) bool { return md.IsDefined(key) }, nil
 }
 
 // runDashboard opens the interactive dashboard: `benchtui` with no command.
@@ -109,8 +111,10 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 			cfgPath = v
 		}
 	}
+	defined := func(string) bool { return false }
 	if cfgPath != "" {
-		if err := loadDashConfig(cfgPath, &c); err != nil {
+		var err error
+		if defined, err = loadDashConfig(cfgPath, &c); err != nil {
 			return usageError{err}
 		}
 	}
@@ -118,42 +122,58 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if err := fs.parse(args); err != nil {
 		return usageError{err}
 	}
+	name := fromFlagsOr(fs.setFlags(), cfgPath, defined)
 	if c.Theme != "" {
 		if _, ok := themes.ByName(c.Theme); !ok {
-			return badInput("theme %q: want one of %s", c.Theme, strings.Join(themes.Names(), ", "))
+			return badInput("%s: want one of %s", name("theme", fmt.Sprintf("%q", c.Theme)), strings.Join(themes.Names(), ", "))
 		}
 	}
-	switch {
-	case c.MaxBatchSize < 1 || c.MaxBatchSize > llamacpp.MaxSequences:
-		return badInput("max_batch_size is %d: it must be between 1 and %d (llama.cpp's most sequences at once)", c.MaxBatchSize, llamacpp.MaxSequences)
-	case c.ISL < 1 || c.OSL < 1:
-		return badInput("isl and osl must be at least 1 (got %d and %d)", c.ISL, c.OSL)
-	case c.NumRequests < 1:
-		return badInput("num_requests is %d: it must be at least 1", c.NumRequests)
-	case c.Concurrency == 0:
-		return badInput("concurrency is 0: give -1 for unlimited or a positive limit")
+	settings := runSettings{
+		MaxBatchSize: c.MaxBatchSize, MaxNumTokens: c.MaxNumTokens, NumRequests: c.NumRequests, MinRequests: 1,
+		Warmup: c.Warmup, Concurrency: c.Concurrency, TP: c.TP, PP: 1, EOSID: -1,
+		ISL: c.ISL, OSL: c.OSL, ISLStdev: c.ISLStdev, OSLStdev: c.OSLStdev, StallTimeoutS: session.DefaultStallTimeout.Seconds(),
 	}
-	if !isTerminal(stdout) {
-		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
+	if err := settings.check(name); err != nil {
+		return err
 	}
 	bo, err := session.NormalizeBackend(engine.BackendOptions{
 		Threads: c.Threads, GPULayers: &c.GPULayers, FlashAttn: c.FlashAttn, Library: c.LlamaLib,
 	})
 	if err != nil {
-		return usageError{err}
+		return optionError(err, func(key string, value any) string {
+			if key == "library" {
+				key = "llama_lib"
+			}
+			return name(key, value)
+		})
 	}
-	logger, _ := openLog()
+	if err := checkLibrary(bo.Library, name); err != nil {
+		return err
+	}
 	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP}
-	env := session.Env{InProcess: c.InProcess, Log: logger}
 	if _, _, err := session.Check(so); err != nil {
 		return usageError{err}
 	}
+	if !isTerminal(stdout) {
+		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
+	}
+	logger, _ := openLog()
+	env := session.Env{InProcess: c.InProcess, Log: logger}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
 	env.Hardware = hw
+	// The first run's settings are checked against the model and the memory now; later
+	// runs' are checked before their context is made.
+	first := session.Spec{
+		Gen:    session.Gen{NumRequests: c.NumRequests, ISL: c.ISL, OSL: c.OSL, ISLStdev: c.ISLStdev, OSLStdev: c.OSLStdev, Seed: c.Seed},
+		Engine: engine.Config{MaxBatchSize: c.MaxBatchSize, MaxNumTokens: c.MaxNumTokens, Concurrency: c.Concurrency, Warmup: c.Warmup, EOSID: -1},
+	}
+	if err := preflight(so, env, first, func(w string) { logger.Printf("warning: %s", w) }); err != nil {
+		return err
+	}
 	r := &dashRunner{so: so, env: env, cfg: c}
 	defer r.close()
 	m := tui.New(tui.Options{

@@ -23,8 +23,12 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// exitUsage is the exit status for bad input: flags, files, datasets, models.
-const exitUsage = 2
+// Exit statuses: 0 success, exitFailed for a run that failed, exitUsage for bad input or
+// settings (anything found before a run starts: flags, files, datasets, models, memory).
+const (
+	exitFailed = 1
+	exitUsage  = 2
+)
 
 // usageError marks an error caused by the user's input (exit status 2).
 type usageError struct{ err error }
@@ -102,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ue) {
 		return exitUsage
 	}
-	return 1
+	return exitFailed
 }
 
 // rootBoolFlags are the flags without a value that may come before the subcommand.

@@ -90,8 +90,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := fs.parse(args); err != nil {
 		return usageError{err}
 	}
-	if f.Repeat < 1 || f.NumRequests < 1 {
-		return badInput("--repeat and --num_requests must be at least 1")
+	if f.Repeat < 1 {
+		return badInput("--repeat %d: it must be at least 1", f.Repeat)
 	}
 	var axes, swept []sweep.Axis
 	for i, a := range sweepAxes {
@@ -100,14 +100,29 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			return badInput("--%s: %v", a.name, err)
 		}
 		for _, v := range vals {
-			if err := checkAxisValue(a.name, v); err != nil {
-				return usageError{err}
+			if a.name != "flash_attn" && a.name != "kv_cache_dtype" {
+				if _, err := strconv.Atoi(v); err != nil {
+					return badInput("--%s %q: not an integer", a.name, v)
+				}
 			}
 		}
 		axes = append(axes, sweep.Axis{Name: a.name, Values: vals})
 		if len(vals) > 1 {
 			swept = append(swept, axes[i])
 		}
+	}
+	points := sweep.Grid(axes)
+	// Every point is checked, settings and backend options, before the first loads.
+	for _, p := range points {
+		if err := sweepSettings(f, p).check(asFlag); err != nil {
+			return err
+		}
+		if _, err := sweepOptions(f, p); err != nil {
+			return err
+		}
+	}
+	if err := checkLibrary(f.LlamaLib, asFlag); err != nil {
+		return err
 	}
 	if _, _, err := session.Check(session.Options{Model: f.Model}); err != nil {
 		return usageError{err}
@@ -121,13 +136,19 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	logger, _ := openLog()
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
+	for _, p := range points {
+		so, _ := sweepOptions(f, p)
+		env := session.Env{Hardware: hw}
+		if err := preflight(so, env, sweepSpec(f, p), func(w string) { fmt.Fprintf(stderr, "benchtui: warning: %s\n", w) }); err != nil {
+			return fmt.Errorf("sweep point %s: %w", p.Key(), err)
+		}
+	}
 	say := func(format string, a ...any) {
 		if !f.Quiet {
 			fmt.Fprintf(stderr, "sweep: "+format+"\n", a...)
 		}
 	}
 
-	points := sweep.Grid(axes)
 	// Progress lines name only what varies.
 	label := func(p sweep.Point) string {
 		var parts []string
@@ -211,34 +232,6 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func checkAxisValue(name, v string) error {
-	switch name {
-	case "flash_attn":
-		if v != "auto" && v != "on" && v != "off" {
-			return fmt.Errorf("--flash_attn %q: want auto, on or off", v)
-		}
-	case "kv_cache_dtype":
-		if v == "" {
-			return errors.New("--kv_cache_dtype: empty value")
-		}
-	default:
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("--%s %q: not an integer", name, v)
-		}
-		if name == "max_batch_size" && (n < 1 || n > 256) {
-			return fmt.Errorf("--max_batch_size %d: it must be between 1 and 256", n)
-		}
-		if (name == "isl" || name == "osl" || name == "tp") && n < 1 {
-			return fmt.Errorf("--%s %d: it must be at least 1", name, n)
-		}
-		if name == "concurrency" && n == 0 {
-			return errors.New("--concurrency 0: give -1 for unlimited or a positive limit")
-		}
-	}
-	return nil
-}
-
 // prepareSweepDir makes the results folder, or checks that a sweep already there has the same
 // fixed settings and axes, so that resuming never mixes two different sweeps.
 func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
@@ -274,7 +267,18 @@ func backendKey(p sweep.Point) string {
 	return strings.Join(parts, ", ")
 }
 
-func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (session.Session, error) {
+// sweepSettings are the run settings of point p, for their one check.
+func sweepSettings(f *sweepFlags, p sweep.Point) runSettings {
+	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
+	return runSettings{
+		MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens, NumRequests: f.NumRequests, MinRequests: 1,
+		Warmup: f.Warmup, Concurrency: atoi("concurrency", "-1"), TP: atoi("tp", "1"), PP: 1, EOSID: -1,
+		ISL: atoi("isl", "128"), OSL: atoi("osl", "128"), ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallS,
+	}
+}
+
+// sweepOptions are the session options of point p: its backend axes.
+func sweepOptions(f *sweepFlags, p sweep.Point) (session.Options, error) {
 	ngl, _ := strconv.Atoi(p.Get("n_gpu_layers", "-1"))
 	tp, _ := strconv.Atoi(p.Get("tp", "1"))
 	bo, err := session.NormalizeBackend(engine.BackendOptions{
@@ -282,22 +286,32 @@ func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *ses
 		KVCacheDType: p.Get("kv_cache_dtype", "f16"), Library: f.LlamaLib,
 	})
 	if err != nil {
-		return nil, session.InputError{Err: err}
+		return session.Options{}, optionError(err, asFlag)
 	}
-	so := session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp}
+	return session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp}, nil
+}
+
+// sweepSpec is the run of point p.
+func sweepSpec(f *sweepFlags, p sweep.Point) session.Spec {
+	s := sweepSettings(f, p)
+	return session.Spec{
+		Gen: session.Gen{NumRequests: f.NumRequests, ISL: s.ISL, OSL: s.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
+		Engine: engine.Config{MaxBatchSize: s.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, Concurrency: s.Concurrency,
+			Warmup: f.Warmup, EOSID: -1},
+	}
+}
+
+func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (session.Session, error) {
+	so, err := sweepOptions(f, p)
+	if err != nil {
+		return nil, err
+	}
 	env := session.Env{Hardware: hw, InProcess: f.InProcess, StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
 	return session.Open(ctx, so, env, nil)
 }
 
 func runSweepPoint(ctx context.Context, s session.Session, f *sweepFlags, p sweep.Point) (*engine.Report, error) {
-	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
-	spec := session.Spec{
-		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
-			ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
-		Engine: engine.Config{MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens,
-			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1},
-	}
-	r, err := s.Run(ctx, spec, nil)
+	r, err := s.Run(ctx, sweepSpec(f, p), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
@@ -216,8 +213,9 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		spec.IterationLogPath = f.IterationLog
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, f.Quiet)
+	defer in.stop()
+	ctx := in.ctx
 	progress := newProgress(stderr, f.Quiet)
 	// Every phase, loading included, is published as a lifecycle event; the headless
 	// follower prints them, as the dashboard draws them.
@@ -242,9 +240,14 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 
 	sess, err := session.Open(ctx, so, env, events)
 	if err != nil {
+		if in.interrupted() {
+			return interruptedError{err}
+		}
 		return asUsage(err)
 	}
 	defer sess.Close()
+	// The second Ctrl-C kills the backend process; the run then reports what finished.
+	in.onSecond(sess.Abort)
 
 	run, err := sess.Run(ctx, spec, events)
 	if err != nil {
@@ -269,7 +272,10 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		return err
 	}
 	var death *session.ChildDeath
-	if errors.As(run.Err, &death) && logPath != "" {
+	switch {
+	case errors.Is(run.Err, engine.ErrCanceled) && in.interrupted():
+		return interruptedError{run.Err}
+	case errors.As(run.Err, &death) && logPath != "":
 		return fmt.Errorf("%w (its whole stderr is in %s)", run.Err, logPath)
 	}
 	return run.Err
@@ -503,12 +509,16 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	if m.IsFile() {
 		return badInput("--write takes a preset, not a file (%s)", write)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, true)
+	defer in.stop()
 	p := newProgress(stderr, quiet)
-	path, err := synth.Ensure(ctx, m, seed, p.writing(m.String()))
+	path, err := synth.Ensure(in.ctx, m, seed, p.writing(m.String()))
 	if err != nil {
-		return fmt.Errorf("write synthetic model %s: %w", m, err)
+		err = fmt.Errorf("write synthetic model %s: %w", m, err)
+		if in.interrupted() {
+			return interruptedError{err}
+		}
+		return err
 	}
 	fmt.Fprintln(stdout, path)
 	return nil

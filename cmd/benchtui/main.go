@@ -23,8 +23,10 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// Exit statuses: 0 success, exitFailed for a run that failed, exitUsage for bad input or
-// settings (anything found before a run starts: flags, files, datasets, models, memory).
+// Exit statuses (README's Exit codes): 0 success, exitFailed for a run that failed,
+// exitUsage for bad input or settings (anything found before a run starts: flags, files,
+// datasets, models, memory), exitInterrupted after Ctrl-C with the results that finished
+// kept.
 const (
 	exitFailed = 1
 	exitUsage  = 2
@@ -103,7 +105,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "benchtui: %s\n", oneLine(err.Error()))
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ie interruptedError
+	switch {
+	case errors.As(err, &ie):
+		return exitInterrupted
+	case errors.As(err, &ue):
 		return exitUsage
 	}
 	return exitFailed

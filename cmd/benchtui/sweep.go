@@ -10,11 +10,9 @@ import (
 	"log"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -131,8 +129,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, f.Quiet)
+	defer in.stop()
+	ctx := in.ctx
 	logger, _ := openLog()
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
@@ -192,6 +191,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 					return asUsage(fmt.Errorf("sweep point %s: %w", p.Key(), err))
 				}
 				sess, loadedKey = s, key
+				in.onSecond(s.Abort)
 			}
 			rep, err := runSweepPoint(ctx, sess, f, p)
 			if err != nil {
@@ -225,7 +225,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	say("results in %s (sweep.json, sweep.csv, sweep.md)", f.Out)
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))
+		return interruptedError{fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))}
 	case failed > 0:
 		return fmt.Errorf("%d runs of the sweep failed (see above); run the same command again to retry them", failed)
 	}

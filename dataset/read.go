@@ -137,6 +137,9 @@ func ReadFile(path string, opts ReadOptions) (*Result, error) {
 		return nil, fmt.Errorf("dataset %s: %w", path, err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("dataset %s is a folder: pass a JSON Lines or JSON file", path)
+	}
 	return read(f, opts, path)
 }
 

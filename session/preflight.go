@@ -147,8 +147,14 @@ func checkWeights(s modelShape, name string, gpuLayers int, m memory) error {
 	if m.free == 0 || need <= m.free {
 		return nil
 	}
-	return inputErr("the weights of %s need %s but %s has %s free: pick a smaller model or weight type (a preset with :q4_0), or offload fewer layers (--n_gpu_layers)",
-		name, bytesString(need), m.where, bytesString(m.free))
+	fix := "pick a smaller model"
+	if mod, err := synth.ParseModel(name); err == nil && !mod.IsFile() && mod.DType != synth.Q4_0 {
+		fix += " or weight type (" + mod.Preset + ":q4_0)"
+	}
+	if m.gpu {
+		fix += ", or offload fewer layers (--n_gpu_layers)"
+	}
+	return inputErr("the weights of %s need %s but %s has %s free: %s", name, bytesString(need), m.where, bytesString(m.free), fix)
 }
 
 // kvCellPad is the multiple llama.cpp rounds each sequence's KV cells up to.
@@ -341,6 +347,10 @@ func contextWarnings(reqs []dataset.Request, trained int, name string) []string 
 	if where == "" {
 		where = fmt.Sprintf("request %d", worst)
 	}
-	return []string{fmt.Sprintf("%s: %d requests are longer than the model's trained context of %d tokens (the longest, %s, has %d): llama.cpp runs them, but a real model's output degrades past its trained context",
-		name, n, trained, where, len(w.InputIDs)+w.OutputTokens)}
+	are := fmt.Sprintf("%d requests are", n)
+	if n == 1 {
+		are = "1 request is"
+	}
+	return []string{fmt.Sprintf("%s: %s longer than the model's trained context of %d tokens (the longest, %s, has %d): llama.cpp runs them, but a real model's output degrades past its trained context",
+		name, are, trained, where, len(w.InputIDs)+w.OutputTokens)}
 }

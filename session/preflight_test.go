@@ -71,7 +71,7 @@ func TestPreflight(t *testing.T) {
 
 	// Longer than the model's trained context of 4096: a warning, not an error.
 	warn, err := Preflight(o, env, Spec{Requests: oneRequest(4000, 200), DatasetPath: "ctx.jsonl", Engine: cfg})
-	if err != nil || len(warn) != 1 || !strings.Contains(warn[0], "ctx.jsonl: 1 requests are longer than the model's trained context of 4096 tokens (the longest, line 1, has 4200)") {
+	if err != nil || len(warn) != 1 || !strings.Contains(warn[0], "ctx.jsonl: 1 request is longer than the model's trained context of 4096 tokens (the longest, line 1, has 4200)") {
 		t.Errorf("warnings %q, error %v", warn, err)
 	}
 	if warn, err := Preflight(o, env, Spec{Gen: Gen{NumRequests: 8, ISL: 32, OSL: 8}, Engine: cfg}); err != nil || len(warn) != 0 {
@@ -86,7 +86,7 @@ func TestPreflightMemory(t *testing.T) {
 		t.Errorf("16 GiB of weights in 20 GiB: %v", err)
 	}
 	wantInput(t, checkWeights(s, "llama-3.1-8b", -1, memory{where: "the host", free: 8 << 30}),
-		"the weights of llama-3.1-8b need 16.0 GiB but the host has 8.0 GiB free")
+		"the weights of llama-3.1-8b need 16.0 GiB but the host has 8.0 GiB free: pick a smaller model or weight type (llama-3.1-8b:q4_0)")
 	// Half the layers offloaded: about half the weights on the GPU.
 	if err := checkWeights(s, "llama-3.1-8b", 16, memory{where: "GPU", free: 9 << 30, gpu: true}); err != nil {
 		t.Errorf("half the layers on a 9 GiB GPU: %v", err)

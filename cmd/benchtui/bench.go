@@ -200,7 +200,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		// A folder that cannot take the file is found before the run, not after it.
 		probe, err := os.CreateTemp(filepath.Dir(out.path), ".benchtui-probe-*")
 		if err != nil {
-			return badInput("--%s %s: cannot write there: %v", out.flag, out.path, errors.Unwrap(err))
+			return badInput("--%s %s: cannot write there: %v", out.flag, out.path, pathless(err))
 		}
 		probe.Close()
 		os.Remove(probe.Name())
@@ -208,7 +208,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	if f.IterationLog != "" {
 		// Made now, so that a path that cannot be written fails before the model loads.
 		if err := os.WriteFile(f.IterationLog, nil, 0o644); err != nil {
-			return usageError{fmt.Errorf("iteration log: %w", err)}
+			return badInput("--iteration_log %s: cannot write there: %v", f.IterationLog, pathless(err))
 		}
 		spec.IterationLogPath = f.IterationLog
 	}
@@ -279,6 +279,16 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		return fmt.Errorf("%w (its whole stderr is in %s)", run.Err, logPath)
 	}
 	return run.Err
+}
+
+// pathless is err without the path that an *os.PathError repeats, for messages that name
+// the path already.
+func pathless(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // asUsage reports a session's input errors as bad input (exit status 2).

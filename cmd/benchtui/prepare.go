@@ -199,7 +199,7 @@ func runPrepareDataset(args []string, stdout, stderr io.Writer) error {
 			OutputMin: *vals["output_min"], OutputMax: *vals["output_max"]})
 	}
 	if err != nil {
-		return bad("%s: %v", sub, err)
+		return bad("%v", err)
 	}
 	if f.Format == dataset.FormatDocument {
 		// In the document form task_id is the LoRA task id, -1 for none, as

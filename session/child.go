@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // ChildCommand is the hidden command with which benchtui re-executes itself as a backend
@@ -143,7 +143,7 @@ func (s *child) Run(ctx context.Context, spec Spec, ev *engine.Events) (*Run, er
 			r.Err = fmt.Errorf("%w: %v", engine.ErrCanceled, err)
 		}
 		if len(spec.Requests) > 0 {
-			r.Stats = dataset.ComputeStats(spec.Requests)
+			r.Stats = report.DatasetStats(spec.Requests)
 		}
 		publishEnd(ev, r, len(r.Result.Records))
 		return r, nil

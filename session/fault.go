@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,8 +13,9 @@ import (
 
 // FaultEnv names the variable that makes a backend process fail on purpose (tests of crash
 // isolation) at decode step N of a benchmark run: "abort@N", "segv@N", "panic@N", "oom@N",
-// "exit@N", "hang@N" (stuck in the step without computing: no progress, so no heartbeat) or
-// "stdout@N" (garbage on stdout, where native code prints).
+// "exit@N", "hang@N" (stuck in the step without computing: no progress, so no heartbeat),
+// "stdout@N" (garbage on stdout, where native code prints) or "error@N" (the step returns an
+// error, as a failing backend does).
 const FaultEnv = "BENCHTUI_FAULT"
 
 // fault is a failure injected at a decode step (FaultEnv).
@@ -32,7 +34,11 @@ func faultFromEnv() *fault {
 		}
 		f.Close()
 	}
-	v := os.Getenv(FaultEnv)
+	return faultFromString(os.Getenv(FaultEnv))
+}
+
+// faultFromString reads a fault as FaultEnv spells it ("kind@step"); nil for none.
+func faultFromString(v string) *fault {
 	kind, at, ok := strings.Cut(v, "@")
 	if !ok {
 		return nil
@@ -58,6 +64,8 @@ func (b *faultBackend) Step(batch *engine.Batch, out []int32) error {
 			switch b.f.kind {
 			case "abort", "segv":
 				llamacpp.Fault(b.f.kind)
+			case "error":
+				return errors.New("injected error at decode step " + strconv.Itoa(b.steps))
 			case "panic":
 				panic("injected panic at decode step " + strconv.Itoa(b.steps))
 			case "hang":

@@ -10,6 +10,7 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 	"github.com/benchtui/benchtui/telemetry"
 )
@@ -148,7 +149,7 @@ func (l *local) run(ctx context.Context, spec Spec, roof *telemetry.Roofline, ev
 		b = &faultBackend{Backend: b, f: l.fault}
 	}
 	b = liveBackend{b}
-	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: dataset.ComputeStats(reqs), Info: l.info, Start: time.Now()}
+	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: report.DatasetStats(reqs), Info: l.info, Start: time.Now()}
 	r.Result, r.Err = engine.Run(ctx, b, reqs, cfg, hooks, ev)
 	r.End = time.Now()
 	if r.Err != nil {

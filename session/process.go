@@ -300,7 +300,7 @@ func (p *process) salvage(death error, nReqs int) *engine.Result {
 	res.Records = append(res.Records, p.finished...)
 	for i := 0; i < total; i++ {
 		if !done[i] {
-			res.Records = append(res.Records, engine.Record{Index: i, Error: death.Error()})
+			res.Records = append(res.Records, engine.Record{Index: i, Status: engine.StatusFailed, Error: death.Error()})
 		}
 	}
 	slices.SortFunc(res.Records, func(a, b engine.Record) int { return cmp.Compare(a.Index, b.Index) })

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 	"github.com/benchtui/benchtui/telemetry"
 )
@@ -85,7 +85,7 @@ type runRequest struct {
 
 type runResult struct {
 	Config engine.Config      `json:"config"`
-	Stats  dataset.Stats      `json:"stats"`
+	Stats  report.Dataset     `json:"stats"`
 	Info   engine.BackendInfo `json:"info"`
 	// Result holds the records that no snapshot carried; the others came with snapshots.
 	Result   engine.Result `json:"result"`

@@ -29,6 +29,7 @@ import (
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 	"github.com/benchtui/benchtui/telemetry"
 )
@@ -55,7 +56,7 @@ type Session interface {
 	// code in this process cannot be interrupted).
 	Abort() bool
 	// Report builds a run's trtllm-bench-compatible report.
-	Report(r *Run, x ReportExtra) engine.Report
+	Report(r *Run, x ReportExtra) report.Report
 	// Close frees the model and context, and ends the backend process.
 	Close() error
 }
@@ -183,7 +184,7 @@ type Run struct {
 	Spec     Spec
 	Requests []dataset.Request
 	Config   engine.Config
-	Stats    dataset.Stats
+	Stats    report.Dataset
 	Result   *engine.Result
 	// Info is the backend with the context this run used.
 	Info       engine.BackendInfo

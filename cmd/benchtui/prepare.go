@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/benchtui/benchtui/dataset"
-	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/synth"
 )
 
@@ -182,6 +182,19 @@ func runPrepareDataset(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if root["output"] {
+		// Checked and resolved before anything is generated: not the tokenizer's file, and
+		// a folder that can take it (created, as prepare_dataset.py does).
+		if err := os.MkdirAll(filepath.Dir(f.Output), 0o777); err != nil {
+			return badInput("prepare-dataset: --output %s: cannot create its folder: %v", f.Output, pathless(err))
+		}
+		plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "tokenizer", Path: f.Tokenizer}},
+			[]fsutil.Output{{Flag: "output", Path: f.Output}})
+		if err != nil {
+			return usageError{fmt.Errorf("prepare-dataset: %w", err)}
+		}
+		f.Output = plan.Path("output")
+	}
 	n := *vals["num_requests"]
 	if n < 1 || n > 1<<31-1 {
 		return bad("%s: --num-requests %d: it must be at least 1", sub, n)
@@ -224,11 +237,7 @@ func runPrepareDataset(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	// Like prepare_dataset.py, the output's folders are created.
-	if err := os.MkdirAll(filepath.Dir(f.Output), 0o755); err != nil {
-		return fmt.Errorf("prepare-dataset: --output %s: %w", f.Output, err)
-	}
-	return engine.WriteFileAtomic(f.Output, write)
+	return fsutil.WriteFile(f.Output, write)
 }
 
 // prepareOptions checks the root options and turns them into the generator's.

@@ -97,7 +97,7 @@ func TestOptionsFileRun(t *testing.T) {
 	if !strings.Contains(errs, "benchtui: "+cfg+": ignored, no llama.cpp equivalent (the report's config says why): compile_backend, kv_cache_config.tokens_per_block\n") {
 		t.Errorf("no warning line for the ignored keys in\n%s", errs)
 	}
-	if !strings.Contains(errs, "benchtui: max_batch_size 384 is above llama.cpp's 256 sequences at once: ran with 256\n") {
+	if !strings.Contains(errs, "benchtui: max_batch_size: 384 in "+cfg+" line 2 is above llama.cpp's 256 sequences at once: ran with 256\n") {
 		t.Errorf("no line for the batch size in\n%s", errs)
 	}
 	var rep map[string]any
@@ -173,7 +173,7 @@ func TestSweepGuideLoops(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(errs, "--max_batch_size [300] is above llama.cpp's 256 sequences at once: those points run as 256") ||
+	if !strings.Contains(errs, "--max_batch_size 300 is above llama.cpp's 256 sequences at once: those points run as 256") ||
 		!strings.Contains(errs, cfg+": ignored, no llama.cpp equivalent (the report's config says why): runtime") {
 		t.Errorf("stderr:\n%s", errs)
 	}

@@ -23,8 +23,14 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// exitUsage is the exit status for bad input: flags, files, datasets, models.
-const exitUsage = 2
+// Exit statuses (README's Exit codes): 0 success, exitFailed for a run that failed,
+// exitUsage for bad input or settings (anything found before a run starts: flags, files,
+// datasets, models, memory), exitInterrupted after Ctrl-C with the results that finished
+// kept.
+const (
+	exitFailed = 1
+	exitUsage  = 2
+)
 
 // usageError marks an error caused by the user's input (exit status 2).
 type usageError struct{ err error }
@@ -79,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "latency":
 		err = runBench(args, stdout, stderr, true)
 	case "prepare-dataset", "prepare_dataset":
-		return prepareDataset(args, stdout, stderr)
+		err = runPrepareDataset(args, stdout, stderr)
 	case "models":
 		err = runModels(args, stdout, stderr)
 	case "version":
@@ -99,10 +105,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "benchtui: %s\n", oneLine(err.Error()))
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ie interruptedError
+	switch {
+	case errors.As(err, &ie):
+		return exitInterrupted
+	case errors.As(err, &ue):
 		return exitUsage
 	}
-	return 1
+	return exitFailed
 }
 
 // rootBoolFlags are the flags without a value that may come before the subcommand.

@@ -9,11 +9,9 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
@@ -46,6 +44,8 @@ type sweepFlags struct {
 	// fileOpts is the options file's content, and requests the dataset's.
 	fileOpts *llamacpp.OptionsFile
 	requests []dataset.Request
+	// names names a setting as the user gave it, a flag or a key of the options file.
+	names where
 }
 
 // The swept settings: backend axes first, so that the grid visits each backend
@@ -101,12 +101,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	set := fs.setFlags()
-	if f.Repeat < 1 || f.NumRequests < 1 {
-		return badInput("--repeat and --num_requests must be at least 1")
+	if f.Repeat < 1 {
+		return badInput("--repeat %d: it must be at least 1", f.Repeat)
 	}
 	if err := sweepFileSettings(f, set, raw, stderr); err != nil {
 		return err
 	}
+	// A setting is named as its flag, or as the options file's key when the file gave it.
+	f.names = namedFrom(set, optionsFile(f.fileOpts))
 	var axes, swept []sweep.Axis
 	for i, a := range sweepAxes {
 		vals, err := sweep.ParseValues(raw[i])
@@ -114,17 +116,33 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			return badInput("--%s: %v", a.name, err)
 		}
 		if a.name == "max_batch_size" {
-			vals = clampBatchValues(vals, stderr)
+			vals = clampBatchValues(vals, f.names, stderr)
 		}
 		for _, v := range vals {
-			if err := checkAxisValue(a.name, v); err != nil {
-				return usageError{err}
+			if a.name != "flash_attn" && a.name != "kv_cache_dtype" {
+				if _, err := strconv.Atoi(v); err != nil {
+					return badInput("--%s %q: not an integer", a.name, v)
+				}
 			}
 		}
 		axes = append(axes, sweep.Axis{Name: a.name, Values: vals})
 		if len(vals) > 1 {
 			swept = append(swept, axes[i])
 		}
+	}
+	points := sweep.Grid(axes)
+	// Every point is checked, settings and backend options, before the first loads.
+	for _, p := range points {
+		if err := sweepSettings(f, p).check(f.names); err != nil {
+			return err
+		}
+		if _, err := sweepOptions(f, p); err != nil {
+			return err
+		}
+	}
+	so, _ := sweepOptions(f, points[0])
+	if err := checkLibrary(so.Backend.Library, f.names); err != nil {
+		return err
 	}
 	model, modelFile, err := session.Check(session.Options{Model: f.Model})
 	if err != nil {
@@ -147,18 +165,25 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, f.Quiet)
+	defer in.stop()
+	ctx := in.ctx
 	logger, _ := openLog()
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
+	for _, p := range points {
+		so, _ := sweepOptions(f, p)
+		env := session.Env{Hardware: hw}
+		if err := preflight(so, env, sweepSpec(f, p, so.Backend), func(w string) { fmt.Fprintf(stderr, "benchtui: warning: %s\n", w) }); err != nil {
+			return fmt.Errorf("sweep point %s: %w", p.Key(), err)
+		}
+	}
 	say := func(format string, a ...any) {
 		if !f.Quiet {
 			fmt.Fprintf(stderr, "sweep: "+format+"\n", a...)
 		}
 	}
 
-	points := sweep.Grid(axes)
 	// Progress lines name only what varies.
 	label := func(p sweep.Point) string {
 		var parts []string
@@ -171,7 +196,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return strings.Join(parts, " ")
 	}
 	var results []sweep.PointResult
-	var sess *session.Session
+	var sess session.Session
 	loadedKey := ""
 	defer func() {
 		if sess != nil {
@@ -202,6 +227,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 					return asUsage(fmt.Errorf("sweep point %s: %w", p.Key(), err))
 				}
 				sess, loadedKey = s, key
+				in.onSecond(s.Abort)
 			}
 			rep, err := runSweepPoint(ctx, sess, f, p)
 			if err != nil {
@@ -235,37 +261,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	say("results in %s (sweep.json, sweep.csv, sweep.md)", given)
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))
+		return interruptedError{fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))}
 	case failed > 0:
 		return fmt.Errorf("%d runs of the sweep failed (see above); run the same command again to retry them", failed)
-	}
-	return nil
-}
-
-func checkAxisValue(name, v string) error {
-	switch name {
-	case "flash_attn":
-		if v != "auto" && v != "on" && v != "off" {
-			return fmt.Errorf("--flash_attn %q: want auto, on or off", v)
-		}
-	case "kv_cache_dtype":
-		if v == "" {
-			return errors.New("--kv_cache_dtype: empty value")
-		}
-	default:
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("--%s %q: not an integer", name, v)
-		}
-		if name == "max_batch_size" && n < 1 {
-			return fmt.Errorf("--max_batch_size %d: it must be at least 1", n)
-		}
-		if (name == "isl" || name == "osl" || name == "tp") && n < 1 {
-			return fmt.Errorf("--%s %d: it must be at least 1", name, n)
-		}
-		if name == "concurrency" && n == 0 {
-			return errors.New("--concurrency 0: give -1 for unlimited or a positive limit")
-		}
 	}
 	return nil
 }
@@ -305,7 +303,18 @@ func backendKey(p sweep.Point) string {
 	return strings.Join(parts, ", ")
 }
 
-func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (*session.Session, error) {
+// sweepSettings are the run settings of point p, for their one check.
+func sweepSettings(f *sweepFlags, p sweep.Point) runSettings {
+	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
+	return runSettings{
+		MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens, NumRequests: f.NumRequests, MinRequests: 1,
+		Warmup: f.Warmup, Concurrency: atoi("concurrency", "-1"), TP: atoi("tp", "1"), PP: 1, EOSID: -1,
+		ISL: atoi("isl", "128"), OSL: atoi("osl", "128"), ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallS,
+	}
+}
+
+// sweepOptions are the session options of point p: its backend axes.
+func sweepOptions(f *sweepFlags, p sweep.Point) (session.Options, error) {
 	ngl, _ := strconv.Atoi(p.Get("n_gpu_layers", "-1"))
 	tp, _ := strconv.Atoi(p.Get("tp", "1"))
 	var base llamacpp.BackendOptions
@@ -321,26 +330,38 @@ func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *ses
 	}
 	bo, err := session.NormalizeBackend(base)
 	if err != nil {
-		return nil, session.InputError{Err: err}
+		return session.Options{}, optionError(err, f.names)
 	}
-	so := session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp, Hardware: hw, InProcess: f.InProcess,
-		StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
-	return session.Open(ctx, so, nil)
+	return session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp}, nil
 }
 
-func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*report.Report, error) {
-	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
+// sweepSpec is the run of point p with the backend options bo: the dataset's requests when
+// there is one, else a generated set of the point's lengths.
+func sweepSpec(f *sweepFlags, p sweep.Point, bo llamacpp.BackendOptions) session.Spec {
+	s := sweepSettings(f, p)
 	spec := session.Spec{
-		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
-			ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
-		Engine: engine.Config{MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens,
-			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1},
-		KVFreeMemFraction: s.Options().Backend.KVCacheFreeMemFraction,
+		Gen: session.Gen{NumRequests: f.NumRequests, ISL: s.ISL, OSL: s.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
+		Engine: engine.Config{MaxBatchSize: s.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, Concurrency: s.Concurrency,
+			Warmup: f.Warmup, EOSID: -1},
+		KVFreeMemFraction: bo.KVCacheFreeMemFraction,
 	}
 	if f.requests != nil {
 		spec.Requests, spec.DatasetPath = f.requests, f.Dataset
 	}
-	r, err := s.Run(ctx, spec)
+	return spec
+}
+
+func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (session.Session, error) {
+	so, err := sweepOptions(f, p)
+	if err != nil {
+		return nil, err
+	}
+	env := session.Env{Hardware: hw, InProcess: f.InProcess, StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
+	return session.Open(ctx, so, env, nil)
+}
+
+func runSweepPoint(ctx context.Context, s session.Session, f *sweepFlags, p sweep.Point) (*report.Report, error) {
+	r, err := s.Run(ctx, sweepSpec(f, p, s.Options().Backend), nil)
 	if err != nil {
 		return nil, err
 	}

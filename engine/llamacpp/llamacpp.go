@@ -651,6 +651,11 @@ func cudaGraphsEnv(on *bool) {
 // why it died ("CUDA error: out of memory" comes from llama.cpp's log, not from an abort).
 func EchoWarnings(on bool) { C.bt_log_echo_warnings(boolInt(on)) }
 
+// Ticks counts the times llama.cpp called back into benchtui while loading a model or
+// computing a graph (between every two nodes on the CPU): a count that moves while native code
+// works, and stops when it hangs.
+func Ticks() uint64 { return uint64(C.bt_ticks_get()) }
+
 // Fault makes the native code fail on purpose, for tests of crash isolation: "abort" calls
 // abort() as a failed GGML_ASSERT does, "segv" dereferences a null pointer.
 func Fault(kind string) {

@@ -189,8 +189,9 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	// The first run's settings are checked against the model and the memory now; later
 	// runs' are checked before their context is made.
 	first := session.Spec{
-		Gen:    session.Gen{NumRequests: c.NumRequests, ISL: c.ISL, OSL: c.OSL, ISLStdev: c.ISLStdev, OSLStdev: c.OSLStdev, Seed: c.Seed},
-		Engine: engine.Config{MaxBatchSize: c.MaxBatchSize, MaxNumTokens: c.MaxNumTokens, Concurrency: c.Concurrency, Warmup: c.Warmup, EOSID: -1},
+		Gen:               session.Gen{NumRequests: c.NumRequests, ISL: c.ISL, OSL: c.OSL, ISLStdev: c.ISLStdev, OSLStdev: c.OSLStdev, Seed: c.Seed},
+		Engine:            engine.Config{MaxBatchSize: c.MaxBatchSize, MaxNumTokens: c.MaxNumTokens, Concurrency: c.Concurrency, Warmup: c.Warmup, EOSID: -1},
+		KVFreeMemFraction: bo.KVCacheFreeMemFraction,
 	}
 	if err := preflight(so, env, first, func(w string) { logger.Printf("warning: %s", w) }); err != nil {
 		return err
@@ -325,6 +326,8 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 			MaxBatchSize: st.Batch, MaxNumTokens: r.cfg.MaxNumTokens, Concurrency: conc,
 			Warmup: r.cfg.Warmup, EOSID: -1,
 		},
+		// An options file's kv_cache_free_gpu_mem_fraction sizes the cache, as headless.
+		KVFreeMemFraction: r.so.Backend.KVCacheFreeMemFraction,
 	}
 	run, err := r.sess.Run(ctx, spec, ev)
 	if err != nil {

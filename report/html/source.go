@@ -1,0 +1,148 @@
+package html
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/session"
+	"github.com/benchtui/benchtui/sweep"
+	"github.com/benchtui/benchtui/telemetry"
+)
+
+// Kind says what a source file holds, and so what a page can show of it.
+type Kind int
+
+// The kinds of input.
+const (
+	// KindExport is a dashboard export (or a headless run's --export): the report, every
+	// request's record, the engine snapshots and the telemetry.
+	KindExport Kind = iota
+	// KindReport is benchtui's --report_json: figures and time series, no records.
+	KindReport
+	// KindTRTLLM is trtllm-bench's report: its figures only.
+	KindTRTLLM
+	// KindSweep is a sweep's sweep.json: every point's statistics and reports.
+	KindSweep
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindExport:
+		return "benchtui export"
+	case KindReport:
+		return "benchtui report"
+	case KindTRTLLM:
+		return "trtllm-bench report"
+	case KindSweep:
+		return "benchtui sweep"
+	}
+	return "unknown"
+}
+
+// Source is one input, read.
+type Source struct {
+	// Name labels the source on the page (the file's base name).
+	Name string
+	Kind Kind
+	// Export holds a run (KindExport, KindReport, KindTRTLLM); Records and Snapshots are
+	// empty unless it is an export.
+	Export *engine.Export
+	// Sweep holds a sweep (KindSweep).
+	Sweep *Sweep
+
+	hw     *session.HardwareReport
+	series *telemetry.Series
+}
+
+// Sweep is a sweep's result file: its axes in order and its points.
+type Sweep struct {
+	Axes   []string            `json:"axes"`
+	Points []sweep.PointResult `json:"points"`
+}
+
+// Load reads an export, a report (benchtui's or trtllm-bench's) or a sweep.json. Its errors
+// name the file and say what it should have held.
+func Load(path string) (*Source, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var probe struct {
+		Format      string          `json:"format"`
+		Performance json.RawMessage `json:"performance"`
+		Axes        json.RawMessage `json:"axes"`
+		Points      json.RawMessage `json:"points"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("%s is not JSON of a benchtui export, report or sweep: %w", path, err)
+	}
+	name := filepath.Base(path)
+	if probe.Format == "" && probe.Performance == nil && probe.Axes != nil && probe.Points != nil {
+		var s Sweep
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&s); err != nil {
+			return nil, fmt.Errorf("read sweep %s: %w", path, err)
+		}
+		return FromSweep(name, &s), nil
+	}
+	x, err := engine.ReadExport(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w (want a benchtui export, a --report_json report, a trtllm-bench report or a sweep.json)", err)
+	}
+	return FromExport(name, x), nil
+}
+
+// FromExport makes a source of a run held in memory: an export, or a report alone in
+// x.Report (no records).
+func FromExport(name string, x *engine.Export) *Source {
+	s := &Source{Name: name, Export: x, Kind: KindExport}
+	if len(x.Requests) == 0 && len(x.Snapshots) == 0 {
+		s.Kind = KindReport
+		if x.Report.BenchTUI.Version == "" && x.Report.BenchTUI.TimeSeries == nil {
+			s.Kind = KindTRTLLM
+		}
+	}
+	s.hw = hardwareOf(&x.Report)
+	switch {
+	case s.hw != nil:
+		s.series = &s.hw.Series
+	case len(x.Telemetry) > 0:
+		var ts telemetry.Series
+		if json.Unmarshal(x.Telemetry, &ts) == nil {
+			s.series = &ts
+		}
+	}
+	return s
+}
+
+// FromSweep makes a source of a sweep's results.
+func FromSweep(name string, s *Sweep) *Source {
+	return &Source{Name: name, Kind: KindSweep, Sweep: s}
+}
+
+// hardwareOf reads the report's hardware section: typed in a report still in memory, decoded
+// JSON in one read from a file.
+func hardwareOf(r *engine.Report) *session.HardwareReport {
+	switch h := r.BenchTUI.Hardware.(type) {
+	case nil:
+		return nil
+	case *session.HardwareReport:
+		return h
+	case session.HardwareReport:
+		return &h
+	default:
+		raw, err := json.Marshal(h)
+		if err != nil {
+			return nil
+		}
+		var hr session.HardwareReport
+		if json.Unmarshal(raw, &hr) != nil {
+			return nil
+		}
+		return &hr
+	}
+}

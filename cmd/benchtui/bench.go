@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,47 +17,50 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	htmlreport "github.com/benchtui/benchtui/report/html"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
 
 // benchFlags are the flags of throughput and latency, named as trtllm-bench names them.
 type benchFlags struct {
-	Model         string  `json:"model"`
-	ModelPath     string  `json:"model_path,omitempty"`
-	Dataset       string  `json:"dataset,omitempty"`
-	Backend       string  `json:"backend"`
-	MaxBatchSize  int     `json:"max_batch_size"`
-	MaxNumTokens  int     `json:"max_num_tokens"`
-	MaxSeqLen     int     `json:"max_seq_len"`
-	NumRequests   int     `json:"num_requests"`
-	Warmup        int     `json:"warmup"`
-	Concurrency   int     `json:"concurrency"`
-	TP            int     `json:"tp"`
-	PP            int     `json:"pp"`
-	EOSID         int     `json:"eos_id"`
-	Streaming     bool    `json:"streaming"`
-	Verbose       bool    `json:"verbose"`
-	Quiet         bool    `json:"-"`
-	ReportJSON    string  `json:"report_json,omitempty"`
-	RequestJSON   string  `json:"request_json,omitempty"`
-	IterationLog  string  `json:"iteration_log,omitempty"`
-	ConfigFile    string  `json:"config,omitempty"`
-	ISL           int     `json:"isl"`
-	OSL           int     `json:"osl"`
-	ISLStdev      int     `json:"isl_stdev"`
-	OSLStdev      int     `json:"osl_stdev"`
-	Seed          uint64  `json:"seed"`
-	SkipBadLines  bool    `json:"skip_bad_lines,omitempty"`
-	KVFraction    float64 `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
-	Threads       int     `json:"threads,omitempty"`
-	GPULayers     int     `json:"n_gpu_layers"`
-	FlashAttn     string  `json:"flash_attn"`
-	KVDtype       string  `json:"kv_cache_dtype,omitempty"`
-	LlamaLib      string  `json:"llama_lib,omitempty"`
-	Static        bool    `json:"static_batching,omitempty"`
-	InProcess     bool    `json:"in_process,omitempty"`
-	StallTimeoutS float64 `json:"stall_timeout_s,omitempty"`
+	Model         string      `json:"model"`
+	ModelPath     string      `json:"model_path,omitempty"`
+	Dataset       string      `json:"dataset,omitempty"`
+	Backend       string      `json:"backend"`
+	MaxBatchSize  int         `json:"max_batch_size"`
+	MaxNumTokens  int         `json:"max_num_tokens"`
+	MaxSeqLen     int         `json:"max_seq_len"`
+	NumRequests   int         `json:"num_requests"`
+	Warmup        int         `json:"warmup"`
+	Concurrency   int         `json:"concurrency"`
+	TP            int         `json:"tp"`
+	PP            int         `json:"pp"`
+	EOSID         int         `json:"eos_id"`
+	Streaming     bool        `json:"streaming"`
+	Verbose       bool        `json:"verbose"`
+	Quiet         bool        `json:"-"`
+	ReportJSON    string      `json:"report_json,omitempty"`
+	RequestJSON   string      `json:"request_json,omitempty"`
+	IterationLog  string      `json:"iteration_log,omitempty"`
+	ConfigFile    string      `json:"config,omitempty"`
+	ISL           int         `json:"isl"`
+	OSL           int         `json:"osl"`
+	ISLStdev      int         `json:"isl_stdev"`
+	OSLStdev      int         `json:"osl_stdev"`
+	Seed          uint64      `json:"seed"`
+	SkipBadLines  bool        `json:"skip_bad_lines,omitempty"`
+	KVFraction    float64     `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
+	Threads       int         `json:"threads,omitempty"`
+	GPULayers     int         `json:"n_gpu_layers"`
+	FlashAttn     string      `json:"flash_attn"`
+	KVDtype       string      `json:"kv_cache_dtype,omitempty"`
+	LlamaLib      string      `json:"llama_lib,omitempty"`
+	Static        bool        `json:"static_batching,omitempty"`
+	InProcess     bool        `json:"in_process,omitempty"`
+	StallTimeoutS float64     `json:"stall_timeout_s,omitempty"`
+	Export        string      `json:"export,omitempty"`
+	Page          pageOutputs `json:"-"`
 }
 
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
@@ -89,6 +93,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.ReportJSON, "report_json", "", "write the report JSON here", "output")
 	fs.String(&f.RequestJSON, "request_json", "", "write per-request records (JSON array) here")
 	fs.String(&f.IterationLog, "iteration_log", "", "write one JSON line per decode step here")
+	fs.String(&f.Export, "export", "", "write the run as the dashboard exports it (report, every request's token times, engine snapshots, telemetry) for replay and report")
+	f.Page.register(fs)
 	fs.String(&f.ConfigFile, "config", "", "strict TOML file of backend options", "extra_llm_api_options")
 	fs.Int(&f.ISL, "isl", 128, "mean input length of a generated set", "target_input_len")
 	fs.Int(&f.OSL, "osl", 128, "mean output length of a generated set", "target_output_len")
@@ -192,7 +198,10 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 	}
 
-	for _, out := range []struct{ flag, path string }{{"report_json", f.ReportJSON}, {"request_json", f.RequestJSON}} {
+	if err := f.Page.check(nil); err != nil {
+		return err
+	}
+	for _, out := range []struct{ flag, path string }{{"report_json", f.ReportJSON}, {"request_json", f.RequestJSON}, {"export", f.Export}} {
 		if out.path == "" {
 			continue
 		}
@@ -263,7 +272,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
 		writeHardware(stdout, hr)
 	}
-	if err := writeOutputs(f, &rep, run.Result.Records, stderr); err != nil {
+	if err := writeOutputs(f, &rep, run, stdout, stderr); err != nil {
 		return err
 	}
 	var death *session.ChildDeath
@@ -346,7 +355,8 @@ func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, 
 	return session.NormalizeBackend(o)
 }
 
-func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, stderr io.Writer) error {
+func writeOutputs(f *benchFlags, rep *engine.Report, run *session.Run, stdout, stderr io.Writer) error {
+	records := run.Result.Records
 	var errs []error
 	if f.ReportJSON != "" {
 		errs = append(errs, writeOrRescue("report", f.ReportJSON, rep.WriteJSON, f.Quiet, stderr))
@@ -354,6 +364,20 @@ func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, st
 	if f.RequestJSON != "" {
 		errs = append(errs, writeOrRescue("request records", f.RequestJSON,
 			func(w io.Writer) error { return engine.WriteRequestJSON(w, records) }, f.Quiet, stderr))
+	}
+	if f.Export != "" || f.Page.any() {
+		x := runExport(rep, run)
+		if f.Export != "" {
+			errs = append(errs, writeOrRescue("export", f.Export, x.WriteJSON, f.Quiet, stderr))
+		}
+		name := "this run"
+		for _, p := range []string{f.Export, f.ReportJSON} {
+			if p != "" {
+				name = filepath.Base(p)
+				break
+			}
+		}
+		errs = append(errs, f.Page.write([]*htmlreport.Source{htmlreport.FromExport(name, x)}, nil, true, f.Quiet, stdout, stderr))
 	}
 	return errors.Join(errs...)
 }
@@ -529,4 +553,16 @@ func writeHardware(w io.Writer, hr *session.HardwareReport) {
 			sol.MeanBatch, sol.MeanContextTokens, sol.RooflineOutputTokS, sol.AchievedPercent)
 	}
 	fmt.Fprintln(w, "===========================================================")
+}
+
+// runExport is a finished run as the dashboard exports it: the report, every record, the
+// engine snapshots and the telemetry series.
+func runExport(rep *engine.Report, run *session.Run) *engine.Export {
+	x := &engine.Export{Report: *rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
+	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
+		if b, err := json.Marshal(hr.Series); err == nil {
+			x.Telemetry = b
+		}
+	}
+	return x
 }

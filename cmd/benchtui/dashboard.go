@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -292,13 +291,7 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		Config:  map[string]any{"command": "dashboard", "settings": cfg, "backend_options": r.sess.Options().Backend, "llama_cpp": run.Info},
 		Version: version, Streaming: true,
 	})
-	x := &engine.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
-	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
-		if b, err := json.Marshal(hr.Series); err == nil {
-			x.Telemetry = b
-		}
-	}
-	return x, nil
+	return runExport(&rep, run), nil
 }
 
 func (r *dashRunner) close() {

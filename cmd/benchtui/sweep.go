@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	htmlreport "github.com/benchtui/benchtui/report/html"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/sweep"
 )
@@ -76,6 +77,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load")
 	fs.Float(&f.StallS, "stall_timeout", 120, "seconds without progress after which a run fails")
+	var page pageOutputs
+	page.register(fs)
 	raw := make([]string, len(sweepAxes))
 	for i, a := range sweepAxes {
 		fs.String(&raw[i], a.name, a.def, a.usage+": a value, a list (1,4,16) or a range (32:384:32, 1:256:x2)")
@@ -111,6 +114,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	if _, _, err := session.Check(session.Options{Model: f.Model}); err != nil {
 		return usageError{err}
+	}
+	if err := page.check(nil); err != nil {
+		return err
 	}
 	if err := prepareSweepDir(f, axes); err != nil {
 		return err
@@ -193,6 +199,16 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := writeSweepResults(f.Out, axes, swept, results); err != nil {
 		return err
+	}
+	if page.any() {
+		names := make([]string, len(axes))
+		for i, a := range axes {
+			names[i] = a.Name
+		}
+		src := htmlreport.FromSweep("sweep.json", &htmlreport.Sweep{Axes: names, Points: results})
+		if err := page.write([]*htmlreport.Source{src}, nil, true, f.Quiet, stdout, stderr); err != nil {
+			return err
+		}
 	}
 	shown := swept
 	if len(shown) == 0 {
@@ -337,23 +353,44 @@ func writeSweepResults(dir string, axes, swept []sweep.Axis, results []sweep.Poi
 // runCompare prints reports side by side: every metric of each, with its change in percent
 // from the first. Reports of benchtui or trtllm-bench, and dashboard exports, are read.
 func runCompare(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare")
+	var page pageOutputs
+	page.register(fs)
 	for _, a := range args {
 		if isHelp(a) {
-			fmt.Fprint(stdout, "Usage: benchtui compare A.json B.json [...]   (reports or exports; changes are against A)\n")
+			fmt.Fprint(stdout, "Usage: benchtui compare A.json B.json [...] [--html OUT.html] [--svg DIR]   (reports or exports; changes are against A)\n\n")
+			fs.usage(stdout)
 			return errHelpShown
 		}
+	}
+	args, flags := splitArgs(args, fs)
+	if err := fs.parse(flags); err != nil {
+		return usageError{err}
 	}
 	if len(args) < 2 {
 		return badInput("compare takes two reports or more: benchtui compare A.json B.json [...]")
 	}
+	if err := page.check(args); err != nil {
+		return err
+	}
 	reps := make([]engine.Report, len(args))
+	srcs := make([]*htmlreport.Source, len(args))
 	for i, path := range args {
 		x, err := engine.ReadExport(path)
 		if err != nil {
 			return usageError{err}
 		}
 		reps[i] = x.Report
+		srcs[i] = htmlreport.FromExport(filepath.Base(path), x)
 	}
+	if err := writeCompareTable(stdout, args, reps); err != nil {
+		return err
+	}
+	return page.write(srcs, args, false, false, stdout, stderr)
+}
+
+// writeCompareTable prints every metric of each report, with its change from the first.
+func writeCompareTable(stdout io.Writer, args []string, reps []engine.Report) error {
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "metric\t"
 	for i, path := range args {
@@ -418,17 +455,18 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	return tw.Flush()
 }
 
-// change is v against base in percent, with + for better when the direction is known.
+// change is v against base in percent, with better or worse when the direction is known.
 func change(base, v float64, higherBetter *bool) string {
-	if base == 0 || math.IsNaN(base) || math.IsNaN(v) {
+	pct, ok := htmlreport.Change(base, v)
+	if !ok {
 		return "n/a"
 	}
-	pct := 100 * (v - base) / base
 	s := fmt.Sprintf("%+.1f%%", pct)
-	if higherBetter != nil && pct != 0 {
-		if (pct > 0) == *higherBetter {
+	if higherBetter != nil {
+		switch htmlreport.Better(pct, *higherBetter) {
+		case 1:
 			s += " better"
-		} else {
+		case -1:
 			s += " worse"
 		}
 	}

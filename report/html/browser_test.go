@@ -288,6 +288,7 @@ func (t *tab) open(ctx context.Context, path string) (pageState, time.Duration, 
 	if err != nil {
 		return pageState{}, 0, err
 	}
+	before := len(t.b.errors())
 	start := time.Now()
 	if err := t.b.call(ctx, t.session, "Page.navigate", map[string]any{"url": "file://" + filepath.ToSlash(abs)}, nil); err != nil {
 		return pageState{}, 0, err
@@ -304,6 +305,11 @@ func (t *tab) open(ctx context.Context, path string) (pageState, time.Duration, 
 		}
 		if ctx.Err() != nil {
 			return pageState{}, 0, fmt.Errorf("open %s: the page never became ready: %w", path, ctx.Err())
+		}
+		// A script that failed never says it is ready: stop at its error.
+		if errs := t.b.errors(); len(errs) > before {
+			time.Sleep(50 * time.Millisecond)
+			return pageState{}, 0, fmt.Errorf("open %s: the page failed before it was ready: %v", path, t.b.errors()[before:])
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -288,3 +288,62 @@ func (dc divChart) chart() *Chart {
 	c.body = w.String()
 	return c
 }
+
+// barChart draws grouped bars: one group a category, one bar a series, each labelled with
+// its value.
+type barChart struct {
+	id, title, caption string
+	xlabel, ylabel     string
+	unit               string
+	cats               []string
+	series             []catSeries
+}
+
+func (bc barChart) chart() *Chart {
+	c := newChart(bc.id, bc.title, bc.caption, false, chartH)
+	yhi := 0.0
+	for _, s := range bc.series {
+		for _, v := range s.y {
+			if !math.IsNaN(v) {
+				yhi = math.Max(yhi, v)
+			}
+		}
+	}
+	_, yhi, yticks := niceRange(0, yhi*1.1, 5)
+	n := max(len(bc.cats), 1)
+	f := newFrame(c.width, c.height, 0, float64(n), 0, yhi)
+	var w svgw
+	var items []legendItem
+	for i, s := range bc.series {
+		items = append(items, legendItem{name: s.name, class: seriesClass("", i), series: i})
+	}
+	w.legend(items)
+	w.grid(f, yticks, nil, bc.xlabel, bc.ylabel)
+	group := (f.x1 - f.x0) / float64(n)
+	barW := group * 0.8 / float64(max(len(bc.series), 1))
+	w.WriteString(`<g class="tick tx">`)
+	for i, cat := range bc.cats {
+		w.printf(`<text x="%s" y="%s">%s</text>`, px(f.x0+(float64(i)+0.5)*group), px(f.y1+16), esc(cat))
+	}
+	w.WriteString(`</g>`)
+	for si, s := range bc.series {
+		w.printf(`<g class="%s" data-series="%d">`, seriesClass("", si), si)
+		for i, v := range s.y {
+			if math.IsNaN(v) || i >= n {
+				continue
+			}
+			x := f.x0 + float64(i)*group + group*0.1 + float64(si)*barW
+			y := f.ys.at(v)
+			tip := s.name + " at " + bc.cats[i] + ": " + withUnit(fmtVal(v), bc.unit)
+			if i < len(s.tips) && s.tips[i] != "" {
+				tip = s.tips[i]
+			}
+			w.printf(`<rect class="bar" x="%s" y="%s" width="%s" height="%s" data-tip="%s"/>`, px(x+0.5), px(y), px(math.Max(barW-1, 1)), px(f.y1-y), esc(tip))
+			w.printf(`<text class="lbl" x="%s" y="%s" text-anchor="middle">%s</text>`, px(x+barW/2), px(y-4), fmtVal(v))
+			c.marks++
+		}
+		w.WriteString(`</g>`)
+	}
+	c.body = w.String()
+	return c
+}

@@ -213,6 +213,9 @@ func throughputOverlay(names []string, srcs []*Source) *Chart {
 		if len(s.Export.Requests) > 0 {
 			pts = engine.TimeSeries(s.Export.Requests, width)
 		}
+		if len(pts) < 3 {
+			pts = nil // too few points to draw a line; the run stays in the table
+		}
 		runs = append(runs, run{pts})
 		for _, p := range pts {
 			grid[math.Round((p.TimeS+p.DurationS/2)*1e6)/1e6] = true

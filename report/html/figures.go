@@ -190,6 +190,12 @@ type divRow struct {
 	bars  []divBar
 }
 
+// runClasses colour the runs of a comparison without the green and red that mean better
+// and worse on the same chart.
+var runClasses = [...]string{"s0", "s3", "s5", "s6", "s1", "s7"}
+
+func runClass(i int) string { return runClasses[i%len(runClasses)] }
+
 // divChart draws changes in percent as bars left and right of zero, one row a metric and
 // one bar a compared run; with one compared run, bars are coloured by better and worse.
 type divChart struct {
@@ -227,7 +233,7 @@ func (dc divChart) chart() *Chart {
 	} else {
 		var items []legendItem
 		for i, n := range dc.names {
-			items = append(items, legendItem{name: n, class: seriesClass("", i+1), series: i})
+			items = append(items, legendItem{name: n, class: runClass(i), series: i})
 		}
 		w.legend(items)
 	}
@@ -256,7 +262,7 @@ func (dc divChart) chart() *Chart {
 			if x1 < x0 {
 				x0, x1 = x1, x0
 			}
-			cls := seriesClass("", b.series+1)
+			cls := runClass(b.series)
 			if single {
 				cls = "bad"
 				if b.good || b.pct == 0 {

@@ -198,7 +198,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 	}
 
-	if err := f.Page.check(nil); err != nil {
+	if err := f.Page.check(nil, false); err != nil {
 		return err
 	}
 	for _, out := range []struct{ flag, path string }{{"report_json", f.ReportJSON}, {"request_json", f.RequestJSON}, {"export", f.Export}} {

@@ -20,15 +20,19 @@ type pageOutputs struct {
 }
 
 func (o *pageOutputs) register(fs *flagSet) {
-	fs.String(&o.HTML, "html", "", "write a self-contained HTML report here (- for stdout)")
+	fs.String(&o.HTML, "html", "", "write a self-contained HTML report here")
 	fs.String(&o.SVG, "svg", "", "write the report's charts as SVG files into this folder")
 }
 
 func (o *pageOutputs) any() bool { return o.HTML != "" || o.SVG != "" }
 
 // check refuses outputs that would replace an input or cannot be written, before anything
-// slow starts.
-func (o *pageOutputs) check(inputs []string) error {
+// slow starts. Only the report command may write the page to stdout: the others print
+// their own results there.
+func (o *pageOutputs) check(inputs []string, stdoutOK bool) error {
+	if o.HTML == "-" && !stdoutOK {
+		return badInput("--html -: this command prints its results on stdout; give a file name for the page")
+	}
 	if o.HTML != "" && o.HTML != "-" {
 		if err := notAnInput("--html", o.HTML, inputs); err != nil {
 			return err
@@ -124,6 +128,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	var quiet bool
 	out.register(fs)
 	fs.String(&out.Title, "title", "", "the page's title (default: from the input)")
+	fs.Lookup("html").Usage = "write a self-contained HTML report here (- for stdout)"
 	fs.Bool(&quiet, "quiet", false, "no lines on stderr")
 	for _, a := range args {
 		if isHelp(a) {
@@ -147,7 +152,7 @@ sweep's sweep.json. Several files: a comparison of runs, with changes against th
 	if !out.any() {
 		return badInput("report: give --html OUT.html (or --svg DIR) for what to write")
 	}
-	if err := out.check(files); err != nil {
+	if err := out.check(files, true); err != nil {
 		return err
 	}
 	var srcs []*htmlreport.Source

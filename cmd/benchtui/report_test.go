@@ -80,6 +80,7 @@ func TestReportBadInput(t *testing.T) {
 		{"svg onto a file", []string{"report", input, "--svg", notJSON}, "is a file"},
 		{"html in a missing folder", []string{"report", input, "--html", filepath.Join(dir, "nope", "x.html")}, "cannot write there"},
 		{"unknown flag", []string{"report", input, "--htm", out}, "htm"},
+		{"page to stdout beside compare's table", []string{"compare", input, fixtures + "run-b16.json", "--html", "-"}, "stdout"},
 		{"compare output is an input", []string{"compare", input, fixtures + "run-b16.json", "--html", input}, "is an input file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -115,7 +115,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if _, _, err := session.Check(session.Options{Model: f.Model}); err != nil {
 		return usageError{err}
 	}
-	if err := page.check(nil); err != nil {
+	if err := page.check(nil, false); err != nil {
 		return err
 	}
 	if err := prepareSweepDir(f, axes); err != nil {
@@ -370,7 +370,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		return badInput("compare takes two reports or more: benchtui compare A.json B.json [...]")
 	}
-	if err := page.check(args); err != nil {
+	if err := page.check(args, false); err != nil {
 		return err
 	}
 	reps := make([]engine.Report, len(args))

@@ -1,7 +1,7 @@
 package html
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -67,33 +67,49 @@ type Sweep struct {
 // Load reads an export, a report (benchtui's or trtllm-bench's) or a sweep.json. Its errors
 // name the file and say what it should have held.
 func Load(path string) (*Source, error) {
+	name := filepath.Base(path)
+	if isSweep(path) {
+		return loadSweep(path, name)
+	}
+	x, err := engine.ReadExport(path)
+	if err != nil {
+		if s, serr := loadSweep(path, name); serr == nil {
+			return s, nil // a sweep.json whose keys were reordered
+		}
+		return nil, fmt.Errorf("%w (want a benchtui export, a --report_json report, a trtllm-bench report or a sweep.json)", err)
+	}
+	return FromExport(name, x), nil
+}
+
+// isSweep tells a sweep.json by its first key, "axes", without reading the rest: an export
+// of a long run is tens of megabytes, and ReadExport reads it once more anyway.
+func isSweep(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReader(f))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	t, err := dec.Token()
+	return err == nil && t == "axes"
+}
+
+func loadSweep(path, name string) (*Source, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	var probe struct {
-		Format      string          `json:"format"`
-		Performance json.RawMessage `json:"performance"`
-		Axes        json.RawMessage `json:"axes"`
-		Points      json.RawMessage `json:"points"`
+	var s Sweep
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("read sweep %s: %w", path, err)
 	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%s is not JSON of a benchtui export, report or sweep: %w", path, err)
+	if s.Axes == nil || s.Points == nil {
+		return nil, fmt.Errorf("%s is not a sweep.json (no \"axes\" and \"points\")", path)
 	}
-	name := filepath.Base(path)
-	if probe.Format == "" && probe.Performance == nil && probe.Axes != nil && probe.Points != nil {
-		var s Sweep
-		dec := json.NewDecoder(bytes.NewReader(data))
-		if err := dec.Decode(&s); err != nil {
-			return nil, fmt.Errorf("read sweep %s: %w", path, err)
-		}
-		return FromSweep(name, &s), nil
-	}
-	x, err := engine.ReadExport(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w (want a benchtui export, a --report_json report, a trtllm-bench report or a sweep.json)", err)
-	}
-	return FromExport(name, x), nil
+	return FromSweep(name, &s), nil
 }
 
 // FromExport makes a source of a run held in memory: an export, or a report alone in

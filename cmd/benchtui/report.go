@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
 	htmlreport "github.com/benchtui/benchtui/report/html"
 )
 
@@ -26,61 +24,38 @@ func (o *pageOutputs) register(fs *flagSet) {
 
 func (o *pageOutputs) any() bool { return o.HTML != "" || o.SVG != "" }
 
-// check refuses outputs that would replace an input or cannot be written, before anything
-// slow starts. Only the report command may write the page to stdout: the others print
-// their own results there.
-func (o *pageOutputs) check(inputs []string, stdoutOK bool) error {
+// checkStdout refuses --html - where the command prints its own results on stdout: only
+// the report command may write the page there.
+func (o *pageOutputs) checkStdout(stdoutOK bool) error {
 	if o.HTML == "-" && !stdoutOK {
 		return badInput("--html -: this command prints its results on stdout; give a file name for the page")
 	}
-	if o.HTML != "" && o.HTML != "-" {
-		if err := notAnInput("--html", o.HTML, inputs); err != nil {
-			return err
-		}
-		if err := canWrite("--html", o.HTML); err != nil {
-			return err
-		}
-	}
-	if o.SVG != "" {
-		if st, err := os.Stat(o.SVG); err == nil && !st.IsDir() {
-			return badInput("--svg %s is a file: give a folder for the charts", o.SVG)
-		}
-		if err := os.MkdirAll(o.SVG, 0o755); err != nil {
-			return badInput("--svg %s: %v", o.SVG, errors.Unwrap(err))
-		}
-	}
 	return nil
 }
 
-// notAnInput refuses an output path that is one of the input files.
-func notAnInput(flag, out string, inputs []string) error {
-	ost, err := os.Stat(out)
-	if err != nil {
-		return nil
+// outputs are the page's outputs for the command's fsutil.PlanOutputs, which checks them
+// against its inputs and each other before anything runs.
+func (o *pageOutputs) outputs() []fsutil.Output {
+	var out []fsutil.Output
+	if o.HTML != "-" {
+		out = append(out, fsutil.Output{Flag: "html", Path: o.HTML})
 	}
-	for _, in := range inputs {
-		if ist, err := os.Stat(in); err == nil && os.SameFile(ost, ist) {
-			return badInput("%s %s is an input file: give another name for the report", flag, out)
-		}
-	}
-	return nil
+	return append(out, fsutil.Output{Flag: "svg", Path: o.SVG, Dir: true})
 }
 
-// canWrite checks that a file can be created in out's folder.
-func canWrite(flag, out string) error {
-	probe, err := os.CreateTemp(filepath.Dir(out), ".benchtui-probe-*")
-	if err != nil {
-		return badInput("%s %s: cannot write there: %v", flag, out, errors.Unwrap(err))
+// positionalInputs are the files a command reads from its arguments.
+func positionalInputs(files []string) []fsutil.Input {
+	in := make([]fsutil.Input, len(files))
+	for i, f := range files {
+		in[i] = fsutil.Input{Path: f}
 	}
-	probe.Close()
-	os.Remove(probe.Name())
-	return nil
+	return in
 }
 
-// write builds the page of srcs and writes what was asked for. rescue keeps a page that
-// cannot be written where asked (a run's results must not be lost); the report command
-// only reads files that remain, so it reports the error instead.
-func (o *pageOutputs) write(srcs []*htmlreport.Source, inputs []string, rescue, quiet bool, stdout, stderr io.Writer) error {
+// write builds the page of srcs and writes what was asked for, where plan resolved it. rescue
+// keeps a page that cannot be written where asked (a run's results must not be lost); the
+// report command only reads files that remain, so it reports the error instead.
+func (o *pageOutputs) write(srcs []*htmlreport.Source, inputs []fsutil.Input, plan *fsutil.Plan, rescue, quiet bool, stdout, stderr io.Writer) error {
 	if !o.any() {
 		return nil
 	}
@@ -92,24 +67,23 @@ func (o *pageOutputs) write(srcs []*htmlreport.Source, inputs []string, rescue, 
 	switch {
 	case o.HTML == "-":
 		errs = append(errs, page.WriteHTML(stdout))
+	case o.HTML != "" && rescue:
+		errs = append(errs, writeOrRescue("HTML report", o.HTML, plan.Path("html"), page.WriteHTML, quiet, stderr))
 	case o.HTML != "":
-		if err := notAnInput("--html", o.HTML, inputs); err != nil {
-			return err
-		}
-		if rescue {
-			errs = append(errs, writeOrRescue("HTML report", o.HTML, page.WriteHTML, quiet, stderr))
-		} else if err := engine.WriteFileAtomic(o.HTML, page.WriteHTML); err != nil {
-			errs = append(errs, fmt.Errorf("HTML report: %w", err))
+		if err := fsutil.WriteFile(plan.Path("html"), page.WriteHTML); err != nil {
+			errs = append(errs, fmt.Errorf("HTML report %s: %w", o.HTML, err))
 		} else if !quiet {
 			fmt.Fprintf(stderr, "benchtui: HTML report written to %s\n", o.HTML)
 		}
 	}
 	if o.SVG != "" {
-		paths, err := page.WriteSVG(o.SVG, func(path string, content []byte) error {
-			if err := notAnInput("--svg", path, inputs); err != nil {
+		paths, err := page.WriteSVG(plan.Path("svg"), func(path string, content []byte) error {
+			// The folder was planned; each file in it is checked too, since the folder may
+			// hold an input.
+			if _, err := fsutil.PlanOutputs(inputs, []fsutil.Output{{Flag: "svg", Path: path}}); err != nil {
 				return err
 			}
-			return engine.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(content); return err })
+			return fsutil.WriteFile(path, func(w io.Writer) error { _, err := w.Write(content); return err })
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("SVG charts: %w", err))
@@ -152,8 +126,10 @@ sweep's sweep.json. Several files: a comparison of runs, with changes against th
 	if !out.any() {
 		return badInput("report: give --html OUT.html (or --svg DIR) for what to write")
 	}
-	if err := out.check(files, true); err != nil {
-		return err
+	inputs := positionalInputs(files)
+	plan, err := fsutil.PlanOutputs(inputs, out.outputs())
+	if err != nil {
+		return usageError{err}
 	}
 	var srcs []*htmlreport.Source
 	for _, path := range files {
@@ -163,7 +139,7 @@ sweep's sweep.json. Several files: a comparison of runs, with changes against th
 		}
 		srcs = append(srcs, s)
 	}
-	return out.write(srcs, files, false, quiet, stdout, stderr)
+	return out.write(srcs, inputs, plan, false, quiet, stdout, stderr)
 }
 
 // splitArgs separates positional arguments from flags (and their values), which may come in

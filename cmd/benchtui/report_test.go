@@ -75,13 +75,13 @@ func TestReportBadInput(t *testing.T) {
 		{"no output", []string{"report", input}, "--html"},
 		{"missing file", []string{"report", filepath.Join(dir, "none.json"), "--html", out}, "none.json"},
 		{"not a report", []string{"report", notJSON, "--html", out}, "notes.txt"},
-		{"output is an input", []string{"report", input, "--html", input}, "is an input file"},
+		{"output is an input", []string{"report", input, "--html", input}, "is the same file as the input"},
 		{"sweep in a comparison", []string{"report", fixtures + "sweep.json", input, "--html", out}, "sweep"},
-		{"svg onto a file", []string{"report", input, "--svg", notJSON}, "is a file"},
-		{"html in a missing folder", []string{"report", input, "--html", filepath.Join(dir, "nope", "x.html")}, "cannot write there"},
+		{"svg onto a file", []string{"report", input, "--svg", notJSON}, "is not a folder"},
+		{"html in a missing folder", []string{"report", input, "--html", filepath.Join(dir, "nope", "x.html")}, "no folder"},
 		{"unknown flag", []string{"report", input, "--htm", out}, "htm"},
 		{"page to stdout beside compare's table", []string{"compare", input, fixtures + "run-b16.json", "--html", "-"}, "stdout"},
-		{"compare output is an input", []string{"compare", input, fixtures + "run-b16.json", "--html", input}, "is an input file"},
+		{"compare output is an input", []string{"compare", input, fixtures + "run-b16.json", "--html", input}, "is the same file as the input"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, c.args...)

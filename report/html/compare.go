@@ -8,30 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/benchtui/benchtui/engine"
-	"github.com/benchtui/benchtui/sweep"
+	"github.com/benchtui/benchtui/report"
 )
-
-// Change is v against base in percent. ok is false when there is no change to speak of:
-// a zero or missing baseline. The console's compare and the HTML comparison both use it.
-func Change(base, v float64) (pct float64, ok bool) {
-	if base == 0 || math.IsNaN(base) || math.IsNaN(v) || math.IsInf(base, 0) || math.IsInf(v, 0) {
-		return math.NaN(), false
-	}
-	return 100 * (v - base) / base, true
-}
-
-// Better says whether a change of pct percent improves a metric: 1 better, -1 worse, 0 no
-// change.
-func Better(pct float64, higherIsBetter bool) int {
-	switch {
-	case pct == 0 || math.IsNaN(pct):
-		return 0
-	case (pct > 0) == higherIsBetter:
-		return 1
-	}
-	return -1
-}
 
 // runLetter names the i-th run of a comparison: A, B, ... Z, then 27, 28...
 func runLetter(i int) string {
@@ -41,64 +19,22 @@ func runLetter(i int) string {
 	return strconv.Itoa(i + 1)
 }
 
-// Warnings lists what makes runs' figures not comparable as they stand: a different
-// workload (input or output length, number of requests, dataset) than the first run's,
-// or a run that was stopped or had failures. names label the runs.
-func Warnings(names []string, srcs []*Source) []string {
-	if len(srcs) == 0 {
-		return nil
-	}
-	var out []string
-	base := &srcs[0].Export.Report
-	bd, _ := readDataset(base.Dataset)
-	for i := 1; i < len(srcs); i++ {
-		r := &srcs[i].Export.Report
-		d, _ := readDataset(r.Dataset)
-		diff := func(what, a, b string) {
-			if a != b {
-				out = append(out, fmt.Sprintf("%s differs: %s %s, %s %s.", what, names[0], a, names[i], b))
-			}
-		}
-		diff("Average input length (ISL)", fmtVal(base.RequestInfo.AvgInputLength), fmtVal(r.RequestInfo.AvgInputLength))
-		diff("Average output length (OSL)", fmtVal(base.RequestInfo.AvgOutputLength), fmtVal(r.RequestInfo.AvgOutputLength))
-		diff("Number of requests (N)", strconv.Itoa(base.RequestInfo.NumRequests+base.BenchTUI.NumFailed), strconv.Itoa(r.RequestInfo.NumRequests+r.BenchTUI.NumFailed))
-		switch {
-		case bd.Path != "" || d.Path != "":
-			diff("Dataset", orDash(bd.Path), orDash(d.Path))
-		case srcs[0].Kind != KindTRTLLM && srcs[i].Kind != KindTRTLLM:
-			// Both generated their requests: the same lengths from another seed are other
-			// requests.
-			diff("Generated dataset seed", strconv.FormatInt(base.BenchTUI.Seed, 10), strconv.FormatInt(r.BenchTUI.Seed, 10))
-		}
-	}
-	for i, s := range srcs {
-		r := &s.Export.Report
-		switch {
-		case stopped(s.Export.Requests):
-			out = append(out, fmt.Sprintf("%s was stopped before it finished: %d of %d requests completed.", names[i], r.BenchTUI.NumCompleted, r.BenchTUI.NumCompleted+r.BenchTUI.NumFailed))
-		case r.BenchTUI.NumFailed > 0:
-			out = append(out, fmt.Sprintf("%s had %d failed requests, left out of its figures.", names[i], r.BenchTUI.NumFailed))
-		}
-	}
-	return out
-}
-
 // settingRows are the settings a comparison lines up; a value that differs from the first
 // run's is highlighted.
 var settingRows = []struct {
 	name string
-	get  func(r *engine.Report) string
+	get  func(r *report.Report) string
 }{
-	{"model", func(r *engine.Report) string { return r.Engine.Model }},
-	{"dtype", func(r *engine.Report) string { return r.Engine.Dtype }},
-	{"backend", func(r *engine.Report) string { return strings.TrimSpace(r.Engine.Backend + " " + r.Engine.Version) }},
-	{"GPU", func(r *engine.Report) string { return gpus(r) }},
-	{"max_batch_size", func(r *engine.Report) string { return strconv.Itoa(r.WorldInfo.MaxBatchSize) }},
-	{"max_num_tokens", func(r *engine.Report) string { return strconv.Itoa(r.WorldInfo.MaxNumTokens) }},
-	{"requests", func(r *engine.Report) string { return strconv.Itoa(r.RequestInfo.NumRequests) }},
-	{"average ISL", func(r *engine.Report) string { return fmtVal(r.RequestInfo.AvgInputLength) }},
-	{"average OSL", func(r *engine.Report) string { return fmtVal(r.RequestInfo.AvgOutputLength) }},
-	{"failed", func(r *engine.Report) string { return strconv.Itoa(r.BenchTUI.NumFailed) }},
+	{"model", func(r *report.Report) string { return r.Engine.Model }},
+	{"dtype", func(r *report.Report) string { return r.Engine.Dtype }},
+	{"backend", func(r *report.Report) string { return strings.TrimSpace(r.Engine.Backend + " " + r.Engine.Version) }},
+	{"GPU", func(r *report.Report) string { return gpus(r) }},
+	{"max_batch_size", func(r *report.Report) string { return strconv.Itoa(r.WorldInfo.MaxBatchSize) }},
+	{"max_num_tokens", func(r *report.Report) string { return strconv.Itoa(r.WorldInfo.MaxNumTokens) }},
+	{"requests", func(r *report.Report) string { return strconv.Itoa(r.RequestInfo.NumRequests) }},
+	{"average ISL", func(r *report.Report) string { return fmtVal(r.RequestInfo.AvgInputLength) }},
+	{"average OSL", func(r *report.Report) string { return fmtVal(r.RequestInfo.AvgOutputLength) }},
+	{"failed", func(r *report.Report) string { return strconv.Itoa(r.BenchTUI.NumFailed) }},
 }
 
 func comparePage(p *Page, srcs []*Source) {
@@ -114,8 +50,12 @@ func comparePage(p *Page, srcs []*Source) {
 	p.Subtitle = strings.Join(parts, " · ") + " (changes are against A)"
 
 	sec := &Section{ID: "compare", Title: "Comparison"}
-	for _, w := range Warnings(names, srcs) {
-		sec.Notes = append(sec.Notes, Note{"warn", w})
+	reps := make([]report.Report, len(srcs))
+	for i, src := range srcs {
+		reps[i] = src.Export.Report
+	}
+	for _, w := range report.CompareNotes(names, reps) {
+		sec.Notes = append(sec.Notes, Note{"warn", w + "."})
 	}
 	if len(sec.Notes) == 0 {
 		sec.Notes = append(sec.Notes, Note{"info", "The runs ran the same workload: input and output lengths, request count and dataset match, and every run finished."})
@@ -127,35 +67,33 @@ func comparePage(p *Page, srcs []*Source) {
 	}
 	mt := &Table{ID: "compare-metrics", Caption: "Figures (from each report) and changes against A", Head: head}
 	var rows []divRow
-	for _, m := range sweep.Metrics {
+	for _, m := range report.Figures {
 		row := []Cell{{Text: m.Name + " (" + m.Unit + ")"}}
-		base := m.Get(&srcs[0].Export.Report)
+		base := m.Get(&reps[0])
 		row = append(row, Cell{Text: fmtVal(base), Class: "num", Key: "A:" + m.Name})
 		dr := divRow{label: m.Name}
 		for i := 1; i < len(srcs); i++ {
-			v := m.Get(&srcs[i].Export.Report)
+			v := m.Get(&reps[i])
 			row = append(row, Cell{Text: fmtVal(v), Class: "num", Key: names[i] + ":" + m.Name})
-			pct, ok := Change(base, v)
-			cell := Cell{Text: "n/a", Class: "num", Key: names[i] + ":Δ" + m.Name}
-			if ok {
-				cell.Text = fmt.Sprintf("%+.1f%%", pct)
-				switch Better(pct, m.HigherIsBetter) {
-				case 1:
-					cell.Class = "num good"
-				case -1:
-					cell.Class = "num bad"
-				}
+			c := report.Delta(base, v, m.Better)
+			cell := Cell{Text: c.PercentString(), Class: "num", Key: names[i] + ":Δ" + m.Name}
+			switch c.Verdict {
+			case report.Better:
+				cell.Class = "num good"
+			case report.Worse:
+				cell.Class = "num bad"
 			}
 			row = append(row, cell)
-			verdict := "no change"
-			switch Better(pct, m.HigherIsBetter) {
-			case 1:
-				verdict = "better"
-			case -1:
-				verdict = "worse"
+			pct := math.NaN()
+			if c.Verdict != report.Unknown {
+				pct = c.Percent
 			}
-			dr.bars = append(dr.bars, divBar{series: i - 1, pct: pct, good: Better(pct, m.HigherIsBetter) >= 0,
-				tip: fmt.Sprintf("%s: %s %s against A %s: %s", m.Name, names[i], withUnit(fmtVal(v), m.Unit), withUnit(fmtVal(base), m.Unit), verdictText(pct, ok, verdict))})
+			verdict := map[report.Verdict]string{report.Better: "good", report.Worse: "bad"}[c.Verdict]
+			if verdict == "" {
+				verdict = "same"
+			}
+			dr.bars = append(dr.bars, divBar{series: i - 1, pct: pct, verdict: verdict,
+				tip: fmt.Sprintf("%s: %s %s against A %s: %s", m.Name, names[i], withUnit(fmtVal(v), m.Unit), withUnit(fmtVal(base), m.Unit), c)})
 		}
 		mt.Rows = append(mt.Rows, row)
 		rows = append(rows, dr)
@@ -176,7 +114,7 @@ func comparePage(p *Page, srcs []*Source) {
 	}
 	sec.Tables = []*Table{mt, st}
 	sec.Charts = append(sec.Charts, divChart{id: "compare-changes", title: "Changes against A", names: names[1:], rows: rows,
-		caption: "Each bar is a run's change in percent against A; green is better and red worse for that metric (higher throughput, lower latency)."}.chart())
+		caption: fmt.Sprintf("Each bar is a run's change in percent against A; its label is green where that is better for the metric (higher throughput, lower latency) and red where worse, uncoloured within %s%%.", fmtVal(report.SameWithinPercent))}.chart())
 	if c := throughputOverlay(names, srcs); c != nil {
 		sec.Charts = append(sec.Charts, c)
 	}
@@ -188,15 +126,8 @@ func comparePage(p *Page, srcs []*Source) {
 	}
 }
 
-func verdictText(pct float64, ok bool, verdict string) string {
-	if !ok {
-		return "no baseline"
-	}
-	return fmt.Sprintf("%+.1f%%, %s", pct, verdict)
-}
-
 // throughputOverlay draws every run's output throughput over time on one chart, each from
-// its records at a common bucket width (engine.TimeSeries) or from its report's series.
+// its records at a common bucket width (report.TimeSeries) or from its report's series.
 func throughputOverlay(names []string, srcs []*Source) *Chart {
 	span := 0.0
 	for _, s := range srcs {
@@ -205,13 +136,13 @@ func throughputOverlay(names []string, srcs []*Source) *Chart {
 	width := niceDuration(time.Duration(span / 100 * float64(time.Millisecond)))
 	lc := lineChart{id: "compare-throughput", title: "Output throughput over time", xlabel: "time since each run's first request (s)",
 		ylabel: "output tok/s", wide: true, caption: "Each run's output tokens per second, from its records in buckets of " + width.String() + " where it has them, else from its report's time series."}
-	type run struct{ pts []engine.TimeSeriesPoint }
+	type run struct{ pts []report.TimeSeriesPoint }
 	var runs []run
 	grid := map[float64]bool{}
 	for _, s := range srcs {
 		pts := s.Export.Report.BenchTUI.TimeSeries
 		if len(s.Export.Requests) > 0 {
-			pts = engine.TimeSeries(s.Export.Requests, width)
+			pts = report.TimeSeries(s.Export.Requests, width)
 		}
 		if len(pts) < 3 {
 			pts = nil // too few points to draw a line; the run stays in the table

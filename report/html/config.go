@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // config tables the run's settings: engine, world, requests, dataset and the full
@@ -49,7 +49,8 @@ func (v *runView) config() *Section {
 			{"scheduling policy", w.SchedulingPolicy}, {"KV cache fraction", kvPct}, {"issue rate", fmtVal(w.IssueRate) + " req/s"},
 		}),
 		kv("requests", "Requests", [][2]string{
-			{"requests", strconv.Itoa(q.NumRequests)}, {"failed", strconv.Itoa(b.NumFailed)}, {"warmup", strconv.Itoa(b.WarmupRequests)},
+			{"requests", strconv.Itoa(q.NumRequests)}, {"failed", strconv.Itoa(b.NumFailed)}, {"canceled", strconv.Itoa(b.NumCanceled)},
+			{"warmup", strconv.Itoa(b.WarmupRequests)},
 			{"average concurrency", fmtVal(q.AvgNumConcurrentRequests)}, {"average input", fmtVal(q.AvgInputLength) + " tokens"},
 			{"average output", fmtVal(q.AvgOutputLength) + " tokens"}, {"input tokens", strconv.FormatInt(b.TotalInputTokens, 10)},
 			{"output tokens", strconv.FormatInt(b.TotalOutputTokens, 10)}, {"seed", strconv.FormatInt(b.Seed, 10)},
@@ -68,46 +69,18 @@ func (v *runView) config() *Section {
 	return sec
 }
 
-// datasetInfo is the part of the report's dataset section that pages show and compare.
-type datasetInfo struct {
-	ISL         *engine.ReportPercentiles `json:"isl_stats"`
-	OSL         *engine.ReportPercentiles `json:"osl_stats"`
-	SeqLen      *engine.ReportPercentiles `json:"seq_len_stats"`
-	NumRequests int                       `json:"num_requests"`
-	Path        string                    `json:"dataset_path"`
-}
-
-// readDataset decodes the report's dataset section, which is typed any (the dataset
-// package's to define), through JSON.
-func readDataset(section any) (datasetInfo, bool) {
-	var d datasetInfo
-	if section == nil {
-		return d, false
-	}
-	raw, err := json.Marshal(section)
-	if err != nil || json.Unmarshal(raw, &d) != nil {
-		return d, false
-	}
-	return d, true
-}
-
-func datasetTable(id string, section any) *Table {
-	d, ok := readDataset(section)
-	if !ok || d.ISL == nil || d.OSL == nil {
+func datasetTable(id string, d *report.Dataset) *Table {
+	if d == nil || d.ISL.Count == 0 && d.ISL.Maximum == 0 {
 		return nil
 	}
-	t := &Table{ID: id, Caption: fmt.Sprintf("Dataset: %d requests, %s", d.NumRequests, orDash(d.Path)),
+	t := &Table{ID: id, Caption: fmt.Sprintf("Dataset: %d requests, %s", d.NumRequests, orDash(d.DatasetPath)),
 		Head: []string{"tokens", "min", "average", "p50", "p90", "p99", "max"}}
 	for _, s := range []struct {
 		name string
-		p    *engine.ReportPercentiles
+		p    report.Distribution
 	}{{"input", d.ISL}, {"output", d.OSL}, {"sequence", d.SeqLen}} {
-		if s.p == nil {
-			continue
-		}
-		p := s.p
 		row := []Cell{{Text: s.name}}
-		for _, x := range []float64{p.Minimum, p.Average, p.P50, p.P90, p.P99, p.Maximum} {
+		for _, x := range []float64{s.p.Minimum, s.p.Average, s.p.P50, s.p.P90, s.p.P99, s.p.Maximum} {
 			row = append(row, Cell{Text: fmtVal(x), Class: "num"})
 		}
 		t.Rows = append(t.Rows, row)

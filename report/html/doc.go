@@ -2,10 +2,11 @@
 // a sweep or a comparison of runs, and the same charts as standalone SVG files for docs.
 //
 // Invariants:
-//   - Every figure comes from the report or from the functions the report is computed with:
-//     percentiles, throughputs and energy are read from engine.Report and the hardware
-//     section; time series are engine.TimeSeries over the records; per-bucket percentiles
-//     are dataset.Summarize. The package computes no metric of its own.
+//   - Every figure comes from the report package: figures and percentiles are read from
+//     report.Report and its hardware section, histograms bin report.CollectSamples, time
+//     series are report.TimeSeries over the records, per-bucket percentiles are
+//     report.Summarize, comparisons use report.Figures, report.Delta and
+//     report.CompareNotes. The package computes no metric of its own.
 //   - Charts are SVG that this package writes, with the same code for the page and for
 //     standalone files. Drawing is aggregated to the chart's resolution (time buckets,
 //     histogram bins, bands of requests), so a page stays small and fast however many

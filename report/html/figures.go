@@ -180,8 +180,9 @@ func (sc scatterChart) chart() *Chart {
 type divBar struct {
 	series int
 	pct    float64
-	good   bool
-	tip    string
+	// verdict is "good", "bad" or "same": the label's colour, and the bar's with one run.
+	verdict string
+	tip     string
 }
 
 // divRow is one metric of a divChart.
@@ -264,9 +265,9 @@ func (dc divChart) chart() *Chart {
 			}
 			cls := runClass(b.series)
 			if single {
-				cls = "bad"
-				if b.good || b.pct == 0 {
-					cls = "good"
+				cls = map[string]string{"good": "good", "bad": "bad"}[b.verdict]
+				if cls == "" {
+					cls = "s7"
 				}
 			}
 			g := &groups[min(b.series, len(groups)-1)]
@@ -280,11 +281,7 @@ func (dc divChart) chart() *Chart {
 			if v < 0 {
 				tx, anchor = f.xs.at(v)-4, "end"
 			}
-			verdict := "bad"
-			if b.good {
-				verdict = "good"
-			}
-			g.printf(`<text class="dl %s" x="%s" y="%s" text-anchor="%s">%s%s%%</text>`, verdict, px(tx), px(yb+barH-3), anchor, sign, strconv.FormatFloat(b.pct, 'f', 1, 64))
+			g.printf(`<text class="dl %s" x="%s" y="%s" text-anchor="%s">%s%s%%</text>`, b.verdict, px(tx), px(yb+barH-3), anchor, sign, strconv.FormatFloat(b.pct, 'f', 1, 64))
 			c.marks++
 		}
 	}

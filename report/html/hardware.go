@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
 )
 
@@ -240,7 +241,7 @@ func deviceTable(id string, s telemetry.RunSummary) *Table {
 	return t
 }
 
-func speedOfLightTable(id string, r *engine.Report, roof telemetry.Roofline, weights, kvPerToken, batch, ctx, roofTokS, pct float64) *Table {
+func speedOfLightTable(id string, r *report.Report, roof telemetry.Roofline, weights, kvPerToken, batch, ctx, roofTokS, pct float64) *Table {
 	bw := fmtVal(roof.BandwidthBytesPerSec/1e12) + " TB/s (" + roof.Source
 	if roof.Estimate {
 		bw += ", estimate"

@@ -4,25 +4,24 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/benchtui/benchtui/dataset"
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
-// TestSamplesMatchReport holds the per-request values the page draws (histograms,
-// timeline, latency over time) to the report's own: summarised with the report's function
-// they must give the report's percentiles, for real runs and the synthetic one.
-func TestSamplesMatchReport(t *testing.T) {
-	exports := map[string]*engine.Export{"synthetic": syntheticExport(3000, 6)}
+// TestRequestsMatchSamples holds the per-request values that the timeline and latency over
+// time draw to the report's own samples (report.CollectSamples): the same values, for real
+// runs (a stopped one among them) and the synthetic one.
+func TestRequestsMatchSamples(t *testing.T) {
+	exports := map[string]*report.Export{"synthetic": syntheticExport(3000, 6)}
 	for _, p := range []string{"testdata/run-b8.json", "testdata/run-stopped.json"} {
-		x, err := engine.ReadExport(p)
+		x, err := report.ReadExport(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +29,7 @@ func TestSamplesMatchReport(t *testing.T) {
 	}
 	for name, x := range exports {
 		reqs, _ := runRequests(x.Requests)
-		var ttft, tpot, e2e, queue, itl []float64
+		var ttft, tpot, e2e, queue []float64
 		for _, q := range reqs {
 			e2e = append(e2e, q.e2e)
 			if q.hasAdmit {
@@ -43,32 +42,20 @@ func TestSamplesMatchReport(t *testing.T) {
 				tpot = append(tpot, q.tpot)
 			}
 		}
-		eachITL(x.Requests, func(v float64) { itl = append(itl, v) })
-		r := &x.Report
+		s := report.CollectSamples(x.Requests)
 		for _, c := range []struct {
-			what string
-			vals []float64
-			want engine.ReportPercentiles
-			n    int
+			what      string
+			got, want []float64
 		}{
-			{"TTFT", ttft, r.StreamingMetrics.TTFTPercentiles, r.BenchTUI.SampleCounts.TTFT},
-			{"TPOT", tpot, r.StreamingMetrics.TPOTPercentiles, r.BenchTUI.SampleCounts.TPOT},
-			{"E2E", e2e, r.Performance.RequestLatencyPercentilesMS, r.BenchTUI.SampleCounts.RequestLatency},
-			{"queue", queue, r.BenchTUI.QueueTimePercentilesMS, r.BenchTUI.SampleCounts.QueueTime},
-			{"ITL", itl, r.BenchTUI.ITLPercentilesMS, r.BenchTUI.SampleCounts.ITL},
+			{"TTFT", ttft, s.TTFTMS}, {"TPOT", tpot, s.TPOTMS}, {"E2E", e2e, s.RequestLatencyMS}, {"queue", queue, s.QueueTimeMS},
 		} {
-			d := dataset.Summarize(c.vals)
-			got := [...]float64{d.P50, d.P90, d.P95, d.P99, d.Minimum, d.Maximum, d.Average}
-			want := [...]float64{c.want.P50, c.want.P90, c.want.P95, c.want.P99, c.want.Minimum, c.want.Maximum, c.want.Average}
-			for i := range got {
-				if math.Abs(got[i]-want[i]) > 1e-9*math.Max(1, math.Abs(want[i])) {
-					t.Errorf("%s %s: the page's samples give %v, the report %v", name, c.what, got, want)
-					break
-				}
+			got, want := slices.Sorted(slices.Values(c.got)), slices.Sorted(slices.Values(c.want))
+			if len(want) == 0 || !slices.Equal(got, want) {
+				t.Errorf("%s %s: the page's %d values are not the report's %d", name, c.what, len(got), len(want))
 			}
-			if d.Count != c.n {
-				t.Errorf("%s %s: %d samples, the report counts %d", name, c.what, d.Count, c.n)
-			}
+		}
+		if len(reqs) != x.Report.BenchTUI.NumCompleted {
+			t.Errorf("%s: %d requests drawn, the report counts %d completed", name, len(reqs), x.Report.BenchTUI.NumCompleted)
 		}
 	}
 }
@@ -198,31 +185,17 @@ func TestLoadRefusesOtherFiles(t *testing.T) {
 	}
 }
 
-// TestChangeAndWarnings checks the comparison's deltas and workload warnings on the
-// fixtures: the stopped run differs in OSL and N and was stopped; the batch-16 run ran the
-// same workload.
-func TestChangeAndWarnings(t *testing.T) {
-	if pct, ok := Change(200, 150); !ok || pct != -25 {
-		t.Errorf("Change(200, 150) = %v, %v", pct, ok)
-	}
-	if _, ok := Change(0, 5); ok {
-		t.Error("a change from 0 has no percentage")
-	}
-	if Better(-25, false) != 1 || Better(-25, true) != -1 || Better(0, true) != 0 {
-		t.Error("Better mixes up the directions")
-	}
-	srcs := loadAll(t, fixtures["compare"])
-	w := Warnings([]string{"A", "B", "C"}, srcs)
-	joined := strings.Join(w, "\n")
-	for _, want := range []string{"output length (OSL) differs: A 33.90, C 64.00", "Number of requests (N) differs: A 48, C 400", "C was stopped"} {
-		if !strings.Contains(joined, want) {
-			t.Errorf("warnings lack %q:\n%s", want, joined)
+// TestComparisonNotes checks that a comparison warns of what the report's CompareNotes
+// finds in the fixtures: the stopped run differs in OSL and N and was stopped; the batch-16
+// run ran the same workload as the first.
+func TestComparisonNotes(t *testing.T) {
+	page := string(buildPage(t, "compare"))
+	for _, want := range []string{"C ran another workload than A", "mean OSL 64.00 vs 33.90", "C was stopped"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the comparison lacks %q", want)
 		}
 	}
-	if strings.Contains(joined, "B ") {
-		t.Errorf("B ran the same workload as A, yet:\n%s", joined)
-	}
-	if w := Warnings([]string{"A", "B"}, srcs[:2]); len(w) != 0 {
-		t.Errorf("A and B ran the same workload, yet: %v", w)
+	if strings.Contains(page, "B ran another workload") {
+		t.Error("B ran the same workload as A, yet the page says otherwise")
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // distribution is one of the report's distributions: its percentiles, sample count and unit.
 type distribution struct {
 	key, name, unit string
-	p               engine.ReportPercentiles
+	p               report.Percentiles
 	n               int
 }
 
@@ -72,26 +72,21 @@ func (v *runView) histograms() []*Chart {
 		d := byKey[key]
 		return newBinner(d.p.Minimum, d.p.P99, d.p.Maximum, bins)
 	}
-	ttft, tpot, e2e, queue := mk("ttft", bins), mk("tpot", bins), mk("e2e", bins), mk("queue", bins)
-	for i := range v.reqs {
-		q := &v.reqs[i]
-		e2e.add(q.e2e)
-		if q.hasAdmit {
-			queue.add(q.queue)
+	// The report's own samples, binned over the ranges of its percentiles.
+	samples := report.CollectSamples(v.src.Export.Requests)
+	fill := func(b *binner, vals []float64) *binner {
+		for _, x := range vals {
+			b.add(x)
 		}
-		if q.hasFirst {
-			ttft.add(q.ttft)
-		}
-		if q.hasTP {
-			tpot.add(q.tpot)
-		}
+		return b
 	}
+	ttft, tpot := fill(mk("ttft", bins), samples.TTFTMS), fill(mk("tpot", bins), samples.TPOTMS)
+	e2e, queue := fill(mk("e2e", bins), samples.RequestLatencyMS), fill(mk("queue", bins), samples.QueueTimeMS)
 	itlBins := 60
-	if c := byKey["itl"].n; c < 900 {
+	if c := len(samples.ITLMS); c < 900 {
 		itlBins = min(max(int(2*math.Sqrt(float64(c))), 10), 60)
 	}
-	itl := mk("itl", itlBins)
-	eachITL(v.src.Export.Requests, itl.add)
+	itl := fill(mk("itl", itlBins), samples.ITLMS)
 
 	var out []*Chart
 	for _, h := range []struct {

@@ -5,15 +5,15 @@ import (
 	"math"
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // runView is one run being drawn: its source, its requests and the prefix that keeps its ids
 // apart from other runs' on a comparison page.
 type runView struct {
 	src    *Source
-	rep    *engine.Report
+	rep    *report.Report
 	reqs   []request
 	prefix string
 }
@@ -69,14 +69,14 @@ func (v *runView) summary() *Section {
 	sec.Intro = fmt.Sprintf("%s: %d requests (batch %d, %s), average input %s and output %s tokens, %s s in all.",
 		v.src.Kind, r.RequestInfo.NumRequests, r.WorldInfo.MaxBatchSize, gpus(r), fmtVal(r.RequestInfo.AvgInputLength),
 		fmtVal(r.RequestInfo.AvgOutputLength), fmtVal(p.TotalLatencyMS/1000))
-	pct := func(d engine.ReportPercentiles) string {
+	pct := func(d report.Percentiles) string {
 		return fmt.Sprintf("p90 %s · p99 %s", fmtVal(d.P90), fmtVal(d.P99))
 	}
 	sec.Cards = []Card{
 		{Key: "output_tok_s", Label: "Output throughput", Value: fmtVal(p.SystemOutputThroughputTokS), Unit: "tok/s",
 			Detail: "total " + fmtVal(p.SystemTotalThroughputTokS) + " tok/s"},
 		{Key: "request_s", Label: "Requests", Value: fmtVal(p.RequestThroughputReqS), Unit: "req/s",
-			Detail: fmt.Sprintf("%d completed, %d failed", r.RequestInfo.NumRequests, b.NumFailed)},
+			Detail: fmt.Sprintf("%d completed, %d failed, %d canceled", r.RequestInfo.NumRequests, b.NumFailed, b.NumCanceled)},
 		{Key: "per_user_tok_s", Label: "Per user", Value: fmtVal(p.OutputThroughputPerUserTokS), Unit: "tok/s",
 			Detail: "decode speed " + fmtVal(s.TokenOutputSpeedTokS) + " tok/s"},
 		{Key: "per_gpu_tok_s", Label: "Per GPU", Value: fmtVal(p.OutputThroughputPerGPUTokS), Unit: "tok/s",
@@ -105,7 +105,7 @@ func (v *runView) summary() *Section {
 	return sec
 }
 
-func gpus(r *engine.Report) string {
+func gpus(r *report.Report) string {
 	if r.Machine == nil {
 		return "no GPU"
 	}
@@ -126,12 +126,11 @@ func (v *runView) notes() []Note {
 			out = append(out, Note{"info", "This export has no engine snapshots: the engine's state over time is not drawn."})
 		}
 	}
+	if n := r.BenchTUI.NumCanceled; n > 0 {
+		out = append(out, Note{"warn", fmt.Sprintf("The run was stopped: %d requests were canceled, and every figure covers the %d that completed.", n, r.BenchTUI.NumCompleted)})
+	}
 	if n := r.BenchTUI.NumFailed; n > 0 {
-		what := "failed"
-		if stopped(v.src.Export.Requests) {
-			what = "were stopped or failed (the run was stopped)"
-		}
-		out = append(out, Note{"warn", fmt.Sprintf("%d requests %s: every figure covers the %d that finished.", n, what, r.BenchTUI.NumCompleted)})
+		out = append(out, Note{"warn", fmt.Sprintf("%d requests failed: every figure covers the %d that completed.", n, r.BenchTUI.NumCompleted)})
 	}
 	if hw := v.src.hw; hw != nil {
 		if hw.Note != "" {
@@ -147,16 +146,6 @@ func (v *runView) notes() []Note {
 		out = append(out, Note{"info", "No hardware telemetry in this file."})
 	}
 	return out
-}
-
-// stopped reports whether records show a run stopped by the user.
-func stopped(recs []engine.Record) bool {
-	for i := range recs {
-		if recs[i].Error == "canceled" {
-			return true
-		}
-	}
-	return false
 }
 
 // niceDuration rounds d up to 1, 2 or 5 times a power of ten milliseconds, at least 10 ms.
@@ -175,12 +164,12 @@ func (v *runView) spanMS() float64 {
 }
 
 // throughputPoints is the run's throughput series: from the records at about 60 buckets
-// when there are records (engine.TimeSeries, the report's own function), else the
+// when there are records (report.TimeSeries, the report's own function), else the
 // report's.
-func (v *runView) throughputPoints() ([]engine.TimeSeriesPoint, time.Duration) {
+func (v *runView) throughputPoints() ([]report.TimeSeriesPoint, time.Duration) {
 	if v.hasRecords() {
 		w := niceDuration(time.Duration(v.spanMS() / 60 * float64(time.Millisecond)))
-		return engine.TimeSeries(v.src.Export.Requests, w), w
+		return report.TimeSeries(v.src.Export.Requests, w), w
 	}
 	return v.rep.BenchTUI.TimeSeries, time.Duration(v.rep.BenchTUI.TimeSeriesBucketS * float64(time.Second))
 }
@@ -232,7 +221,7 @@ func (v *runView) overTime() *Section {
 }
 
 // speedOfLightSeries averages the snapshots' speed of light into the throughput's buckets.
-func (v *runView) speedOfLightSeries(pts []engine.TimeSeriesPoint, width time.Duration) (lineSeries, bool) {
+func (v *runView) speedOfLightSeries(pts []report.TimeSeriesPoint, width time.Duration) (lineSeries, bool) {
 	s := lineSeries{name: "speed of light", unit: "tok/s", class: "s4", dash: true, joinGaps: true}
 	sum := make([]float64, len(pts))
 	cnt := make([]int, len(pts))
@@ -292,7 +281,7 @@ func (v *runView) latencyOverTime() []*Chart {
 				p50.y, p99.y = append(p50.y, math.NaN()), append(p99.y, math.NaN())
 				continue
 			}
-			d := dataset.Summarize(vals[k])
+			d := report.Summarize(vals[k])
 			p50.y, p99.y = append(p50.y, d.P50), append(p99.y, d.P99)
 		}
 		lc.series = []lineSeries{p50, p99}

@@ -9,9 +9,11 @@ import (
 // nsPerMS converts the records' nanoseconds to the report's milliseconds.
 const nsPerMS = 1e6
 
-// request is one successful request's times in milliseconds from the run's first start,
-// and its latencies as engine.ComputeMetrics defines them (TestSamplesMatchReport holds the
-// two to the same numbers).
+// request is one completed request's times in milliseconds from the run's first start, and
+// its latencies. The histograms draw report.CollectSamples itself; the timeline and the
+// latency over time need each request's values with its times, which CollectSamples does
+// not keep, so they are taken here under the same rules (TestRequestsMatchSamples holds the
+// two to the same values).
 type request struct {
 	index, taskID             int64
 	isl, osl                  int
@@ -20,14 +22,18 @@ type request struct {
 	hasAdmit, hasFirst, hasTP bool
 }
 
-// runRequests returns the successful records as requests sorted by start time (then index),
+// counted reports whether the report's metrics count a record: completed, with its start
+// and end in order (report.CollectSamples' rule).
+func counted(r *engine.Record) bool { return r.Completed() && r.StartNS >= 0 && r.EndNS >= r.StartNS }
+
+// runRequests returns the counted records as requests sorted by start time (then index),
 // and t0, the earliest start in nanoseconds.
 func runRequests(records []engine.Record) ([]request, int64) {
 	var t0 int64
 	n := 0
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		if !counted(r) {
 			continue
 		}
 		if n == 0 || r.StartNS < t0 {
@@ -38,7 +44,7 @@ func runRequests(records []engine.Record) ([]request, int64) {
 	out := make([]request, 0, n)
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		if !counted(r) {
 			continue
 		}
 		q := request{
@@ -46,14 +52,15 @@ func runRequests(records []engine.Record) ([]request, int64) {
 			start: float64(r.StartNS-t0) / nsPerMS, end: float64(r.EndNS-t0) / nsPerMS,
 			e2e: float64(r.EndNS-r.StartNS) / nsPerMS,
 		}
-		// The same guards as ComputeMetrics: an admit time before the start was never
-		// recorded, and a request without tokens has no first token.
-		if r.AdmitNS >= r.StartNS {
+		// The same guards as CollectSamples: an admit time outside the request's span was
+		// never recorded, and a request without tokens (or a first-token time outside its
+		// span) has no TTFT.
+		if r.AdmitNS >= r.StartNS && r.AdmitNS <= r.EndNS {
 			q.hasAdmit = true
 			q.admit = float64(r.AdmitNS-t0) / nsPerMS
 			q.queue = float64(r.AdmitNS-r.StartNS) / nsPerMS
 		}
-		if n := r.OutputTokens(); n > 0 {
+		if n := r.OutputTokens(); n > 0 && r.FirstTokenNS >= r.StartNS && r.FirstTokenNS <= r.EndNS {
 			q.hasFirst = true
 			q.first = float64(r.FirstTokenNS-t0) / nsPerMS
 			q.ttft = float64(r.FirstTokenNS-r.StartNS) / nsPerMS
@@ -74,19 +81,4 @@ func runRequests(records []engine.Record) ([]request, int64) {
 		return int(a.index - b.index)
 	})
 	return out, t0
-}
-
-// eachITL calls f with every gap between consecutive output tokens of every successful
-// request, in milliseconds: the samples of the report's pooled ITL distribution. It streams
-// them, since a long run has millions.
-func eachITL(records []engine.Record, f func(ms float64)) {
-	for i := range records {
-		r := &records[i]
-		if r.Failed() {
-			continue
-		}
-		for j := 1; j < len(r.TokenNS); j++ {
-			f(float64(r.TokenNS[j]-r.TokenNS[j-1]) / nsPerMS)
-		}
-	}
 }

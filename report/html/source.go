@@ -7,8 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/benchtui/benchtui/engine"
-	"github.com/benchtui/benchtui/session"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/sweep"
 	"github.com/benchtui/benchtui/telemetry"
 )
@@ -50,11 +49,11 @@ type Source struct {
 	Kind Kind
 	// Export holds a run (KindExport, KindReport, KindTRTLLM); Records and Snapshots are
 	// empty unless it is an export.
-	Export *engine.Export
+	Export *report.Export
 	// Sweep holds a sweep (KindSweep).
 	Sweep *Sweep
 
-	hw     *session.HardwareReport
+	hw     *report.Hardware
 	series *telemetry.Series
 }
 
@@ -71,7 +70,7 @@ func Load(path string) (*Source, error) {
 	if isSweep(path) {
 		return loadSweep(path, name)
 	}
-	x, err := engine.ReadExport(path)
+	x, err := report.ReadExport(path)
 	if err != nil {
 		if s, serr := loadSweep(path, name); serr == nil {
 			return s, nil // a sweep.json whose keys were reordered
@@ -114,22 +113,12 @@ func loadSweep(path, name string) (*Source, error) {
 
 // FromExport makes a source of a run held in memory: an export, or a report alone in
 // x.Report (no records).
-func FromExport(name string, x *engine.Export) *Source {
-	s := &Source{Name: name, Export: x, Kind: KindExport}
+func FromExport(name string, x *report.Export) *Source {
+	s := &Source{Name: name, Export: x, Kind: KindExport, hw: x.Report.BenchTUI.Hardware, series: x.TelemetrySeries()}
 	if len(x.Requests) == 0 && len(x.Snapshots) == 0 {
 		s.Kind = KindReport
 		if x.Report.BenchTUI.Version == "" && x.Report.BenchTUI.TimeSeries == nil {
 			s.Kind = KindTRTLLM
-		}
-	}
-	s.hw = hardwareOf(&x.Report)
-	switch {
-	case s.hw != nil:
-		s.series = &s.hw.Series
-	case len(x.Telemetry) > 0:
-		var ts telemetry.Series
-		if json.Unmarshal(x.Telemetry, &ts) == nil {
-			s.series = &ts
 		}
 	}
 	return s
@@ -138,27 +127,4 @@ func FromExport(name string, x *engine.Export) *Source {
 // FromSweep makes a source of a sweep's results.
 func FromSweep(name string, s *Sweep) *Source {
 	return &Source{Name: name, Kind: KindSweep, Sweep: s}
-}
-
-// hardwareOf reads the report's hardware section: typed in a report still in memory, decoded
-// JSON in one read from a file.
-func hardwareOf(r *engine.Report) *session.HardwareReport {
-	switch h := r.BenchTUI.Hardware.(type) {
-	case nil:
-		return nil
-	case *session.HardwareReport:
-		return h
-	case session.HardwareReport:
-		return &h
-	default:
-		raw, err := json.Marshal(h)
-		if err != nil {
-			return nil
-		}
-		var hr session.HardwareReport
-		if json.Unmarshal(raw, &hr) != nil {
-			return nil
-		}
-		return &hr
-	}
 }

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benchtui/benchtui/sweep"
+	"github.com/benchtui/benchtui/report"
 )
 
 // Charts are drawn in a viewBox of normalW units wide (wideW for those across the page) and
@@ -257,11 +257,11 @@ func (w *svgw) legend(items []legendItem) {
 // textWidth estimates the width of s in the charts' 12-unit font.
 func textWidth(s string) float64 { return 6.2 * float64(len([]rune(s))) }
 
-// fmtVal writes a measured value as the console and compare do (sweep.FormatValue), "n/a"
+// fmtVal writes a measured value as the console and compare do (report.FormatValue), "n/a"
 // for what is not a number.
 func fmtVal(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "n/a"
 	}
-	return sweep.FormatValue(v)
+	return report.FormatValue(v)
 }

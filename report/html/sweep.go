@@ -7,19 +7,18 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/sweep"
 )
 
-// sweepTable are the metrics of the points table, in sweep.Metrics' names.
+// sweepTable are the figures of the points table, by their names in report.Figures.
 var sweepTable = []string{"output_tok_s", "total_tok_s", "request_s", "per_user_tok_s", "per_gpu_tok_s",
 	"ttft_p50_ms", "ttft_p99_ms", "tpot_avg_ms", "e2e_avg_ms"}
 
-// metricUnit returns a sweep metric's unit and whether higher is better.
+// metricUnit returns a figure's unit and whether higher is better.
 func metricUnit(name string) (string, bool) {
-	for _, m := range sweep.Metrics {
-		if m.Name == name {
-			return m.Unit, m.HigherIsBetter
-		}
+	if f, ok := report.FigureByName(name); ok {
+		return f.Unit, f.Better != report.LowerIsBetter
 	}
 	return "", true
 }
@@ -56,7 +55,7 @@ func axisValues(pts []sweep.PointResult, axis string) []string {
 }
 
 // statText is a point's mean, with its 95% interval when it has repeats.
-func statText(s sweep.Stat) string {
+func statText(s report.RepeatStat) string {
 	if s.N > 1 {
 		return fmtVal(s.Mean) + " ± " + fmtVal(s.CI95)
 	}

@@ -5,15 +5,15 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
-	"github.com/benchtui/benchtui/session"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
 )
 
 // syntheticExport makes an export of n requests as a busy GPU server would record them:
 // slots of a concurrency limit, a queue for the batch, a prefill and osl decode steps, and
-// the engine snapshots and GPU telemetry of the run. Its report is engine.BuildReport's, so
+// the engine snapshots and GPU telemetry of the run. Its report is report.Build's, so
 // every figure is computed as for a real run. It is seeded: the same n gives the same run.
-func syntheticExport(n, osl int) *engine.Export {
+func syntheticExport(n, osl int) *report.Export {
 	rng := rand.New(rand.NewPCG(7, uint64(n)))
 	const (
 		concurrency = 512
@@ -45,7 +45,7 @@ func syntheticExport(n, osl int) *engine.Export {
 			toks[k] = t
 		}
 		recs[i] = engine.Record{Index: i, TaskID: int64(i), InputTokens: isl, TargetOutputTokens: osl,
-			StartNS: start, AdmitNS: admit, FirstTokenNS: first, EndNS: t, TokenNS: toks}
+			StartNS: start, AdmitNS: admit, FirstTokenNS: first, EndNS: t, TokenNS: toks, Status: engine.StatusCompleted}
 		slotFree[s] = t
 		seqFree[q] = t
 	}
@@ -53,12 +53,12 @@ func syntheticExport(n, osl int) *engine.Export {
 	for i := range recs {
 		end = max(end, recs[i].EndNS)
 	}
-	rep := engine.BuildReport(engine.ReportInput{
+	rep := report.Build(report.Input{
 		Records: recs,
-		Engine: engine.ReportEngine{Model: "llama-3.1-8b", Backend: "llamacpp", Version: "v0.5.0", Dtype: "f16",
+		Engine: report.Engine{Model: "llama-3.1-8b", Backend: "llamacpp", Version: "v0.5.0", Dtype: "f16",
 			KVCacheDtype: "f16", Quantization: "none"},
-		Machine: &engine.ReportMachine{Name: "NVIDIA H200"},
-		World:   engine.ReportWorld{TPSize: 1, PPSize: 1, MaxBatchSize: batch, MaxNumTokens: 8192, SchedulingPolicy: "fcfs"},
+		Machine: &report.Machine{Name: "NVIDIA H200"},
+		World:   report.World{TPSize: 1, PPSize: 1, MaxBatchSize: batch, MaxNumTokens: 8192, SchedulingPolicy: "fcfs"},
 		Seed:    420, Preset: "llama-3.1-8b", Version: "synthetic", Streaming: true,
 	})
 
@@ -90,13 +90,13 @@ func syntheticExport(n, osl int) *engine.Export {
 			Valid:       telemetry.FieldUtil | telemetry.FieldMemUsed | telemetry.FieldPower | telemetry.FieldEnergy,
 			UtilPercent: 70 + 25*rng.Float64(), MemUsedBytes: 17 << 30, PowerW: p, EnergyMJ: energy})
 	}
-	hw := &session.HardwareReport{
+	hw := &report.Hardware{
 		Summary: telemetry.Summarize(rec, rep.BenchTUI.TotalOutputTokens),
 		Series:  telemetry.NewSeries(rec),
-		SpeedOfLight: &session.SpeedOfLight{Roofline: telemetry.Roofline{BandwidthBytesPerSec: 4.8e12, Source: "table"},
+		SpeedOfLight: &report.SpeedOfLight{Roofline: telemetry.Roofline{BandwidthBytesPerSec: 4.8e12, Source: "table"},
 			WeightBytes: 16e9, KVBytesPerToken: 131072, MeanBatch: 250, MeanContextTokens: 30000, RooflineOutputTokS: 40000,
 			AchievedPercent: 100 * rep.Performance.SystemOutputThroughputTokS / 40000},
 	}
-	rep.BenchTUI.Hardware = hw
-	return &engine.Export{Format: engine.ExportFormat, Report: rep, Requests: recs, Snapshots: snaps}
+	rep.SetHardware(hw)
+	return &report.Export{Format: report.ExportFormat, Report: rep, Requests: recs, Snapshots: snaps}
 }

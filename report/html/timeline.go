@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/report"
 )
 
 // The request timeline draws one row a request up to timelineRows requests; beyond that each
@@ -192,7 +192,7 @@ func bandTip(reqs []request, first int) string {
 		if len(v) == 0 {
 			return name + " n/a"
 		}
-		d := dataset.Summarize(v)
+		d := report.Summarize(v)
 		return fmt.Sprintf("%s p50 %s, p99 %s ms", name, fmtVal(d.P50), fmtVal(d.P99))
 	}
 	return fmt.Sprintf("requests %d–%d by start (%d), started %s–%s s\n%s\n%s\n%s", first+1, first+len(reqs), len(reqs),

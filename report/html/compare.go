@@ -114,7 +114,7 @@ func comparePage(p *Page, srcs []*Source) {
 	}
 	sec.Tables = []*Table{mt, st}
 	sec.Charts = append(sec.Charts, divChart{id: "compare-changes", title: "Changes against A", names: names[1:], rows: rows,
-		caption: fmt.Sprintf("Each bar is a run's change in percent against A; its label is green where that is better for the metric (higher throughput, lower latency) and red where worse, uncoloured within %s%%.", fmtVal(report.SameWithinPercent))}.chart())
+		caption: fmt.Sprintf("Each bar is a run's change in percent against A; its label is green where that is better for the metric (higher throughput, lower latency) and red where worse, uncoloured within %g%%.", report.SameWithinPercent)}.chart())
 	if c := throughputOverlay(names, srcs); c != nil {
 		sec.Charts = append(sec.Charts, c)
 	}

@@ -194,12 +194,20 @@ func (v *runView) overTime() *Section {
 		out.y = append(out.y, p.OutputTokS)
 		total.y = append(total.y, p.TotalTokS)
 	}
-	lc.series = []lineSeries{out, total}
 	lc.caption = fmt.Sprintf("Tokens per second in buckets of %s (the report's time series; a prompt's input counts when its first token came). ", width)
+	outTop, totalTop := 0.0, 0.0
+	for i := range pts {
+		outTop, totalTop = math.Max(outTop, out.y[i]), math.Max(totalTop, total.y[i])
+	}
+	if totalTop > 3*outTop {
+		// Prefill bursts would flatten the output line, the run's main figure.
+		total.hidden = true
+		lc.caption += fmt.Sprintf("The total, hidden at first since prompts' bursts reach %s tok/s, shows with a click on its legend entry. ", fmtVal(totalTop))
+	}
+	lc.series = []lineSeries{out, total}
 	if sol, ok := v.speedOfLightSeries(pts, width); ok {
-		top, solTop := 0.0, 0.0
+		top, solTop := outTop, 0.0
 		for i := range pts {
-			top = math.Max(top, out.y[i])
 			if !math.IsNaN(sol.y[i]) {
 				solTop = math.Max(solTop, sol.y[i])
 			}

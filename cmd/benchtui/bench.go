@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,47 +16,50 @@ import (
 	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/report"
+	htmlreport "github.com/benchtui/benchtui/report/html"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
 
 // benchFlags are the flags of throughput and latency, named as trtllm-bench names them.
 type benchFlags struct {
-	Model         string  `json:"model"`
-	ModelPath     string  `json:"model_path,omitempty"`
-	Dataset       string  `json:"dataset,omitempty"`
-	Backend       string  `json:"backend"`
-	MaxBatchSize  int     `json:"max_batch_size"`
-	MaxNumTokens  int     `json:"max_num_tokens"`
-	MaxSeqLen     int     `json:"max_seq_len"`
-	NumRequests   int     `json:"num_requests"`
-	Warmup        int     `json:"warmup"`
-	Concurrency   int     `json:"concurrency"`
-	TP            int     `json:"tp"`
-	PP            int     `json:"pp"`
-	EOSID         int     `json:"eos_id"`
-	Streaming     bool    `json:"streaming"`
-	Verbose       bool    `json:"verbose"`
-	Quiet         bool    `json:"-"`
-	ReportJSON    string  `json:"report_json,omitempty"`
-	RequestJSON   string  `json:"request_json,omitempty"`
-	IterationLog  string  `json:"iteration_log,omitempty"`
-	ConfigFile    string  `json:"config,omitempty"`
-	ISL           int     `json:"isl"`
-	OSL           int     `json:"osl"`
-	ISLStdev      int     `json:"isl_stdev"`
-	OSLStdev      int     `json:"osl_stdev"`
-	Seed          uint64  `json:"seed"`
-	SkipBadLines  bool    `json:"skip_bad_lines,omitempty"`
-	KVFraction    float64 `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
-	Threads       int     `json:"threads,omitempty"`
-	GPULayers     int     `json:"n_gpu_layers"`
-	FlashAttn     string  `json:"flash_attn"`
-	KVDtype       string  `json:"kv_cache_dtype,omitempty"`
-	LlamaLib      string  `json:"llama_lib,omitempty"`
-	Static        bool    `json:"static_batching,omitempty"`
-	InProcess     bool    `json:"in_process,omitempty"`
-	StallTimeoutS float64 `json:"stall_timeout_s,omitempty"`
+	Model         string      `json:"model"`
+	ModelPath     string      `json:"model_path,omitempty"`
+	Dataset       string      `json:"dataset,omitempty"`
+	Backend       string      `json:"backend"`
+	MaxBatchSize  int         `json:"max_batch_size"`
+	MaxNumTokens  int         `json:"max_num_tokens"`
+	MaxSeqLen     int         `json:"max_seq_len"`
+	NumRequests   int         `json:"num_requests"`
+	Warmup        int         `json:"warmup"`
+	Concurrency   int         `json:"concurrency"`
+	TP            int         `json:"tp"`
+	PP            int         `json:"pp"`
+	EOSID         int         `json:"eos_id"`
+	Streaming     bool        `json:"streaming"`
+	Verbose       bool        `json:"verbose"`
+	Quiet         bool        `json:"-"`
+	ReportJSON    string      `json:"report_json,omitempty"`
+	RequestJSON   string      `json:"request_json,omitempty"`
+	IterationLog  string      `json:"iteration_log,omitempty"`
+	ConfigFile    string      `json:"config,omitempty"`
+	ISL           int         `json:"isl"`
+	OSL           int         `json:"osl"`
+	ISLStdev      int         `json:"isl_stdev"`
+	OSLStdev      int         `json:"osl_stdev"`
+	Seed          uint64      `json:"seed"`
+	SkipBadLines  bool        `json:"skip_bad_lines,omitempty"`
+	KVFraction    float64     `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
+	Threads       int         `json:"threads,omitempty"`
+	GPULayers     int         `json:"n_gpu_layers"`
+	FlashAttn     string      `json:"flash_attn"`
+	KVDtype       string      `json:"kv_cache_dtype,omitempty"`
+	LlamaLib      string      `json:"llama_lib,omitempty"`
+	Static        bool        `json:"static_batching,omitempty"`
+	InProcess     bool        `json:"in_process,omitempty"`
+	StallTimeoutS float64     `json:"stall_timeout_s,omitempty"`
+	Export        string      `json:"export,omitempty"`
+	Page          pageOutputs `json:"-"`
 }
 
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
@@ -88,6 +92,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.ReportJSON, "report_json", "", "write the report JSON here", "output")
 	fs.String(&f.RequestJSON, "request_json", "", "write per-request records (JSON array) here")
 	fs.String(&f.IterationLog, "iteration_log", "", "write one JSON line per decode step here")
+	fs.String(&f.Export, "export", "", "write the run as the dashboard exports it (report, every request's token times, engine snapshots, telemetry) for replay and report")
+	f.Page.register(fs)
 	fs.String(&f.ConfigFile, "config", "", "options file: benchtui's TOML or trtllm-bench's extra_llm_api_options YAML (flags given win)", "extra_llm_api_options")
 	fs.Int(&f.ISL, "isl", 128, "mean input length of a generated set", "target_input_len")
 	fs.Int(&f.OSL, "osl", 128, "mean output length of a generated set", "target_output_len")
@@ -196,10 +202,13 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 	// Outputs are checked, and their symlinks resolved, before anything loads: no output
 	// may be an input or another output, and a folder that cannot take one is found now.
-	plan, err := fsutil.PlanOutputs(
-		[]fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}},
-		[]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
-			{Flag: "iteration_log", Path: f.IterationLog}})
+	if err := f.Page.checkStdout(false); err != nil {
+		return err
+	}
+	inputs := []fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}}
+	plan, err := fsutil.PlanOutputs(inputs,
+		append([]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
+			{Flag: "iteration_log", Path: f.IterationLog}, {Flag: "export", Path: f.Export}}, f.Page.outputs()...))
 	if err != nil {
 		return usageError{err}
 	}
@@ -286,7 +295,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if err := writeOutputs(f, plan, &rep, run.Result.Records, stderr); err != nil {
+	if err := writeOutputs(f, plan, inputs, &rep, run, stdout, stderr); err != nil {
 		return err
 	}
 	var death *session.ChildDeath
@@ -337,7 +346,8 @@ func loraWarning(path string, reqs []dataset.Request) string {
 	return fmt.Sprintf("dataset %s: %d of its %d requests %s a lora_request; benchtui applies no LoRA adapters, so they run on the base model", path, n, len(reqs), have)
 }
 
-func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records []engine.Record, stderr io.Writer) error {
+func writeOutputs(f *benchFlags, plan *fsutil.Plan, inputs []fsutil.Input, rep *report.Report, run *session.Run, stdout, stderr io.Writer) error {
+	records := run.Result.Records
 	var errs []error
 	if f.ReportJSON != "" {
 		errs = append(errs, writeOrRescue("report", f.ReportJSON, plan.Path("report_json"), rep.WriteJSON, f.Quiet, stderr))
@@ -345,6 +355,20 @@ func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records 
 	if f.RequestJSON != "" {
 		errs = append(errs, writeOrRescue("request records", f.RequestJSON, plan.Path("request_json"),
 			func(w io.Writer) error { return report.WriteRequestJSON(w, records) }, f.Quiet, stderr))
+	}
+	if f.Export != "" || f.Page.any() {
+		x := runExport(rep, run)
+		if f.Export != "" {
+			errs = append(errs, writeOrRescue("export", f.Export, plan.Path("export"), x.WriteJSON, f.Quiet, stderr))
+		}
+		name := "this run"
+		for _, p := range []string{f.Export, f.ReportJSON} {
+			if p != "" {
+				name = filepath.Base(p)
+				break
+			}
+		}
+		errs = append(errs, f.Page.write([]*htmlreport.Source{htmlreport.FromExport(name, x)}, inputs, plan, true, f.Quiet, stdout, stderr))
 	}
 	return errors.Join(errs...)
 }
@@ -552,4 +576,14 @@ func listModels(w io.Writer) error {
 	fmt.Fprintln(w, "a model folder with a config.json (or the config.json) of a llama, mistral, mixtral, qwen2, qwen3 or gpt_oss model gets its own shape.")
 	fmt.Fprintln(w, "Every synthetic model has synthetic weights: the speed of the real model, not its output.")
 	return nil
+}
+
+// runExport is a finished run as the dashboard exports it: the report, every record, the
+// engine snapshots and the telemetry series.
+func runExport(rep *report.Report, run *session.Run) *report.Export {
+	x := &report.Export{Report: *rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
+	if hr := rep.BenchTUI.Hardware; hr != nil {
+		x.Telemetry = &hr.Series
+	}
+	return x
 }

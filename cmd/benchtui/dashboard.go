@@ -339,11 +339,7 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		Config:  map[string]any{"command": "dashboard", "settings": cfg, "backend_options": r.sess.Options().Backend, "llama_cpp": run.Info},
 		Version: version, Streaming: true,
 	})
-	x := &report.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
-	if hr := rep.BenchTUI.Hardware; hr != nil {
-		x.Telemetry = &hr.Series
-	}
-	return x, nil
+	return runExport(&rep, run), nil
 }
 
 func (r *dashRunner) close() {

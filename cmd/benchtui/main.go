@@ -5,6 +5,7 @@
 //	benchtui replay FILE.json                 a saved run in the dashboard
 //	benchtui [--model M] throughput [flags]   headless throughput run
 //	benchtui [--model M] latency [flags]      batch size 1, one request at a time
+//	benchtui report FILE.json... --html F     a self-contained HTML report of runs or a sweep
 //	benchtui prepare-dataset ...              write a synthetic dataset (prepare_dataset.py)
 //	benchtui models [--write SPEC]            list the synthetic model presets, or write one
 //	benchtui version
@@ -80,6 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runSweep(args, stdout, stderr)
 	case "compare":
 		err = runCompare(args, stdout, stderr)
+	case "report":
+		err = runReport(args, stdout, stderr)
 	case "throughput":
 		err = runBench(args, stdout, stderr, false)
 	case "latency":
@@ -95,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return 0
 	default:
-		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, prepare-dataset, models or version", cmd)
+		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, report, prepare-dataset, models or version", cmd)
 	}
 	if err == nil {
 		return 0
@@ -136,6 +139,7 @@ Usage:
   benchtui [--model M] latency [flags]      one request at a time, batch size 1
   benchtui sweep [flags]                    a grid of batch sizes, ISL, OSL, concurrency and backend options
   benchtui compare A.json B.json [...]      reports side by side with changes in percent
+  benchtui report FILE.json... --html F     a self-contained HTML report of a run, a sweep or a comparison
   benchtui prepare-dataset [flags] token-norm-dist|token-unif-dist [flags]
   benchtui models [--write SPEC]            list synthetic model presets, or write one and print its path
   benchtui version

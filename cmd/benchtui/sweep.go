@@ -19,6 +19,7 @@ import (
 	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/report"
+	htmlreport "github.com/benchtui/benchtui/report/html"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/sweep"
 )
@@ -85,6 +86,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load")
 	fs.Float(&f.StallS, "stall_timeout", 120, "seconds without progress after which a run fails")
+	var page pageOutputs
+	page.register(fs)
 	raw := make([]string, len(sweepAxes))
 	for i, a := range sweepAxes {
 		fs.String(&raw[i], a.name, a.def, a.usage+": a value, a list (1,4,16) or a range (32:384:32, 1:256:x2)")
@@ -153,9 +156,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The results folder is resolved once, before anything loads.
-	plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}, {Flag: "dataset", Path: f.Dataset},
-		{Flag: "config", Path: f.ConfigFile}},
-		[]fsutil.Output{{Flag: "out", Path: f.Out, Dir: true}})
+	if err := page.checkStdout(false); err != nil {
+		return err
+	}
+	inputs := []fsutil.Input{{Flag: "model", Path: modelFile}, {Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}}
+	plan, err := fsutil.PlanOutputs(inputs, append([]fsutil.Output{{Flag: "out", Path: f.Out, Dir: true}}, page.outputs()...))
 	if err != nil {
 		return usageError{err}
 	}
@@ -250,6 +255,16 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := writeSweepResults(f.Out, axes, swept, results); err != nil {
 		return err
+	}
+	if page.any() {
+		names := make([]string, len(axes))
+		for i, a := range axes {
+			names[i] = a.Name
+		}
+		src := htmlreport.FromSweep("sweep.json", &htmlreport.Sweep{Axes: names, Points: results})
+		if err := page.write([]*htmlreport.Source{src}, inputs, plan, true, f.Quiet, stdout, stderr); err != nil {
+			return err
+		}
 	}
 	shown := swept
 	if len(shown) == 0 {
@@ -401,26 +416,47 @@ func writeSweepResults(dir string, axes, swept []sweep.Axis, results []sweep.Poi
 // runCompare prints reports side by side: every metric of each, with its change in percent
 // from the first. Reports of benchtui or trtllm-bench, and dashboard exports, are read.
 func runCompare(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare")
+	var page pageOutputs
+	page.register(fs)
 	for _, a := range args {
 		if isHelp(a) {
-			fmt.Fprint(stdout, "Usage: benchtui compare A.json B.json [...]   (reports or exports; changes are against A)\n")
+			fmt.Fprint(stdout, "Usage: benchtui compare A.json B.json [...] [--html OUT.html] [--svg DIR]   (reports or exports; changes are against A)\n\n")
+			fs.usage(stdout)
 			return errHelpShown
 		}
+	}
+	args, flags := splitArgs(args, fs)
+	if err := fs.parse(flags); err != nil {
+		return usageError{err}
 	}
 	if len(args) < 2 {
 		return badInput("compare takes two reports or more: benchtui compare A.json B.json [...]")
 	}
+	if err := page.checkStdout(false); err != nil {
+		return err
+	}
+	inputs := positionalInputs(args)
+	plan, err := fsutil.PlanOutputs(inputs, page.outputs())
+	if err != nil {
+		return usageError{err}
+	}
 	reps := make([]report.Report, len(args))
+	srcs := make([]*htmlreport.Source, len(args))
 	for i, path := range args {
 		x, err := report.ReadExport(path)
 		if err != nil {
 			return usageError{err}
 		}
 		reps[i] = x.Report
+		srcs[i] = htmlreport.FromExport(filepath.Base(path), x)
 	}
 	names := make([]string, len(args))
 	for i, path := range args {
 		names[i] = filepath.Base(path)
 	}
-	return report.WriteCompare(stdout, names, reps)
+	if err := report.WriteCompare(stdout, names, reps); err != nil {
+		return err
+	}
+	return page.write(srcs, inputs, plan, false, false, stdout, stderr)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/internal/alarm"
 )
 
 // abortAfter is how many requests must fail, with none succeeding, before a stream run stops
@@ -186,8 +187,8 @@ func (s *streamRun) run(ctx context.Context) error {
 		scrapers.Wait()
 	}()
 
-	wake := newAlarm()
-	defer wake.close()
+	wake := alarm.New()
+	defer wake.Close()
 	tick := time.NewTicker(s.cfg.SnapshotEvery)
 	defer tick.Stop()
 	for s.completed+s.failed < n {
@@ -195,7 +196,7 @@ func (s *streamRun) run(ctx context.Context) error {
 		s.arrive(now)
 		s.startWaiting(runCtx)
 		if s.next < n {
-			wake.set(time.Duration(s.sched[s.next] + s.shift - s.now()))
+			wake.Set(time.Duration(s.sched[s.next] + s.shift - s.now()))
 		}
 		select {
 		case i := <-s.done:

@@ -1,4 +1,6 @@
-package engine
+// Package alarm is a one-shot alarm with microsecond precision: the stream driver sends
+// requests on their schedule with it, and the test server paces its chunks.
+package alarm
 
 import (
 	"os"
@@ -7,19 +9,20 @@ import (
 	"unsafe"
 )
 
-// alarm wakes the stream driver at a send time. Go's timers wake a sleeping scheduler only
-// at whole milliseconds (the runtime's epoll wait takes milliseconds), which would make every
-// scheduled send up to a millisecond late; a timerfd in the runtime's poller wakes it within
-// microseconds, as a socket does.
-type alarm struct {
+// Alarm rings once at a chosen time, on its channel C. Go's timers wake a sleeping
+// scheduler only at whole milliseconds (the runtime's epoll wait takes milliseconds), which
+// would make a scheduled send or a paced write up to a millisecond late; a timerfd in the
+// runtime's poller wakes it within microseconds, as a socket does. An Alarm is used from one
+// goroutine.
+type Alarm struct {
 	C    chan struct{}
 	f    *os.File
 	fd   int
 	fall *time.Timer // without a timerfd
 }
 
-func newAlarm() *alarm {
-	a := &alarm{C: make(chan struct{}, 1)}
+func New() *Alarm {
+	a := &Alarm{C: make(chan struct{}, 1)}
 	fd, _, errno := syscall.Syscall(syscall.SYS_TIMERFD_CREATE, 1 /* CLOCK_MONOTONIC */, syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if errno != 0 {
 		a.fall = time.AfterFunc(time.Hour, a.ring)
@@ -40,7 +43,7 @@ func newAlarm() *alarm {
 	return a
 }
 
-func (a *alarm) ring() {
+func (a *Alarm) ring() {
 	select {
 	case a.C <- struct{}{}:
 	default:
@@ -51,9 +54,9 @@ type itimerspec struct {
 	interval, value syscall.Timespec
 }
 
-// set makes the alarm ring once after d (at once when d is not positive). A ring already due
-// may still arrive: the driver treats a ring as "look at the clock".
-func (a *alarm) set(d time.Duration) {
+// Set makes the alarm ring once after d (at once when d is not positive). A ring already due
+// may still arrive: its owner treats a ring as "look at the clock".
+func (a *Alarm) Set(d time.Duration) {
 	d = max(d, time.Microsecond)
 	if a.fall != nil {
 		a.fall.Reset(d)
@@ -65,7 +68,7 @@ func (a *alarm) set(d time.Duration) {
 	}
 }
 
-func (a *alarm) close() {
+func (a *Alarm) Close() {
 	if a.fall != nil {
 		a.fall.Stop()
 	}

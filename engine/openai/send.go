@@ -47,6 +47,11 @@ func (b *Backend) Send(ctx context.Context, req engine.StreamRequest, obs engine
 	hreq.ContentLength = int64(len(body))
 	hreq.Header["Content-Type"] = jsonType
 	hreq.Header["Accept"] = eventStreamType
+	// A keep-alive connection that the server closed while it was idle (llama-server closes
+	// one after a few requests) fails the next request on it before the server has read
+	// anything; marked idempotent, with a body it can rewind, the request is sent again on a
+	// new connection instead of failing. The empty key is not sent.
+	hreq.Header["X-Idempotency-Key"] = nil
 	if b.auth != "" {
 		hreq.Header["Authorization"] = []string{b.auth}
 	}

@@ -63,17 +63,11 @@ type Snapshot struct {
 	// counts the requests sent and not yet finished (some may wait in the server's queue),
 	// Queued those not yet sent, and KVUsage is the server's own figure when it reports one.
 
-	// Sent is how many requests were sent.
-	Sent int `json:"sent,omitempty"`
-	// TargetRate is the requested arrival rate (requests/s), AchievedRate the rate at which
-	// requests were sent so far in the phase.
-	TargetRate   float64 `json:"target_rate_req_s,omitempty"`
-	AchievedRate float64 `json:"achieved_rate_req_s,omitempty"`
-	// SendLagP50NS and SendLagP99NS summarise the send lag of the requests sent since the
-	// previous snapshot; ClientBehind says whether that lag means the client fell behind.
-	SendLagP50NS int64 `json:"send_lag_p50_ns,omitempty"`
-	SendLagP99NS int64 `json:"send_lag_p99_ns,omitempty"`
-	ClientBehind bool  `json:"client_behind,omitempty"`
+	// Sent is how many requests were sent, TargetRate the requested arrival rate
+	// (requests/s). The achieved rate and the send lag are report.ComputeLoadStats over the
+	// finished records.
+	Sent       int     `json:"sent,omitempty"`
+	TargetRate float64 `json:"target_rate_req_s,omitempty"`
 	// Server is the latest reading of the servers' own metrics (nil when they report none);
 	// its TimeNS tells a new reading from one repeated by the next snapshot.
 	Server *ServerMetrics `json:"server,omitempty"`

@@ -71,7 +71,7 @@ func RunStream(ctx context.Context, b StreamBackend, reqs []dataset.Request, cfg
 			return res, fmt.Errorf("warmup: %w", err)
 		}
 		for i := range s.records {
-			if s.records[i].Failed() {
+			if !s.records[i].Completed() {
 				return res, fmt.Errorf("warmup request %d: %s", i, s.records[i].Error)
 			}
 		}
@@ -121,14 +121,12 @@ type streamRun struct {
 	outTokens atomic.Int64
 	inTokens  atomic.Int64
 
-	firstStart, lastStart int64
-	lagWindow             []float64 // send lags (ms) since the last snapshot
-	lastSnap              int64
-	lastSnapOut           int64
-	lastSnapIn            int64
-	series                []Snapshot
-	finished              []Record
-	server                atomic.Pointer[ServerMetrics]
+	lastSnap    int64
+	lastSnapOut int64
+	lastSnapIn  int64
+	series      []Snapshot
+	finished    []Record
+	server      atomic.Pointer[ServerMetrics]
 }
 
 func newStreamRun(b StreamBackend, reqs []dataset.Request, cfg Config, load Load, phase Phase, ev *Events) *streamRun {
@@ -286,13 +284,8 @@ func (s *streamRun) startWaiting(ctx context.Context) {
 			} else {
 				rec.SendLagNS = t - rec.ScheduledNS
 			}
-			s.lagWindow = append(s.lagWindow, float64(rec.SendLagNS)/nsPerMS)
 		}
 		rec.TokenNS = make([]int64, 0, s.reqs[i].OutputTokens)
-		if s.sent == 0 {
-			s.firstStart = t
-		}
-		s.lastStart = t
 		s.sent++
 		s.inflight++
 		go s.send(ctx, i)
@@ -304,7 +297,7 @@ func (s *streamRun) send(ctx context.Context, i int) {
 	rec := &s.records[i]
 	defer func() {
 		if p := recover(); p != nil {
-			rec.Error = fmt.Sprintf("stream backend panicked: %v", p)
+			rec.Status, rec.Error = StatusFailed, fmt.Sprintf("stream backend panicked: %v", p)
 		}
 		s.done <- i
 	}()
@@ -314,7 +307,7 @@ func (s *streamRun) send(ctx context.Context, i int) {
 	s.complete(rec, reply, err, end)
 	if err != nil && ctx.Err() != nil {
 		// The run ended the stream (a cancel or an abort), not the server.
-		rec.Error = "canceled"
+		rec.Status, rec.Error = StatusCanceled, "canceled"
 	}
 }
 
@@ -333,7 +326,7 @@ func (s *streamRun) complete(rec *Record, reply StreamReply, err error, end int6
 		}
 	}
 	if err != nil {
-		rec.Error = err.Error()
+		rec.Status, rec.Error = StatusFailed, err.Error()
 		return
 	}
 	before := len(rec.TokenNS)
@@ -341,6 +334,7 @@ func (s *streamRun) complete(rec *Record, reply StreamReply, err error, end int6
 		rec.TokenNS = SpreadTokens(rec.TokenNS, reply.OutputTokens, end)
 		s.outTokens.Add(int64(len(rec.TokenNS) - before))
 	}
+	rec.Status = StatusCompleted
 	if len(rec.TokenNS) == 0 {
 		rec.EndNS = end
 		return
@@ -355,9 +349,9 @@ func (s *streamRun) complete(rec *Record, reply StreamReply, err error, end int6
 func (s *streamRun) finish(i int) {
 	rec := &s.records[i]
 	s.inflight--
-	if rec.Failed() {
+	if !rec.Completed() {
 		s.failed++
-		if s.firstErr == "" && rec.Error != "canceled" {
+		if s.firstErr == "" && rec.Failed() {
 			s.firstErr = fmt.Sprintf("request %d: %s", i, rec.Error)
 		}
 	} else {
@@ -368,14 +362,19 @@ func (s *streamRun) finish(i int) {
 	}
 }
 
-// stopSending marks every request not yet sent as failed with the reason in s.stopped.
+// stopSending ends every request not yet sent: canceled when the run was, failed (with the
+// reason in s.stopped) when it stopped because its requests failed.
 func (s *streamRun) stopSending() {
 	n := len(s.reqs)
 	for ; s.next < n; s.next++ {
 		s.waiting = append(s.waiting, s.next)
 	}
 	for _, i := range s.waiting {
-		s.records[i].Error = s.stopped
+		st := StatusFailed
+		if s.stopped == "canceled" {
+			st = StatusCanceled
+		}
+		s.records[i].Status, s.records[i].Error = st, s.stopped
 		s.failed++
 		s.unsent++
 	}
@@ -437,15 +436,7 @@ func (s *streamRun) snapshot(t int64) {
 		InputTokens:        in,
 		Sent:               s.sent,
 		TargetRate:         s.load.RequestRate,
-		AchievedRate:       IssueRateOf(s.sent, s.lastStart-s.firstStart),
 		Server:             s.server.Load(),
-	}
-	if len(s.lagWindow) > 0 {
-		d := dataset.Summarize(s.lagWindow)
-		snap.SendLagP50NS = int64(d.P50 * nsPerMS)
-		snap.SendLagP99NS = int64(d.P99 * nsPerMS)
-		snap.ClientBehind = ClientBehind(time.Duration(snap.SendLagP99NS), s.load.RequestRate)
-		s.lagWindow = s.lagWindow[:0]
 	}
 	if m := snap.Server; m != nil {
 		if m.KVUsage >= 0 {

@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // fakeStream is a stream backend for unit tests of the driver: each request waits ttft, then
@@ -27,10 +29,10 @@ type fakeStream struct {
 	sends     sync.Map // index -> time of Send
 }
 
-func (f *fakeStream) Info() BackendInfo { return BackendInfo{Backend: "fake-stream"} }
-func (f *fakeStream) Close() error      { return nil }
+func (f *fakeStream) Info() engine.BackendInfo { return engine.BackendInfo{Backend: "fake-stream"} }
+func (f *fakeStream) Close() error             { return nil }
 
-func (f *fakeStream) Send(ctx context.Context, req StreamRequest, obs StreamObserver) (StreamReply, error) {
+func (f *fakeStream) Send(ctx context.Context, req engine.StreamRequest, obs engine.StreamObserver) (engine.StreamReply, error) {
 	if req.Warmup {
 		f.warmups.Add(1)
 	} else {
@@ -44,7 +46,7 @@ func (f *fakeStream) Send(ctx context.Context, req StreamRequest, obs StreamObse
 			break
 		}
 	}
-	reply := StreamReply{Endpoint: "fake"}
+	reply := engine.StreamReply{Endpoint: "fake"}
 	if f.fail != nil {
 		if err := f.fail(req.Index); err != nil {
 			return reply, err
@@ -86,7 +88,7 @@ func streamReqs(n, osl int) []dataset.Request {
 func TestRunStreamRecordsLikeTheStepDriver(t *testing.T) {
 	f := &fakeStream{ttft: 20 * time.Millisecond, gap: 2 * time.Millisecond}
 	reqs := streamReqs(40, 10)
-	res, err := RunStream(context.Background(), f, reqs, Config{Concurrency: 8, Warmup: 3, MaxBatchSize: 8}, Load{}, nil)
+	res, err := engine.RunStream(context.Background(), f, reqs, engine.Config{Concurrency: 8, Warmup: 3, MaxBatchSize: 8}, engine.Load{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +105,7 @@ func TestRunStreamRecordsLikeTheStepDriver(t *testing.T) {
 		t.Fatalf("%d records", len(res.Records))
 	}
 	for i, r := range res.Records {
-		if r.Failed() {
+		if !r.Completed() {
 			t.Fatalf("record %d failed: %s", i, r.Error)
 		}
 		if r.Index != i || r.TaskID != int64(i) || r.InputTokens != 3 || r.TargetOutputTokens != 10 {
@@ -125,7 +127,7 @@ func TestRunStreamRecordsLikeTheStepDriver(t *testing.T) {
 			t.Errorf("record %d: endpoint %q finish %q", i, r.Endpoint, r.FinishReason)
 		}
 	}
-	m := ComputeMetrics(res.Records, 1, 1)
+	m := report.ComputeMetrics(res.Records, 1, 1)
 	if m.NumCompleted != 40 || m.TotalOutputTokens != 400 {
 		t.Errorf("metrics: %+v", m)
 	}
@@ -135,11 +137,11 @@ func TestRunStreamEvents(t *testing.T) {
 	f := &fakeStream{ttft: 5 * time.Millisecond, gap: 5 * time.Millisecond}
 	reqs := streamReqs(30, 20) // about 0.1 s each, 4 waves of 8: about 0.4 s
 	ctx := context.Background()
-	ev := NewEvents(ctx)
+	ev := engine.NewEvents(ctx)
 	type got struct {
-		snaps    []Snapshot
-		finished []Record
-		life     []Lifecycle
+		snaps    []engine.Snapshot
+		finished []engine.Record
+		life     []engine.Lifecycle
 	}
 	out := make(chan got)
 	go func() {
@@ -165,13 +167,13 @@ func TestRunStreamEvents(t *testing.T) {
 			}
 		}
 	}()
-	res, err := RunStream(ctx, f, reqs, Config{Concurrency: 8, SnapshotEvery: 20 * time.Millisecond}, Load{}, ev)
+	res, err := engine.RunStream(ctx, f, reqs, engine.Config{Concurrency: 8, SnapshotEvery: 20 * time.Millisecond}, engine.Load{}, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ev.Close()
 	g := <-out
-	if len(g.life) != 1 || g.life[0].Phase != PhaseRunning || g.life[0].Total != 30 {
+	if len(g.life) != 1 || g.life[0].Phase != engine.PhaseRunning || g.life[0].Total != 30 {
 		t.Errorf("lifecycle events: %+v", g.life)
 	}
 	if len(g.finished) != 30 {
@@ -210,12 +212,12 @@ func TestRunStreamKeepsItsSchedule(t *testing.T) {
 	var failures []string
 	for attempt := range 5 {
 		f := &fakeStream{ttft: time.Millisecond, gap: time.Millisecond}
-		load := Load{RequestRate: 1000, Burstiness: 1, Seed: 7}
-		res, err := RunStream(context.Background(), f, streamReqs(150, 3), Config{}, load, nil)
+		load := engine.Load{RequestRate: 1000, Burstiness: 1, Seed: 7}
+		res, err := engine.RunStream(context.Background(), f, streamReqs(150, 3), engine.Config{}, load, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sched := Schedule(150, 1000, 1, 7)
+		sched := engine.Schedule(150, 1000, 1, 7)
 		for i, r := range res.Records {
 			if r.ScheduledNS != sched[i] {
 				t.Fatalf("record %d scheduled at %d, the schedule says %d", i, r.ScheduledNS, sched[i])
@@ -224,7 +226,7 @@ func TestRunStreamKeepsItsSchedule(t *testing.T) {
 				t.Errorf("record %d: lag %d, start-scheduled %d, slot wait %d", i, r.SendLagNS, r.StartNS-r.ScheduledNS, r.SlotWaitNS)
 			}
 		}
-		st := ComputeLoadStats(res.Records, 1000)
+		st := report.ComputeLoadStats(res.Records, 1000)
 		msg := fmt.Sprintf("attempt %d: send lag p50 %.3f ms p99 %.3f ms; achieved %.1f of %.1f req/s", attempt, st.SendLagMS.P50, st.SendLagMS.P99, st.AchievedRate, st.ScheduledRate)
 		t.Log(msg)
 		d := st.AchievedRate/st.ScheduledRate - 1
@@ -239,7 +241,7 @@ func TestRunStreamKeepsItsSchedule(t *testing.T) {
 func TestRunStreamSlotWaitIsNotLag(t *testing.T) {
 	f := &fakeStream{ttft: 20 * time.Millisecond, gap: time.Millisecond}
 	// 200 requests/s with one slot and 22 ms requests: every request waits for the slot.
-	res, err := RunStream(context.Background(), f, streamReqs(20, 3), Config{Concurrency: 1}, Load{RequestRate: 200, Seed: 1}, nil)
+	res, err := engine.RunStream(context.Background(), f, streamReqs(20, 3), engine.Config{Concurrency: 1}, engine.Load{RequestRate: 200, Seed: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +257,7 @@ func TestRunStreamSlotWaitIsNotLag(t *testing.T) {
 			t.Errorf("record %d: lag %d + wait %d != start %d - scheduled %d", i, r.SendLagNS, r.SlotWaitNS, r.StartNS, r.ScheduledNS)
 		}
 	}
-	st := ComputeLoadStats(res.Records, 200)
+	st := report.ComputeLoadStats(res.Records, 200)
 	if waited < 15 || st.SendLagMS.P50 > 2 {
 		t.Errorf("%d of 20 waited for the slot; lag %+v", waited, st.SendLagMS)
 	}
@@ -264,7 +266,7 @@ func TestRunStreamSlotWaitIsNotLag(t *testing.T) {
 func TestRunStreamCountsTokensByUsage(t *testing.T) {
 	// 4 tokens per chunk, 3 chunks, usage 12: the tokens spread over the chunks.
 	f := &fakeStream{perChunk: 4, gap: time.Millisecond}
-	res, err := RunStream(context.Background(), f, streamReqs(3, 12), Config{}, Load{}, nil)
+	res, err := engine.RunStream(context.Background(), f, streamReqs(3, 12), engine.Config{}, engine.Load{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,8 +297,8 @@ func TestSpreadTokens(t *testing.T) {
 		{[]int64{10}, 3, []int64{10, 10, 10}},
 		{nil, 2, []int64{99, 99}},
 	} {
-		if got := SpreadTokens(c.times, c.n, 99); !slices.Equal(got, c.want) {
-			t.Errorf("SpreadTokens(%v, %d) = %v, want %v", c.times, c.n, got, c.want)
+		if got := engine.SpreadTokens(c.times, c.n, 99); !slices.Equal(got, c.want) {
+			t.Errorf("engine.SpreadTokens(%v, %d) = %v, want %v", c.times, c.n, got, c.want)
 		}
 	}
 }
@@ -309,7 +311,7 @@ func TestRunStreamFailures(t *testing.T) {
 			}
 			return nil
 		}}
-		res, err := RunStream(context.Background(), f, streamReqs(30, 2), Config{}, Load{}, nil)
+		res, err := engine.RunStream(context.Background(), f, streamReqs(30, 2), engine.Config{}, engine.Load{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,14 +324,14 @@ func TestRunStreamFailures(t *testing.T) {
 				failed++
 			}
 		}
-		if m := ComputeMetrics(res.Records, 1, 1); m.NumFailed != 10 || m.NumCompleted != 20 {
+		if m := report.ComputeMetrics(res.Records, 1, 1); m.NumFailed != 10 || m.NumCompleted != 20 {
 			t.Errorf("metrics: %d failed, %d completed", m.NumFailed, m.NumCompleted)
 		}
 	})
 	t.Run("all fail", func(t *testing.T) {
 		f := &fakeStream{fail: func(i int) error { return errors.New("POST x: connection refused: no server is listening at x") }}
 		start := time.Now()
-		res, err := RunStream(context.Background(), f, streamReqs(1000, 2), Config{Concurrency: 4}, Load{RequestRate: 50}, nil)
+		res, err := engine.RunStream(context.Background(), f, streamReqs(1000, 2), engine.Config{Concurrency: 4}, engine.Load{RequestRate: 50}, nil)
 		if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "first 16") {
 			t.Fatalf("err = %v", err)
 		}
@@ -340,6 +342,9 @@ func TestRunStreamFailures(t *testing.T) {
 		for _, r := range res.Records {
 			if !r.Failed() {
 				t.Fatal("a record did not fail")
+			}
+			if r.Status != engine.StatusFailed {
+				t.Errorf("record %d: status %q", r.Index, r.Status)
 			}
 			if r.StartNS < 0 {
 				notSent++
@@ -356,7 +361,7 @@ func TestRunStreamFailures(t *testing.T) {
 	})
 	t.Run("warmup fails", func(t *testing.T) {
 		f := &fakeStream{fail: func(i int) error { return errors.New("boom") }}
-		_, err := RunStream(context.Background(), f, streamReqs(5, 2), Config{Warmup: 2}, Load{}, nil)
+		_, err := engine.RunStream(context.Background(), f, streamReqs(5, 2), engine.Config{Warmup: 2}, engine.Load{}, nil)
 		if err == nil || !strings.HasPrefix(err.Error(), "warmup") || !strings.Contains(err.Error(), "boom") {
 			t.Fatalf("err = %v", err)
 		}
@@ -368,8 +373,8 @@ func TestRunStreamCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(150*time.Millisecond, cancel)
 	start := time.Now()
-	res, err := RunStream(ctx, f, streamReqs(50, 1000), Config{Concurrency: 10}, Load{}, nil)
-	if !errors.Is(err, ErrCanceled) {
+	res, err := engine.RunStream(ctx, f, streamReqs(50, 1000), engine.Config{Concurrency: 10}, engine.Load{}, nil)
+	if !errors.Is(err, engine.ErrCanceled) {
 		t.Fatalf("err = %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -378,6 +383,8 @@ func TestRunStreamCancel(t *testing.T) {
 	var canceled, unsent int
 	for _, r := range res.Records {
 		switch {
+		case r.Status != engine.StatusCanceled:
+			t.Errorf("record %d: status %q, error %q", r.Index, r.Status, r.Error)
 		case r.Error == "canceled" && r.StartNS >= 0:
 			canceled++
 			if r.OutputTokens() == 0 {
@@ -393,24 +400,24 @@ func TestRunStreamCancel(t *testing.T) {
 		t.Errorf("%d in flight canceled, %d unsent canceled", canceled, unsent)
 	}
 	if f.inflight.Load() != 0 {
-		t.Error("streams still running after RunStream returned")
+		t.Error("streams still running after engine.RunStream returned")
 	}
 }
 
 func TestValidateStream(t *testing.T) {
-	if err := ValidateStream([]dataset.Request{{Prompt: "hi", OutputTokens: 1}}); err != nil {
+	if err := engine.ValidateStream([]dataset.Request{{Prompt: "hi", OutputTokens: 1}}); err != nil {
 		t.Error(err)
 	}
-	if err := ValidateStream([]dataset.Request{{OutputTokens: 1}}); err == nil || !strings.Contains(err.Error(), "empty prompt") {
+	if err := engine.ValidateStream([]dataset.Request{{OutputTokens: 1}}); err == nil || !strings.Contains(err.Error(), "empty prompt") {
 		t.Errorf("err = %v", err)
 	}
-	if err := ValidateStream([]dataset.Request{{Prompt: "x"}}); err == nil || !strings.Contains(err.Error(), "output_tokens") {
+	if err := engine.ValidateStream([]dataset.Request{{Prompt: "x"}}); err == nil || !strings.Contains(err.Error(), "output_tokens") {
 		t.Errorf("err = %v", err)
 	}
-	if err := (Load{RequestRate: -1}).Validate(); err == nil {
+	if err := (engine.Load{RequestRate: -1}).Validate(); err == nil {
 		t.Error("a negative rate passed")
 	}
-	if err := (Load{Burstiness: 2}).Validate(); err == nil {
+	if err := (engine.Load{Burstiness: 2}).Validate(); err == nil {
 		t.Error("burstiness without a rate passed")
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 	"github.com/benchtui/benchtui/telemetry"
 )
@@ -226,7 +227,7 @@ type Run struct {
 	Spec     Spec
 	Requests []dataset.Request
 	Config   engine.Config
-	Stats    dataset.Stats
+	Stats    report.Dataset
 	Result   *engine.Result
 	// Info is the backend with the context this run used.
 	Info       engine.BackendInfo
@@ -342,7 +343,7 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 		}
 		hw.Monitor.SampleNow()
 	}
-	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: dataset.ComputeStats(reqs), Info: s.info, Start: time.Now()}
+	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: report.DatasetStats(reqs), Info: s.info, Start: time.Now()}
 	ev := spec.Events
 	r.Result, r.Err = engine.Run(ctx, b, reqs, cfg, ev)
 	r.End = time.Now()
@@ -384,7 +385,7 @@ type ReportExtra struct {
 }
 
 // Report builds the run's trtllm-bench-compatible report.
-func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
+func (s *Session) Report(r *Run, x ReportExtra) report.Report {
 	info := r.Info
 	preset, dtype := s.model.Preset, string(s.model.DType)
 	modelName := info.ModelName
@@ -404,15 +405,15 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 	if r.Spec.Requests != nil {
 		seed = s.opts.Seed
 	}
-	rep := engine.BuildReport(engine.ReportInput{
+	rep := report.Build(report.Input{
 		Records: r.Result.Records,
-		Engine: engine.ReportEngine{
+		Engine: report.Engine{
 			Model: modelName, ModelPath: s.modelFile, EngineDir: filepath.Dir(info.Library),
 			Version: info.Version, Backend: info.Backend, Dtype: dtype, KVCacheDtype: info.KVType,
 			Quantization: quantization(dtype),
 		},
 		Machine: machineOf(info),
-		World: engine.ReportWorld{
+		World: report.World{
 			TPSize: tp, PPSize: max(x.PP, 1), MaxBatchSize: r.Config.MaxBatchSize, MaxNumTokens: r.Config.MaxNumTokens,
 			SchedulingPolicy: "fcfs", KVCachePercentage: kvPct,
 		},
@@ -427,16 +428,16 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 		Warmup:         r.Result.WarmupRequests,
 	})
 	if hw := s.opts.Hardware; hw != nil {
-		hr := &HardwareReport{
+		hr := &report.Hardware{
 			Machine: hw.Machine,
 			Note:    hw.Note,
 			Summary: telemetry.Summarize(r.Telemetry, rep.BenchTUI.TotalOutputTokens),
 			Series:  telemetry.NewSeries(r.Telemetry),
 		}
 		if s.roof != nil {
-			hr.SpeedOfLight = speedOfLight(*s.roof, info, r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
+			hr.SpeedOfLight = report.NewSpeedOfLight(*s.roof, float64(info.SizeBytes), kvBytesPerToken(info, ""), r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
 		}
-		rep.BenchTUI.Hardware = hr
+		rep.SetHardware(hr)
 		if rep.Machine != nil {
 			for _, g := range hw.Machine.GPUs {
 				if g.MemoryClockMaxMHz > 0 {
@@ -571,28 +572,23 @@ func quantization(dtype string) string {
 }
 
 // machineOf fills trtllm-bench's machine section from the first GPU (null on the CPU).
-func machineOf(info engine.BackendInfo) *engine.ReportMachine {
+func machineOf(info engine.BackendInfo) *report.Machine {
 	if info.GPULayers == 0 {
 		return nil
 	}
 	for _, d := range info.Devices {
 		if d.Type == "gpu" {
 			gb := float64(d.TotalBytes) / (1 << 30)
-			return &engine.ReportMachine{Name: d.Description, MemoryTotalGB: &gb}
+			return &report.Machine{Name: d.Description, MemoryTotalGB: &gb}
 		}
 	}
 	return nil
 }
 
-// datasetSection adds the skipped-line count to the dataset statistics when lines were skipped.
-func datasetSection(stats dataset.Stats, skipped int) any {
-	if skipped == 0 {
-		return stats
-	}
-	return struct {
-		dataset.Stats
-		SkippedLines int `json:"skipped_lines"`
-	}{stats, skipped}
+// datasetSection adds the skipped-line count to the dataset statistics.
+func datasetSection(stats report.Dataset, skipped int) *report.Dataset {
+	stats.SkippedLines = skipped
+	return &stats
 }
 
 // checkGGUF refuses a file that is not GGUF before llama.cpp is asked to load it.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +15,8 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
@@ -164,7 +165,21 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	var logPath string
 	so.Log, logPath = openLog()
-	if _, _, err := session.Check(so); err != nil {
+	_, modelFile, err := session.Check(so)
+	if err != nil {
+		return usageError{err}
+	}
+	modelFlag := "model"
+	if f.ModelPath != "" {
+		modelFlag = "model_path"
+	}
+	// Outputs are checked, and their symlinks resolved, before anything loads: no output
+	// may be an input or another output, and a folder that cannot take one is found now.
+	plan, err := fsutil.PlanOutputs(
+		[]fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}},
+		[]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
+			{Flag: "iteration_log", Path: f.IterationLog}})
+	if err != nil {
 		return usageError{err}
 	}
 	spec := session.Spec{
@@ -192,25 +207,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 	}
 
-	for _, out := range []struct{ flag, path string }{{"report_json", f.ReportJSON}, {"request_json", f.RequestJSON}} {
-		if out.path == "" {
-			continue
-		}
-		// A folder that cannot take the file is found before the run, not after it.
-		probe, err := os.CreateTemp(filepath.Dir(out.path), ".benchtui-probe-*")
-		if err != nil {
-			return badInput("--%s %s: cannot write there: %v", out.flag, out.path, errors.Unwrap(err))
-		}
-		probe.Close()
-		os.Remove(probe.Name())
-	}
-	if f.IterationLog != "" {
-		// Made now, so that a path that cannot be written fails before the model loads.
-		if err := os.WriteFile(f.IterationLog, nil, 0o644); err != nil {
-			return usageError{fmt.Errorf("iteration log: %w", err)}
-		}
-		spec.IterationLogPath = f.IterationLog
-	}
+	spec.IterationLogPath = plan.Path("iteration_log")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -257,13 +254,10 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 	rc.LlamaCpp.SystemInfo = ""
 	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})
-	if err := engine.WriteSummary(stdout, &rep); err != nil {
+	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
-		writeHardware(stdout, hr)
-	}
-	if err := writeOutputs(f, &rep, run.Result.Records, stderr); err != nil {
+	if err := writeOutputs(f, plan, &rep, run.Result.Records, stderr); err != nil {
 		return err
 	}
 	var death *session.ChildDeath
@@ -346,38 +340,34 @@ func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, 
 	return session.NormalizeBackend(o)
 }
 
-func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, stderr io.Writer) error {
+func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records []engine.Record, stderr io.Writer) error {
 	var errs []error
 	if f.ReportJSON != "" {
-		errs = append(errs, writeOrRescue("report", f.ReportJSON, rep.WriteJSON, f.Quiet, stderr))
+		errs = append(errs, writeOrRescue("report", f.ReportJSON, plan.Path("report_json"), rep.WriteJSON, f.Quiet, stderr))
 	}
 	if f.RequestJSON != "" {
-		errs = append(errs, writeOrRescue("request records", f.RequestJSON,
-			func(w io.Writer) error { return engine.WriteRequestJSON(w, records) }, f.Quiet, stderr))
+		errs = append(errs, writeOrRescue("request records", f.RequestJSON, plan.Path("request_json"),
+			func(w io.Writer) error { return report.WriteRequestJSON(w, records) }, f.Quiet, stderr))
 	}
 	return errors.Join(errs...)
 }
 
-// writeOrRescue writes a result file atomically. When that fails (a full disk, a folder that
-// went away), the run is not lost: the same content goes to the temporary folder, and the
-// error says where.
-func writeOrRescue(what, path string, write func(io.Writer) error, quiet bool, stderr io.Writer) error {
-	err := engine.WriteFileAtomic(path, write)
+// writeOrRescue writes a result file to its planned path (given is the path as the user gave
+// it, for messages). When that fails (a full disk, a folder that went away), the run is not
+// lost: the same content goes to the temporary folder, and the error says where.
+func writeOrRescue(what, given, path string, write func(io.Writer) error, quiet bool, stderr io.Writer) error {
+	err := fsutil.WriteFile(path, write)
 	if err == nil {
 		if !quiet {
-			fmt.Fprintf(stderr, "benchtui: %s written to %s\n", what, path)
+			fmt.Fprintf(stderr, "benchtui: %s written to %s\n", what, given)
 		}
 		return nil
 	}
-	rescue, rerr := os.CreateTemp("", "benchtui-rescued-*-"+filepath.Base(path))
+	rescued, rerr := fsutil.Rescue(path, write)
 	if rerr == nil {
-		rescue.Close()
-		if rerr = engine.WriteFileAtomic(rescue.Name(), write); rerr == nil {
-			return fmt.Errorf("%s %s: %w; saved to %s instead", what, path, err, rescue.Name())
-		}
-		os.Remove(rescue.Name())
+		return fmt.Errorf("%s %s: %w; saved to %s instead", what, given, err, rescued)
 	}
-	return fmt.Errorf("%s %s: %w (and not saved elsewhere: %v)", what, path, err, rerr)
+	return fmt.Errorf("%s %s: %w (and not saved elsewhere: %v)", what, given, err, rerr)
 }
 
 // progress prints plain progress lines on stderr for headless runs.
@@ -431,14 +421,23 @@ func (p *progress) writing(name string) func(done, total int64) {
 
 // follow prints lifecycle events and a progress line every two seconds until events close.
 func (p *progress) follow(ev *engine.Events) {
-	tick := time.NewTicker(2 * time.Second)
+	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	var snap engine.Snapshot
 	have := false
+	rates := report.RateWindow{Span: progressRateSpan}
+	rate := 0.0
 	for {
 		select {
 		case s := <-ev.Snapshots:
+			if s.Phase == engine.PhaseWarmup {
+				continue
+			}
+			if have && s.ElapsedNS < snap.ElapsedNS {
+				rates.Reset() // a new phase's clock
+			}
 			snap, have = s, true
+			rate, _ = rates.Add(float64(s.ElapsedNS)/1e9, float64(s.OutputTokens), 0)
 		case l, ok := <-ev.Lifecycle:
 			if !ok {
 				return
@@ -461,12 +460,40 @@ func (p *progress) follow(ev *engine.Events) {
 			}
 		case <-tick.C:
 			if have {
-				p.printf("%6.1fs %d/%d done, %.1f output tok/s, %d running, %d queued, KV %.0f%%",
-					float64(snap.ElapsedNS)/1e9, snap.Completed, snap.Total, snap.OutputTokensPerSec,
-					snap.Running, snap.Queued, snap.KVUsage*100)
+				p.printf("%s", progressLine(snap, rate))
 			}
 		}
 	}
+}
+
+// progressEvery is the interval of the progress lines (a variable for tests).
+var progressEvery = 2 * time.Second
+
+// progressRateSpan is the window of the progress lines' output rate: long enough to read
+// steadily across decode steps and the requests' starts and ends, short enough to follow a
+// run that speeds up or slows down.
+const progressRateSpan = 10.0
+
+// progressLine is one headless progress line: time, requests done with their share and the
+// time left at the pace so far, the output rate over the last progressRateSpan seconds (a
+// rate of the moment, labelled so; the run's throughput is the report's), and the engine's
+// state. rate is the output rate over that window, up to s.
+func progressLine(s engine.Snapshot, rate float64) string {
+	elapsed := time.Duration(s.ElapsedNS)
+	pct := 0.0
+	if s.Total > 0 {
+		pct = 100 * float64(s.Completed) / float64(s.Total)
+	}
+	eta := "ETA -"
+	if d := report.ETA(elapsed, s.Completed, s.Total); d >= 0 {
+		eta = "ETA " + d.Round(time.Second).String()
+	}
+	line := fmt.Sprintf("%6.1fs %d/%d done (%.0f%%), %s, %.1f output tok/s over the last %.0fs, %d running, %d queued, KV %.0f%%",
+		elapsed.Seconds(), s.Completed, s.Total, pct, eta, rate, progressRateSpan, s.Running, s.Queued, s.KVUsage*100)
+	if s.Failed > 0 {
+		line += fmt.Sprintf(", %d failed", s.Failed)
+	}
+	return line
 }
 
 // runModels lists the presets, or with --write writes a synthetic model (reused when cached)
@@ -515,18 +542,4 @@ func listModels(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s)\n", strings.Join(dts, ", "), synth.DefaultDType)
 	return nil
-}
-
-// writeHardware prints the run's telemetry summary and speed of light after the summary.
-func writeHardware(w io.Writer, hr *session.HardwareReport) {
-	fmt.Fprintln(w, "===========================================================")
-	fmt.Fprintln(w, "= HARDWARE")
-	fmt.Fprintln(w, "===========================================================")
-	fmt.Fprint(w, hr.Summary.String())
-	if sol := hr.SpeedOfLight; sol != nil {
-		fmt.Fprintln(w, sol.Roofline.String())
-		fmt.Fprintf(w, "Speed of light (decode, batch %.1f, context %.0f tokens): %.1f tok/s; achieved %.1f%%\n",
-			sol.MeanBatch, sol.MeanContextTokens, sol.RooflineOutputTokS, sol.AchievedPercent)
-	}
-	fmt.Fprintln(w, "===========================================================")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/themes"
 	"github.com/benchtui/benchtui/tui"
@@ -144,8 +145,23 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	}
 	logger, _ := openLog()
 	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP, InProcess: c.InProcess, Log: logger}
-	if _, _, err := session.Check(so); err != nil {
+	_, modelFile, err := session.Check(so)
+	if err != nil {
 		return usageError{err}
+	}
+	if c.ExportDir != "" {
+		// Exports go to the folder as it resolves now (they never replace a file, so
+		// they cannot clobber an input); it is made if missing, so that the first export
+		// does not land in the temporary folder instead.
+		plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}, {Flag: "config", Path: cfgPath}},
+			[]fsutil.Output{{Flag: "export_dir", Path: c.ExportDir, Dir: true}})
+		if err != nil {
+			return usageError{err}
+		}
+		c.ExportDir = plan.Path("export_dir")
+		if err := os.MkdirAll(c.ExportDir, 0o777); err != nil {
+			return badInput("--export_dir %s: %v", c.ExportDir, errors.Unwrap(err))
+		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -210,7 +226,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return badInput("replay takes one file: benchtui replay FILE.json (an export from the dashboard, or a --report_json report)")
 	}
 	path := fs.Arg(0)
-	x, err := engine.ReadExport(path)
+	x, err := report.ReadExport(path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -266,7 +282,7 @@ func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, e
 	return t, nil
 }
 
-func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events) (*engine.Export, error) {
+func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events) (*report.Export, error) {
 	if r.sess == nil {
 		return nil, errors.New("the model is not loaded")
 	}
@@ -292,11 +308,9 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		Config:  map[string]any{"command": "dashboard", "settings": cfg, "backend_options": r.sess.Options().Backend, "llama_cpp": run.Info},
 		Version: version, Streaming: true,
 	})
-	x := &engine.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
-	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
-		if b, err := json.Marshal(hr.Series); err == nil {
-			x.Telemetry = b
-		}
+	x := &report.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
+	if hr := rep.BenchTUI.Hardware; hr != nil {
+		x.Telemetry = &hr.Series
 	}
 	return x, nil
 }

@@ -8,17 +8,17 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/sweep"
 )
@@ -109,10 +109,19 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			swept = append(swept, axes[i])
 		}
 	}
-	if _, _, err := session.Check(session.Options{Model: f.Model}); err != nil {
+	_, modelFile, err := session.Check(session.Options{Model: f.Model})
+	if err != nil {
 		return usageError{err}
 	}
-	if err := prepareSweepDir(f, axes); err != nil {
+	// The results folder is resolved once, before anything loads.
+	plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}},
+		[]fsutil.Output{{Flag: "out", Path: f.Out, Dir: true}})
+	if err != nil {
+		return usageError{err}
+	}
+	given := f.Out
+	f.Out = plan.Path("out")
+	if err := prepareSweepDir(f, given, axes); err != nil {
 		return err
 	}
 
@@ -149,10 +158,10 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}()
 	failed := 0
 	for n, p := range points {
-		var reports []engine.Report
+		var reports []report.Report
 		for k := 1; k <= f.Repeat; k++ {
 			file := pointFile(f.Out, p, k)
-			if x, err := engine.ReadExport(file); err == nil {
+			if x, err := report.ReadExport(file); err == nil {
 				say("point %d/%d %s repeat %d/%d: done before, kept", n+1, len(points), label(p), k, f.Repeat)
 				reports = append(reports, x.Report)
 				continue
@@ -181,7 +190,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 				}
 				continue
 			}
-			if err := engine.WriteFileAtomic(file, rep.WriteJSON); err != nil {
+			if err := fsutil.WriteFile(file, rep.WriteJSON); err != nil {
 				return fmt.Errorf("sweep point %s: %w", p.Key(), err)
 			}
 			reports = append(reports, *rep)
@@ -201,7 +210,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := sweep.WriteMarkdown(stdout, shown, results); err != nil {
 		return err
 	}
-	say("results in %s (sweep.json, sweep.csv, sweep.md)", f.Out)
+	say("results in %s (sweep.json, sweep.csv, sweep.md)", given)
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))
@@ -241,9 +250,9 @@ func checkAxisValue(name, v string) error {
 
 // prepareSweepDir makes the results folder, or checks that a sweep already there has the same
 // fixed settings and axes, so that resuming never mixes two different sweeps.
-func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
-	if err := os.MkdirAll(filepath.Join(f.Out, "points"), 0o755); err != nil {
-		return badInput("--out %s: %v", f.Out, err)
+func prepareSweepDir(f *sweepFlags, given string, axes []sweep.Axis) error {
+	if err := os.MkdirAll(filepath.Join(f.Out, "points"), 0o777); err != nil {
+		return badInput("--out %s: %v", given, errors.Unwrap(err))
 	}
 	cfg, err := json.MarshalIndent(struct {
 		Settings *sweepFlags `json:"settings"`
@@ -255,11 +264,11 @@ func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
 	path := filepath.Join(f.Out, "sweep-settings.json")
 	if old, err := os.ReadFile(path); err == nil {
 		if !bytes.Equal(bytes.TrimSpace(old), bytes.TrimSpace(cfg)) {
-			return badInput("--out %s holds a sweep with other settings (see its sweep-settings.json): give another --out, or remove it to start over", f.Out)
+			return badInput("--out %s holds a sweep with other settings (see its sweep-settings.json): give another --out, or remove it to start over", given)
 		}
 		return nil
 	}
-	return engine.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(append(cfg, '\n')); return err })
+	return fsutil.WriteFile(path, func(w io.Writer) error { _, err := w.Write(append(cfg, '\n')); return err })
 }
 
 func pointFile(dir string, p sweep.Point, repeat int) string {
@@ -289,7 +298,7 @@ func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *ses
 	return session.Open(ctx, so, nil)
 }
 
-func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*engine.Report, error) {
+func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*report.Report, error) {
 	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
@@ -327,7 +336,7 @@ func writeSweepResults(dir string, axes, swept []sweep.Axis, results []sweep.Poi
 		{"sweep.md", func(w io.Writer) error { return sweep.WriteMarkdown(w, shown, results) }},
 	}
 	for _, file := range files {
-		if err := engine.WriteFileAtomic(filepath.Join(dir, file.name), file.write); err != nil {
+		if err := fsutil.WriteFile(filepath.Join(dir, file.name), file.write); err != nil {
 			return fmt.Errorf("sweep results: %w", err)
 		}
 	}
@@ -346,91 +355,17 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		return badInput("compare takes two reports or more: benchtui compare A.json B.json [...]")
 	}
-	reps := make([]engine.Report, len(args))
+	reps := make([]report.Report, len(args))
 	for i, path := range args {
-		x, err := engine.ReadExport(path)
+		x, err := report.ReadExport(path)
 		if err != nil {
 			return usageError{err}
 		}
 		reps[i] = x.Report
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "metric\t"
+	names := make([]string, len(args))
 	for i, path := range args {
-		head += filepath.Base(path) + "\t"
-		if i > 0 {
-			head += "change\t"
-		}
+		names[i] = filepath.Base(path)
 	}
-	fmt.Fprintln(tw, head)
-	line := func(name string, vals []float64, higherBetter *bool) {
-		row := name + "\t"
-		for i, v := range vals {
-			if higherBetter == nil && v == math.Trunc(v) {
-				row += strconv.FormatFloat(v, 'f', 0, 64) + "\t" // a setting, not a measurement
-			} else {
-				row += sweep.FormatValue(v) + "\t"
-			}
-			if i > 0 {
-				row += change(vals[0], v, higherBetter) + "\t"
-			}
-		}
-		fmt.Fprintln(tw, row)
-	}
-	for _, label := range []struct {
-		name string
-		get  func(r *engine.Report) string
-	}{
-		{"model", func(r *engine.Report) string { return r.Engine.Model }},
-		{"backend", func(r *engine.Report) string { return r.Engine.Backend + " " + r.Engine.Version }},
-	} {
-		row := label.name + "\t"
-		for i := range reps {
-			row += label.get(&reps[i]) + "\t"
-			if i > 0 {
-				row += "\t"
-			}
-		}
-		fmt.Fprintln(tw, row)
-	}
-	for _, w := range []struct {
-		name string
-		get  func(r *engine.Report) float64
-	}{
-		{"max_batch_size", func(r *engine.Report) float64 { return float64(r.WorldInfo.MaxBatchSize) }},
-		{"tp_size", func(r *engine.Report) float64 { return float64(r.WorldInfo.TPSize) }},
-		{"requests", func(r *engine.Report) float64 { return float64(r.RequestInfo.NumRequests) }},
-	} {
-		vals := make([]float64, len(reps))
-		for i := range reps {
-			vals[i] = w.get(&reps[i])
-		}
-		line(w.name, vals, nil)
-	}
-	for _, m := range sweep.Metrics {
-		vals := make([]float64, len(reps))
-		for i := range reps {
-			vals[i] = m.Get(&reps[i])
-		}
-		hb := m.HigherIsBetter
-		line(m.Name, vals, &hb)
-	}
-	return tw.Flush()
-}
-
-// change is v against base in percent, with + for better when the direction is known.
-func change(base, v float64, higherBetter *bool) string {
-	if base == 0 || math.IsNaN(base) || math.IsNaN(v) {
-		return "n/a"
-	}
-	pct := 100 * (v - base) / base
-	s := fmt.Sprintf("%+.1f%%", pct)
-	if higherBetter != nil && pct != 0 {
-		if (pct > 0) == *higherBetter {
-			s += " better"
-		} else {
-			s += " worse"
-		}
-	}
-	return s
+	return report.WriteCompare(stdout, names, reps)
 }

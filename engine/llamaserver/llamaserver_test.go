@@ -17,6 +17,7 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/openai"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 )
 
@@ -108,7 +109,7 @@ func TestRealServer(t *testing.T) {
 	}
 	for i, r := range res.Records {
 		want := reqs[i].OutputTokens
-		if r.Failed() {
+		if !r.Completed() {
 			t.Fatalf("request %d: %s", i, r.Error)
 		}
 		// A token that ends inside a UTF-8 character reaches the client in the next chunk.
@@ -128,7 +129,7 @@ func TestRealServer(t *testing.T) {
 			t.Errorf("request %d: finish_reason %q", i, r.FinishReason)
 		}
 	}
-	m := engine.ComputeMetrics(res.Records, 1, 1)
+	m := report.ComputeMetrics(res.Records, 1, 1)
 	t.Logf("%d requests, %.1f output tok/s, TTFT p50 %.2f ms, TPOT p50 %.2f ms", m.NumCompleted, m.OutputThroughput, m.TTFTMS.P50, m.TPOTMS.P50)
 	var server *engine.ServerMetrics
 	for _, s := range snaps {

@@ -15,6 +15,7 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/openai/openaitest"
+	"github.com/benchtui/benchtui/report"
 )
 
 func startServer(t *testing.T, o openaitest.Options) *openaitest.Server {
@@ -105,7 +106,7 @@ func timingAttempt(t *testing.T) (string, bool) {
 	most := 0
 	for i := range res.Records {
 		r := &res.Records[i]
-		if r.Failed() {
+		if !r.Completed() {
 			t.Fatalf("request %d failed: %s", i, r.Error)
 		}
 		if r.OutputTokens() != osl || r.Chunks != osl || r.UsageOutputTokens != osl {
@@ -127,7 +128,7 @@ func timingAttempt(t *testing.T) (string, bool) {
 			serverLate = append(serverLate, float64(w.Sub(due))/1e6)
 		}
 	}
-	te, ge, sl := dataset.Summarize(ttftErr), dataset.Summarize(gapErr), dataset.Summarize(serverLate)
+	te, ge, sl := report.Summarize(ttftErr), report.Summarize(gapErr), report.Summarize(serverLate)
 	msg := fmt.Sprintf("%d streams at most; |TTFT error| p50 %.3f p99 %.3f max %.3f ms; |gap error| p50 %.3f p99 %.3f max %.3f ms (%d gaps); server lateness p50 %.3f p99 %.3f ms",
 		most, te.P50, te.P99, te.Maximum, ge.P50, ge.P99, ge.Maximum, ge.Count, sl.P50, sl.P99)
 	if most < 900 {
@@ -147,7 +148,7 @@ func TestTokensAndUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range res.Records {
-		if r.Failed() || r.OutputTokens() != 16 || r.Chunks != 16 || r.UsageOutputTokens != 16 || r.FinishReason != "length" {
+		if !r.Completed() || r.OutputTokens() != 16 || r.Chunks != 16 || r.UsageOutputTokens != 16 || r.FinishReason != "length" {
 			t.Fatalf("record %d: %+v", i, r)
 		}
 		if r.Server == nil || r.Server.PredictedN != 16 {
@@ -193,7 +194,7 @@ func TestChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range res.Records {
-		if r.Failed() || r.OutputTokens() != reqs[i].OutputTokens || r.InputTokens != 1 {
+		if !r.Completed() || r.OutputTokens() != reqs[i].OutputTokens || r.InputTokens != 1 {
 			t.Errorf("record %d: %d tokens, input %d, error %q", i, r.OutputTokens(), r.InputTokens, r.Error)
 		}
 	}
@@ -264,7 +265,7 @@ func TestErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := res.Records[0]; r.Failed() || r.UsageOutputTokens != 4 || r.TargetOutputTokens != 8 || r.FinishReason != "stop" {
+		if r := res.Records[0]; !r.Completed() || r.UsageOutputTokens != 4 || r.TargetOutputTokens != 8 || r.FinishReason != "stop" {
 			t.Errorf("record %+v", r)
 		}
 	})

@@ -34,6 +34,7 @@ import (
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/openai"
 	"github.com/benchtui/benchtui/engine/openai/openaitest"
+	"github.com/benchtui/benchtui/report"
 )
 
 func main() {
@@ -423,7 +424,7 @@ func paced(n int, gap time.Duration, seconds float64) error {
 			errsMS = append(errsMS, float64(times[k]-w[k])/1e6)
 		}
 	}
-	d := dataset.Summarize(errsMS)
+	d := report.Summarize(errsMS)
 	fmt.Printf("\npaced: %d streams (%d open at once at most), a chunk every %v (one write each), %d chunks per stream\n", n, most, gap, osl)
 	fmt.Printf("  %.0f chunks/s; client CPU %.1f us per 1,000 chunks\n", float64(chunks)/m.wall, m.cpu*1e9/float64(chunks))
 	fmt.Printf("  timestamp error (client's time minus the server's write): p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms over %d chunks\n", d.P50, d.P90, d.P99, d.Maximum, d.Count)
@@ -453,7 +454,7 @@ func prompts() error {
 			return err
 		}
 		m.stop(0)
-		mt := engine.ComputeMetrics(res.Records, 1, 1)
+		mt := report.ComputeMetrics(res.Records, 1, 1)
 		fmt.Printf("  ISL %6d: %.0f requests/s, client CPU %.0f us per request, TTFT p50 %.3f ms p99 %.3f ms, %s\n",
 			isl, float64(len(rs))/m.wall, m.cpu*1e6/float64(len(rs)), mt.TTFTMS.P50, mt.TTFTMS.P99, loadavg())
 	}

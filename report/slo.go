@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/benchtui/benchtui/engine"
 )
 
 // SLO is a service-level objective per request: a request meets it when every bound that is
@@ -128,7 +130,7 @@ type Goodput struct {
 	// RequestsPerSec is the requests meeting every bound per second of the run (the span
 	// the metrics' throughputs use): DistServe's and vLLM's goodput.
 	RequestsPerSec float64 `json:"goodput_req_s"`
-	// Total counts the run's requests, failed ones included (they meet nothing); Met those
+	// Total counts the run's requests, failed and canceled ones included (they meet nothing); Met those
 	// meeting every bound.
 	Total int `json:"total"`
 	Met   int `json:"met"`
@@ -144,12 +146,12 @@ type Goodput struct {
 
 // ComputeGoodput measures records against slo. It is a pure function of the records; the
 // run's span is the metrics' T = max(end) - min(start) over the successful requests.
-func ComputeGoodput(records []Record, slo SLO) Goodput {
+func ComputeGoodput(records []engine.Record, slo SLO) Goodput {
 	g := Goodput{Total: len(records)}
 	var ttftOK, tpotOK, e2eOK int
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		if !r.Completed() {
 			continue
 		}
 		n := r.OutputTokens()

@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/benchtui/benchtui/engine"
 )
 
 func TestParseSLO(t *testing.T) {
@@ -35,9 +37,9 @@ func TestParseSLO(t *testing.T) {
 
 // rec is a record that starts at start ms and has n tokens, the first at ttft ms after the
 // start and the others tpot ms apart.
-func rec(start, ttft, tpot float64, n int) Record {
+func rec(start, ttft, tpot float64, n int) engine.Record {
 	ms := func(x float64) int64 { return int64(x * 1e6) }
-	r := Record{StartNS: ms(start), FirstTokenNS: ms(start + ttft), AdmitNS: -1}
+	r := engine.Record{StartNS: ms(start), FirstTokenNS: ms(start + ttft), AdmitNS: -1, Status: engine.StatusCompleted}
 	for i := range n {
 		r.TokenNS = append(r.TokenNS, ms(start+ttft+float64(i)*tpot))
 	}
@@ -46,13 +48,13 @@ func rec(start, ttft, tpot float64, n int) Record {
 }
 
 func TestComputeGoodput(t *testing.T) {
-	records := []Record{
-		rec(0, 100, 10, 11),   // meets all: e2e 200
-		rec(100, 300, 10, 11), // TTFT too long: e2e 400
-		rec(200, 100, 30, 11), // TPOT too long: e2e 400
-		rec(300, 150, 10, 1),  // one token: no TPOT, meets
-		rec(400, 100, 10, 11), // meets: ends at 600 ms
-		{Error: "boom"},       // fails: meets nothing
+	records := []engine.Record{
+		rec(0, 100, 10, 11),                          // meets all: e2e 200
+		rec(100, 300, 10, 11),                        // TTFT too long: e2e 400
+		rec(200, 100, 30, 11),                        // TPOT too long: e2e 400
+		rec(300, 150, 10, 1),                         // one token: no TPOT, meets
+		rec(400, 100, 10, 11),                        // meets: ends at 600 ms
+		{Error: "boom", Status: engine.StatusFailed}, // fails: meets nothing
 	}
 	slo := SLO{TTFT: 200 * time.Millisecond, TPOT: 20 * time.Millisecond, E2E: 350 * time.Millisecond, Attainment: 0.5}
 	g := ComputeGoodput(records, slo)

@@ -1,9 +1,9 @@
-package engine
+package report
 
 import (
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/engine"
 )
 
 // LoadStats says how well a stream run's client kept its arrival schedule: the rate it
@@ -20,17 +20,18 @@ type LoadStats struct {
 	AchievedRate float64 `json:"achieved_rate_req_s"`
 	// SendLagMS is the distribution of the requests' send lag (actual minus scheduled send
 	// time, less any wait for a concurrency slot).
-	SendLagMS dataset.Distribution `json:"send_lag_ms"`
+	SendLagMS Distribution `json:"send_lag_ms"`
 	// SlotWaitMS is the distribution of the waits for a concurrency slot, over every sent
 	// request (0 for those that did not wait).
-	SlotWaitMS dataset.Distribution `json:"slot_wait_ms"`
+	SlotWaitMS Distribution `json:"slot_wait_ms"`
 	// Behind marks a run whose client fell behind its schedule (see ClientBehind).
 	Behind bool `json:"client_behind"`
 }
 
-// ComputeLoadStats summarises the send times of a stream run's records; targetRate is the
-// run's --request_rate (0 without, and then only AchievedRate is set).
-func ComputeLoadStats(records []Record, targetRate float64) LoadStats {
+// ComputeLoadStats summarises the send times of a stream run's records (the dashboard passes
+// the records finished so far); targetRate is the run's --request_rate (0 without, and then
+// only AchievedRate is set).
+func ComputeLoadStats(records []engine.Record, targetRate float64) LoadStats {
 	st := LoadStats{TargetRate: targetRate}
 	var lag, wait []float64
 	var n int
@@ -51,19 +52,19 @@ func ComputeLoadStats(records []Record, targetRate float64) LoadStats {
 			wait = append(wait, float64(r.SlotWaitNS)/nsPerMS)
 		}
 	}
-	st.AchievedRate = IssueRateOf(n, lastStart-firstStart)
+	st.AchievedRate = issueRate(n, lastStart-firstStart)
 	if targetRate > 0 {
-		st.ScheduledRate = IssueRateOf(n, lastSched-firstSched)
-		st.SendLagMS = dataset.Summarize(lag)
-		st.SlotWaitMS = dataset.Summarize(wait)
+		st.ScheduledRate = issueRate(n, lastSched-firstSched)
+		st.SendLagMS = Summarize(lag)
+		st.SlotWaitMS = Summarize(wait)
 		st.Behind = ClientBehind(time.Duration(st.SendLagMS.P99*nsPerMS), targetRate)
 	}
 	return st
 }
 
-// IssueRateOf is the rate of n events spread over span nanoseconds: n events delimit n-1
-// gaps. It is 0 for fewer than two events or an empty span.
-func IssueRateOf(n int, span int64) float64 {
+// issueRate is the rate of n events spread over span nanoseconds: n events delimit n-1
+// gaps, as in Metrics.IssueRate. It is 0 for fewer than two events or an empty span.
+func issueRate(n int, span int64) float64 {
 	if n < 2 {
 		return 0
 	}

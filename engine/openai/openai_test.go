@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,22 +77,61 @@ func abs(d float64) float64 { return math.Abs(d) }
 // server that streams on a known schedule (first chunk 100 ms after it read the request, then
 // one every 50 ms) with about a thousand streams open at once, and checks that the measured
 // TTFT and gaps are within 1 ms of the schedule at the 99th percentile. The TTFT also holds
-// the request's way to the server, which is part of what the client measures. The machine is
-// shared: an attempt that other processes starve is made again, once.
+// the request's way to the server, which is part of what the client measures.
+//
+// The machine is shared: an attempt that fails is made again (three at most). When every
+// attempt failed while other processes kept more than half of the machine's CPU time, the
+// test process was starved and its clock could not be judged: the test then skips, saying
+// so; when this process itself was the busy one, a slow client fails it.
 func TestTimingAtAThousandStreams(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 10 s timing test")
 	}
 	var msgs []string
-	for attempt := range 2 {
+	starved := true
+	for attempt := range 3 {
+		busy0, cpu0, t0 := machineBusy(), processCPU(), time.Now()
 		msg, ok := timingAttempt(t)
+		wall := time.Since(t0).Seconds()
+		ours := processCPU() - cpu0
+		others := max(0, machineBusy()-busy0-ours) / wall / float64(runtime.NumCPU())
+		msg += fmt.Sprintf("; this process %.0f%% of a core, other processes %.0f%% of the machine", 100*ours/wall, 100*others)
 		t.Logf("attempt %d: %s", attempt, msg)
 		if ok {
 			return
 		}
 		msgs = append(msgs, msg)
+		starved = starved && others > 0.5
+	}
+	if starved {
+		t.Skipf("other processes held more than half of the CPUs in every attempt, so the timing could not be judged:\n%s", strings.Join(msgs, "\n"))
 	}
 	t.Errorf("want TTFT and gaps within 1 ms of the schedule at p99 with about 1,000 streams:\n%s", strings.Join(msgs, "\n"))
+}
+
+// processCPU is this process's user and system CPU time in seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// machineBusy is the CPU time all processes spent, from /proc/stat, in seconds (0 where
+// there is no /proc/stat, which makes the starvation test false).
+func machineBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0])
+	var ticks float64
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i != 3 && i != 4 { // idle, iowait
+			ticks += n
+		}
+	}
+	return ticks / 100 // USER_HZ
 }
 
 func timingAttempt(t *testing.T) (string, bool) {

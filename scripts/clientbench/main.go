@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -43,7 +44,8 @@ func main() {
 	streams := flag.Int("streams", 4000, "paced phase: concurrent streams")
 	seconds := flag.Float64("seconds", 3, "paced phase: length of each stream in seconds")
 	fastStreams := flag.Int("fast_streams", 64, "throughput phase: concurrent streams")
-	phases := flag.String("phases", "throughput,raw,paced,prompt", "phases to run")
+	phases := flag.String("phases", "throughput,raw,aiohttp,paced,aiohttp-paced,prompt", "phases to run")
+	python := flag.String("python", "/usr/bin/python3", "Python with aiohttp (Debian's python3-aiohttp), for the aiohttp phases")
 	profile := flag.String("cpuprofile", "", "write the client's CPU profile to this file")
 	flag.Parse()
 	if *serve {
@@ -71,6 +73,10 @@ func main() {
 			err = paced(*streams, *gap, *seconds)
 		case "prompt":
 			err = prompts()
+		case "aiohttp":
+			err = viaAiohttp(*python, *fastStreams, 0, 0)
+		case "aiohttp-paced":
+			err = viaAiohttp(*python, *streams, *gap, *seconds)
 		default:
 			err = fmt.Errorf("unknown phase %q", p)
 		}
@@ -458,5 +464,70 @@ func prompts() error {
 		fmt.Printf("  ISL %6d: %.0f requests/s, client CPU %.0f us per request, TTFT p50 %.3f ms p99 %.3f ms, %s\n",
 			isl, float64(len(rs))/m.wall, m.cpu*1e6/float64(len(rs)), mt.TTFTMS.P50, mt.TTFTMS.P99, loadavg())
 	}
+	return nil
+}
+
+// viaAiohttp puts the same load through aiohttp (aiohttp_client.py): as fast as the server
+// writes with gap 0, paced otherwise.
+func viaAiohttp(python string, n int, gap time.Duration, seconds float64) error {
+	_, self, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(self), "aiohttp_client.py")
+	osl, rate := 2000, 0.0
+	if gap > 0 {
+		osl = int(seconds * float64(time.Second) / float64(gap))
+		rate = float64(n) / gap.Seconds()
+		os.Setenv("CLIENTBENCH_RECORD", "1")
+		defer os.Unsetenv("CLIENTBENCH_RECORD")
+	}
+	srv, err := startServer("-gap", gap.String())
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	st0, _ := srv.stats()
+	m := startMeter(st0.CPUSeconds)
+	cmd := exec.Command(python, script, srv.url, strconv.Itoa(n), strconv.Itoa(osl), strconv.FormatFloat(rate, 'f', -1, 64))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", python, script, err)
+	}
+	var got struct {
+		CPU   float64            `json:"cpu_s"`
+		Wall  float64            `json:"wall_s"`
+		Times map[string][]int64 `json:"times"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		return fmt.Errorf("aiohttp client: %w", err)
+	}
+	st1, err := srv.stats()
+	if err != nil {
+		return err
+	}
+	m.stop(st1.CPUSeconds)
+	var chunks int64
+	var errsMS []float64
+	for id, times := range got.Times {
+		chunks += int64(len(times))
+		k, _ := strconv.Atoi(id)
+		if w := st1.Writes[k]; gap > 0 && len(w) == len(times) {
+			for j := range times {
+				errsMS = append(errsMS, float64(times[j]-w[j])/1e6)
+			}
+		}
+	}
+	if gap == 0 {
+		fmt.Printf("\nthroughput, aiohttp (Python %s): %d streams of %d chunks, one chunk per server write\n", strings.TrimPrefix(filepath.Base(python), "python"), n, osl)
+	} else {
+		fmt.Printf("\npaced, aiohttp: %d streams, a chunk every %v (one write each), %d chunks per stream\n", n, gap, osl)
+	}
+	fmt.Printf("  %.0f chunks/s; client CPU %.1f us per 1,000 chunks\n", float64(chunks)/got.Wall, got.CPU*1e9/float64(max(chunks, 1)))
+	if gap > 0 {
+		d := report.Summarize(errsMS)
+		fmt.Printf("  timestamp error (client's time minus the server's write): p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms over %d chunks\n", d.P50, d.P90, d.P99, d.Maximum, d.Count)
+	}
+	m.cpu = got.CPU
+	m.others = max(0, m.busy-m.cpu-m.srvCPU)
+	fmt.Printf("  %s\n", m.String())
 	return nil
 }

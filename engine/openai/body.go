@@ -52,8 +52,7 @@ func (b *Backend) bodyPrefix() ([]byte, error) {
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // appendBody appends a request's JSON body to dst: the shared prefix, the output length and
-// the prompt. Token ids are written with strconv, which keeps a 50,000-token prompt well
-// under a millisecond.
+// the prompt.
 func (b *Backend) appendBody(dst []byte, r *dataset.Request) ([]byte, error) {
 	dst = append(dst, b.prefix...)
 	if b.chat {
@@ -80,12 +79,7 @@ func (b *Backend) appendBody(dst []byte, r *dataset.Request) ([]byte, error) {
 		dst = append(dst, "}]}"...)
 	case len(r.InputIDs) > 0:
 		dst = append(dst, `,"prompt":[`...)
-		for i, t := range r.InputIDs {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = strconv.AppendInt(dst, int64(t), 10)
-		}
+		dst = appendIDs(dst, r.InputIDs)
 		dst = append(dst, "]}"...)
 	default:
 		text, err := json.Marshal(r.Prompt)
@@ -116,3 +110,43 @@ func (b *Backend) Validate(reqs []dataset.Request) error {
 	}
 	return nil
 }
+
+// appendIDs appends token ids separated by commas. A request's time to first token includes
+// its encoding, and a 50,000-token prompt is 50,000 numbers: they are written two digits at
+// a time into room grown once, about 1.5 times as fast as strconv.AppendInt one by one
+// (BenchmarkBody50k, median of pair ratios on a loaded two-core machine).
+func appendIDs(dst []byte, ids []int32) []byte {
+	dst = slices.Grow(dst, 12*len(ids))
+	var tmp [11]byte
+	for i, t := range ids {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if t < 0 {
+			dst = strconv.AppendInt(dst, int64(t), 10)
+			continue
+		}
+		v := uint32(t)
+		j := len(tmp)
+		for v >= 100 {
+			q := v / 100
+			k := (v - q*100) * 2
+			j -= 2
+			tmp[j], tmp[j+1] = digitPairs[k], digitPairs[k+1]
+			v = q
+		}
+		if v >= 10 {
+			j -= 2
+			tmp[j], tmp[j+1] = digitPairs[v*2], digitPairs[v*2+1]
+		} else {
+			j--
+			tmp[j] = byte('0' + v)
+		}
+		dst = append(dst, tmp[j:]...)
+	}
+	return dst
+}
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"

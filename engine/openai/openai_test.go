@@ -289,8 +289,9 @@ func TestErrors(t *testing.T) {
 	t.Run("cut", func(t *testing.T) {
 		srv := startServer(t, openaitest.Options{Fault: openaitest.FaultCut})
 		err := send(t, open(t, Options{BaseURLs: []string{srv.URL}}))
-		if err == nil {
-			t.Fatal("a cut stream passed")
+		var se *StreamError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), "closed the connection after 4 events") {
+			t.Fatalf("err = %v", err)
 		}
 		t.Log(err)
 	})
@@ -321,12 +322,62 @@ func TestErrors(t *testing.T) {
 		}
 		t.Log(err)
 	})
+	t.Run("timeout", func(t *testing.T) {
+		srv := startServer(t, openaitest.Options{TTFT: 5 * time.Second})
+		start := time.Now()
+		err := send(t, open(t, Options{BaseURLs: []string{srv.URL}, RequestTimeout: 100 * time.Millisecond}))
+		if err == nil || !strings.Contains(err.Error(), "within the request timeout of 100ms") || time.Since(start) > 2*time.Second {
+			t.Fatalf("after %v: err = %v", time.Since(start), err)
+		}
+		t.Log(err)
+	})
+	t.Run("api key", func(t *testing.T) {
+		srv := startServer(t, openaitest.Options{APIKey: "sekrit"})
+		_, err := Open(ctx, Options{BaseURLs: []string{srv.URL}, APIKey: "wrong"})
+		if err == nil || !strings.Contains(err.Error(), "401 Unauthorized: Incorrect API key provided") {
+			t.Fatalf("err = %v", err)
+		}
+		t.Log(err)
+		t.Setenv("OPENAI_API_KEY", "sekrit")
+		if err := send(t, open(t, Options{BaseURLs: []string{srv.URL}})); err != nil {
+			t.Fatalf("with $OPENAI_API_KEY: %v", err)
+		}
+	})
 	t.Run("bad base URL", func(t *testing.T) {
 		_, err := Open(ctx, Options{BaseURLs: []string{"localhost:8000"}})
 		if err == nil || !strings.Contains(err.Error(), "want http://HOST:PORT") {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// TestCancel ends a run whose streams are in flight over HTTP: the run returns at once, its
+// streams canceled and their connections closed.
+func TestCancel(t *testing.T) {
+	srv := startServer(t, openaitest.Options{Gap: 10 * time.Millisecond, Record: true})
+	b := open(t, Options{BaseURLs: []string{srv.URL}})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	res, err := engine.RunStream(ctx, b, idReqs(20, 3, 1000), engine.Config{Concurrency: 8}, engine.Load{ScrapeEvery: -1}, nil)
+	if !errors.Is(err, engine.ErrCanceled) || time.Since(start) > 2*time.Second {
+		t.Fatalf("after %v: err = %v", time.Since(start), err)
+	}
+	inflight := 0
+	for _, r := range res.Records {
+		if !r.Canceled() {
+			t.Errorf("record %d: status %q, error %q", r.Index, r.Status, r.Error)
+		}
+		if r.StartNS >= 0 {
+			inflight++
+			if r.Chunks == 0 {
+				t.Errorf("record %d lost the chunks it had", r.Index)
+			}
+		}
+	}
+	if inflight != 8 {
+		t.Errorf("%d requests were in flight, want 8", inflight)
+	}
 }
 
 func TestRoundRobinAndMetrics(t *testing.T) {

@@ -164,6 +164,9 @@ func (s *stream) read(body io.Reader) error {
 			if errors.Is(rerr, context.Canceled) || errors.Is(rerr, context.DeadlineExceeded) {
 				return rerr
 			}
+			if errors.Is(rerr, io.ErrUnexpectedEOF) {
+				return &StreamError{Endpoint: s.ep.base, Msg: fmt.Sprintf("the server closed the connection after %d events, before the stream's end", s.events)}
+			}
 			return fmt.Errorf("read the stream from %s: %v", s.ep.base, rerr)
 		}
 	}

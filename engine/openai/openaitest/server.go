@@ -61,6 +61,8 @@ type Options struct {
 	Record bool
 	// Timings adds llama-server's "timings" object to the last chunk.
 	Timings bool
+	// APIKey, when set, is the bearer token every request must carry (401 otherwise).
+	APIKey string
 }
 
 // Stream is what the server did for one request.
@@ -164,11 +166,13 @@ func (s *Server) accept() {
 func (s *Server) serve(c net.Conn) {
 	br := bufio.NewReaderSize(c, 64<<10)
 	for {
-		method, path, body, err := readRequest(br)
+		method, path, auth, body, err := readRequest(br)
 		if err != nil {
 			return
 		}
 		switch {
+		case s.opts.APIKey != "" && auth != "Bearer "+s.opts.APIKey:
+			writeResponse(c, 401, "application/json", `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":401}}`)
 		case method == "GET" && path == "/v1/models":
 			writeResponse(c, 200, "application/json", fmt.Sprintf(`{"object":"list","data":[{"id":%q,"object":"model"}]}`, s.opts.Model))
 		case method == "GET" && path == "/metrics":
@@ -186,36 +190,42 @@ func (s *Server) serve(c net.Conn) {
 	}
 }
 
-// readRequest reads one request: its method, path and body (by Content-Length).
-func readRequest(br *bufio.Reader) (method, path string, body []byte, err error) {
+// readRequest reads one request: its method, path, Authorization header and body (by
+// Content-Length).
+func readRequest(br *bufio.Reader) (method, path, auth string, body []byte, err error) {
 	line, err := br.ReadSlice('\n')
 	if err != nil {
-		return "", "", nil, err
+		return "", "", "", nil, err
 	}
 	f := strings.Fields(string(line))
 	if len(f) < 2 {
-		return "", "", nil, errors.New("bad request line")
+		return "", "", "", nil, errors.New("bad request line")
 	}
 	method, path = f[0], f[1]
 	n := 0
 	for {
 		h, err := br.ReadSlice('\n')
 		if err != nil {
-			return "", "", nil, err
+			return "", "", "", nil, err
 		}
 		h = bytes.TrimRight(h, "\r\n")
 		if len(h) == 0 {
 			break
 		}
-		if k, v, ok := bytes.Cut(h, []byte(":")); ok && strings.EqualFold(string(k), "content-length") {
-			n, _ = strconv.Atoi(strings.TrimSpace(string(v)))
+		if k, v, ok := bytes.Cut(h, []byte(":")); ok {
+			switch {
+			case strings.EqualFold(string(k), "content-length"):
+				n, _ = strconv.Atoi(strings.TrimSpace(string(v)))
+			case strings.EqualFold(string(k), "authorization"):
+				auth = strings.TrimSpace(string(v))
+			}
 		}
 	}
 	body = make([]byte, n)
 	if _, err := io.ReadFull(br, body); err != nil {
-		return "", "", nil, err
+		return "", "", "", nil, err
 	}
-	return method, path, body, nil
+	return method, path, auth, body, nil
 }
 
 func writeResponse(c net.Conn, status int, ctype, body string) {
@@ -226,6 +236,8 @@ func statusText(code int) string {
 	switch code {
 	case 200:
 		return "OK"
+	case 401:
+		return "Unauthorized"
 	case 404:
 		return "Not Found"
 	case 500:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/telemetry"
 )
 
@@ -28,7 +29,7 @@ func tinyOptions(t *testing.T, inProcess bool) Options {
 	t.Helper()
 	t.Setenv("BENCHTUI_CACHE_DIR", filepath.Join(os.TempDir(), "benchtui-test-models"))
 	t.Setenv(childEnv, "1")
-	bo, err := NormalizeBackend(engine.BackendOptions{Threads: 1})
+	bo, err := NormalizeBackend(llamacpp.BackendOptions{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,10 +64,10 @@ type benchFlags struct {
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	f := &benchFlags{}
 	fs := newFlagSet(name)
-	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file", "m")
+	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b:q4_0, ...), Hugging Face id (meta-llama/Llama-3.1-8B), model folder or config.json, or a GGUF file", "m")
 	fs.String(&f.ModelPath, "model_path", "", "GGUF file to load (overrides the file of --model)")
 	fs.String(&f.Dataset, "dataset", "", "trtllm-bench dataset (JSON Lines or the single-document form); without it, a token-norm-dist set from --isl/--osl/--num_requests")
-	fs.String(&f.Backend, "backend", "llamacpp", "inference backend (llamacpp)")
+	fs.String(&f.Backend, "backend", "llamacpp", "inference backend: llamacpp (TensorRT-LLM's pytorch, _autodeploy and tensorrt run behind trtllm-serve: see the message they give)")
 	batch := 16
 	if latency {
 		batch = 1
@@ -90,7 +91,7 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.ReportJSON, "report_json", "", "write the report JSON here", "output")
 	fs.String(&f.RequestJSON, "request_json", "", "write per-request records (JSON array) here")
 	fs.String(&f.IterationLog, "iteration_log", "", "write one JSON line per decode step here")
-	fs.String(&f.ConfigFile, "config", "", "strict TOML file of backend options", "extra_llm_api_options")
+	fs.String(&f.ConfigFile, "config", "", "options file: benchtui's TOML or trtllm-bench's extra_llm_api_options YAML (flags given win)", "extra_llm_api_options")
 	fs.Int(&f.ISL, "isl", 128, "mean input length of a generated set", "target_input_len")
 	fs.Int(&f.OSL, "osl", 128, "mean output length of a generated set", "target_output_len")
 	fs.Int(&f.ISLStdev, "isl_stdev", 0, "input length standard deviation of a generated set")
@@ -111,12 +112,17 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 
 // runConfig is the full configuration saved in the report.
 type runConfig struct {
-	Command   string                `json:"command"`
-	Flags     *benchFlags           `json:"flags"`
-	Backend   engine.BackendOptions `json:"backend_options"`
-	Engine    engineConfig          `json:"engine"`
-	LlamaCpp  engine.BackendInfo    `json:"llama_cpp"`
-	ModelFile string                `json:"model_file"`
+	Command string                  `json:"command"`
+	Flags   *benchFlags             `json:"flags"`
+	Backend llamacpp.BackendOptions `json:"backend_options"`
+	// OptionsFile is the --config / --extra_llm_api_options file: the keys applied and the
+	// keys ignored, with why.
+	OptionsFile *llamacpp.OptionsFile `json:"options_file,omitempty"`
+	// Notes say where the run differs from what was asked, and why.
+	Notes     []string           `json:"notes,omitempty"`
+	Engine    engineConfig       `json:"engine"`
+	LlamaCpp  engine.BackendInfo `json:"llama_cpp"`
+	ModelFile string             `json:"model_file"`
 }
 
 type engineConfig struct {
@@ -152,10 +158,26 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 		f.Streaming = true
 	}
+	if err := trtBackendError(f, set, name); err != nil {
+		return err
+	}
+	of, err := readOptionsFile(f.ConfigFile, stderr)
+	if err != nil {
+		return err
+	}
+	batch := &f.MaxBatchSize
+	if latency {
+		batch = nil // latency runs one request at a time, whatever the file says
+	}
+	fileRunSettings(of, set, batch, &f.MaxNumTokens, &f.MaxSeqLen, &f.TP)
+	var notes []string
+	if note := clampBatch(&f.MaxBatchSize, stderr); note != "" {
+		notes = append(notes, note)
+	}
 	if err := checkBenchFlags(f); err != nil {
 		return usageError{err}
 	}
-	opts, err := backendOptions(f, set)
+	opts, err := backendOptions(f, of, set)
 	if err != nil {
 		return usageError{err}
 	}
@@ -165,10 +187,11 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	var logPath string
 	so.Log, logPath = openLog()
-	_, modelFile, err := session.Check(so)
+	model, modelFile, err := session.Check(so)
 	if err != nil {
 		return usageError{err}
 	}
+	sayModel(stderr, model)
 	modelFlag := "model"
 	if f.ModelPath != "" {
 		modelFlag = "model_path"
@@ -246,7 +269,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	// Whatever finished is reported, also after a failure or Ctrl-C.
 	cfg := run.Config
 	rc := runConfig{
-		Command: name, Flags: f, Backend: sess.Options().Backend, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
+		Command: name, Flags: f, Backend: sess.Options().Backend, OptionsFile: of, Notes: notes, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
 		Engine: engineConfig{
 			MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens, MaxSeqLen: cfg.MaxSeqLen,
 			KVCapacity: cfg.KVCapacity, Concurrency: cfg.Concurrency, Warmup: cfg.Warmup, EOSID: cfg.EOSID,
@@ -308,36 +331,6 @@ func checkBenchFlags(f *benchFlags) error {
 		return fmt.Errorf("--eos_id is %d: it must be -1 (ignore EOS) or a token id", f.EOSID)
 	}
 	return nil
-}
-
-// backendOptions merges the config file with the flags; flags given on the command line win.
-func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, error) {
-	var o engine.BackendOptions
-	if f.ConfigFile != "" {
-		var err error
-		if o, err = engine.LoadBackendOptions(f.ConfigFile); err != nil {
-			return o, err
-		}
-	}
-	if set["threads"] || o.Threads == 0 {
-		o.Threads = f.Threads
-	}
-	if set["n_gpu_layers"] || o.GPULayers == nil {
-		o.GPULayers = &f.GPULayers
-	}
-	if set["flash_attn"] || o.FlashAttn == "" {
-		o.FlashAttn = f.FlashAttn
-	}
-	if set["kv_cache_dtype"] || o.KVCacheDType == "" {
-		o.KVCacheDType = f.KVDtype
-	}
-	if set["kv_cache_free_gpu_mem_fraction"] || o.KVCacheFreeMemFraction == 0 {
-		o.KVCacheFreeMemFraction = f.KVFraction
-	}
-	if set["llama_lib"] || o.Library == "" {
-		o.Library = f.LlamaLib
-	}
-	return session.NormalizeBackend(o)
 }
 
 func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records []engine.Record, stderr io.Writer) error {
@@ -503,7 +496,7 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	var write string
 	var seed uint64
 	var quiet bool
-	fs.String(&write, "write", "", "write this preset (preset[:dtype]) and print its file's path")
+	fs.String(&write, "write", "", "write this model (preset[:dtype], Hugging Face id, folder or config.json) and print its file's path")
 	fs.Uint64(&seed, "seed", 420, "seed of the synthetic weights", "random_seed")
 	fs.Bool(&quiet, "quiet", false, "no progress lines")
 	if err := fs.parse(args); err != nil {
@@ -531,15 +524,24 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 }
 
 func listModels(w io.Writer) error {
-	fmt.Fprintf(w, "%-16s %7s %7s %6s %5s %7s %8s %9s\n", "PRESET", "LAYERS", "HIDDEN", "HEADS", "KV", "FFN", "VOCAB", "PARAMS")
+	ids := synth.HFIDs()
+	fmt.Fprintf(w, "%-18s %-7s %6s %6s %5s %4s %5s %9s %7s %8s  %s\n", "PRESET", "ARCH", "LAYERS", "HIDDEN", "HEADS", "KV", "HEAD", "FFN", "VOCAB", "PARAMS", "HUGGING FACE IDS")
 	for _, name := range synth.Presets() {
 		p, _ := synth.LookupPreset(name)
-		fmt.Fprintf(w, "%-16s %7d %7d %6d %5d %7d %8d %9s\n", name, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.FFN, p.Vocab, session.HumanCount(p.ParamCount()))
+		ffn := strconv.Itoa(p.FFN)
+		if p.Experts > 0 {
+			ffn = fmt.Sprintf("%dx%d", p.Experts, p.FFN)
+		}
+		line := fmt.Sprintf("%-18s %-7s %6d %6d %5d %4d %5d %9s %7d %8s  %s", name, p.Arch, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.HeadDim,
+			ffn, p.Vocab, session.HumanCount(p.ParamCount()), strings.Join(ids[name], ", "))
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	var dts []string
 	for _, d := range synth.DTypes() {
 		dts = append(dts, string(d))
 	}
-	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s)\n", strings.Join(dts, ", "), synth.DefaultDType)
+	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s). Hugging Face ids work in any case, with or without -Instruct;\n", strings.Join(dts, ", "), synth.DefaultDType)
+	fmt.Fprintln(w, "a model folder with a config.json (or the config.json) of a llama, mistral, mixtral, qwen2, qwen3 or gpt_oss model gets its own shape.")
+	fmt.Fprintln(w, "Every synthetic model has synthetic weights: the speed of the real model, not its output.")
 	return nil
 }

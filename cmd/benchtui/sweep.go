@@ -16,7 +16,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
@@ -34,11 +36,16 @@ type sweepFlags struct {
 	OSLStdev     int     `json:"osl_stdev"`
 	Repeat       int     `json:"repeat"`
 	Threads      int     `json:"threads"`
+	Dataset      string  `json:"dataset,omitempty"`
+	ConfigFile   string  `json:"config,omitempty"`
 	Out          string  `json:"-"`
 	Quiet        bool    `json:"-"`
 	InProcess    bool    `json:"-"`
 	LlamaLib     string  `json:"-"`
 	StallS       float64 `json:"-"`
+	// fileOpts is the options file's content, and requests the dataset's.
+	fileOpts *llamacpp.OptionsFile
+	requests []dataset.Request
 }
 
 // The swept settings: backend axes first, so that the grid visits each backend
@@ -62,7 +69,7 @@ const backendAxes = 4 // the first four of sweepAxes need a model load
 func runSweep(args []string, stdout, stderr io.Writer) error {
 	f := &sweepFlags{}
 	fs := newFlagSet("sweep")
-	fs.String(&f.Model, "model", "tiny", "synthetic preset or GGUF file", "m")
+	fs.String(&f.Model, "model", "tiny", "synthetic preset, Hugging Face id, model folder or config.json, or a GGUF file", "m")
 	fs.Int(&f.NumRequests, "num_requests", 64, "requests per run")
 	fs.Int(&f.Warmup, "warmup", 1, "warmup requests before each run")
 	fs.Uint64(&f.Seed, "seed", 420, "seed of the generated sets and synthetic weights", "random_seed")
@@ -71,7 +78,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.Int(&f.OSLStdev, "osl_stdev", 0, "output length standard deviation")
 	fs.Int(&f.Repeat, "repeat", 1, "runs of each point (mean, standard deviation and 95% interval over them)")
 	fs.Int(&f.Threads, "threads", 0, "CPU threads (0: all CPUs)")
-	fs.String(&f.Out, "out", "sweep-out", "folder for the results; a sweep interrupted there resumes")
+	fs.String(&f.Out, "out", "sweep-out", "folder for the results; a sweep interrupted there resumes", "output")
+	fs.String(&f.Dataset, "dataset", "", "one dataset for every point (instead of a generated set per --isl/--osl point)")
+	fs.String(&f.ConfigFile, "config", "", "options file (benchtui's TOML or trtllm-bench's YAML): its values are the defaults of the axes and settings not given", "extra_llm_api_options")
 	fs.Bool(&f.Quiet, "quiet", false, "no progress lines on stderr")
 	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load")
@@ -84,20 +93,28 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		if isHelp(a) {
 			fmt.Fprint(stdout, "Usage: benchtui sweep [flags]   (every combination of the listed values)\n\n")
 			fs.usage(stdout)
+			fmt.Fprint(stdout, sweepExamples)
 			return errHelpShown
 		}
 	}
 	if err := fs.parse(args); err != nil {
 		return usageError{err}
 	}
+	set := fs.setFlags()
 	if f.Repeat < 1 || f.NumRequests < 1 {
 		return badInput("--repeat and --num_requests must be at least 1")
+	}
+	if err := sweepFileSettings(f, set, raw, stderr); err != nil {
+		return err
 	}
 	var axes, swept []sweep.Axis
 	for i, a := range sweepAxes {
 		vals, err := sweep.ParseValues(raw[i])
 		if err != nil {
 			return badInput("--%s: %v", a.name, err)
+		}
+		if a.name == "max_batch_size" {
+			vals = clampBatchValues(vals, stderr)
 		}
 		for _, v := range vals {
 			if err := checkAxisValue(a.name, v); err != nil {
@@ -109,12 +126,17 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			swept = append(swept, axes[i])
 		}
 	}
-	_, modelFile, err := session.Check(session.Options{Model: f.Model})
+	model, modelFile, err := session.Check(session.Options{Model: f.Model})
 	if err != nil {
 		return usageError{err}
 	}
+	sayModel(stderr, model)
+	if err := sweepDataset(f, set); err != nil {
+		return err
+	}
 	// The results folder is resolved once, before anything loads.
-	plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}},
+	plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}, {Flag: "dataset", Path: f.Dataset},
+		{Flag: "config", Path: f.ConfigFile}},
 		[]fsutil.Output{{Flag: "out", Path: f.Out, Dir: true}})
 	if err != nil {
 		return usageError{err}
@@ -235,8 +257,8 @@ func checkAxisValue(name, v string) error {
 		if err != nil {
 			return fmt.Errorf("--%s %q: not an integer", name, v)
 		}
-		if name == "max_batch_size" && (n < 1 || n > 256) {
-			return fmt.Errorf("--max_batch_size %d: it must be between 1 and 256", n)
+		if name == "max_batch_size" && n < 1 {
+			return fmt.Errorf("--max_batch_size %d: it must be at least 1", n)
 		}
 		if (name == "isl" || name == "osl" || name == "tp") && n < 1 {
 			return fmt.Errorf("--%s %d: it must be at least 1", name, n)
@@ -286,10 +308,18 @@ func backendKey(p sweep.Point) string {
 func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (*session.Session, error) {
 	ngl, _ := strconv.Atoi(p.Get("n_gpu_layers", "-1"))
 	tp, _ := strconv.Atoi(p.Get("tp", "1"))
-	bo, err := session.NormalizeBackend(engine.BackendOptions{
-		Threads: f.Threads, GPULayers: &ngl, FlashAttn: p.Get("flash_attn", "auto"),
-		KVCacheDType: p.Get("kv_cache_dtype", "f16"), Library: f.LlamaLib,
-	})
+	var base llamacpp.BackendOptions
+	if f.fileOpts != nil {
+		base = f.fileOpts.Backend
+	}
+	base.GPULayers, base.FlashAttn, base.KVCacheDType = &ngl, p.Get("flash_attn", "auto"), p.Get("kv_cache_dtype", "f16")
+	if f.Threads != 0 || base.Threads == 0 {
+		base.Threads = f.Threads
+	}
+	if f.LlamaLib != "" {
+		base.Library = f.LlamaLib
+	}
+	bo, err := session.NormalizeBackend(base)
 	if err != nil {
 		return nil, session.InputError{Err: err}
 	}
@@ -305,6 +335,10 @@ func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p swe
 			ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens,
 			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1},
+		KVFreeMemFraction: s.Options().Backend.KVCacheFreeMemFraction,
+	}
+	if f.requests != nil {
+		spec.Requests, spec.DatasetPath = f.requests, f.Dataset
 	}
 	r, err := s.Run(ctx, spec)
 	if err != nil {

@@ -125,11 +125,16 @@ func NewTransport(maxConnsPerHost int) *http.Transport {
 	}
 }
 
-// Open checks the servers (each must answer /v1/models), finds the served model name when
-// none is given, and describes the first server in Info.
-func Open(ctx context.Context, o Options) (*Backend, error) {
+// CheckOptions checks o without touching the network: base URLs that parse, a known
+// endpoint. The commands call it with the other flags, before anything starts.
+func CheckOptions(o Options) error {
+	_, err := normalize(o)
+	return err
+}
+
+func normalize(o Options) (Options, error) {
 	if len(o.BaseURLs) == 0 {
-		return nil, errors.New("no base URL: pass --base_url http://HOST:PORT")
+		return o, errors.New("no base URL: pass --base_url http://HOST:PORT")
 	}
 	switch o.Endpoint {
 	case "", EndpointCompletions, "/v1/completions":
@@ -137,7 +142,25 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 	case EndpointChat, "chat_completions", "/v1/chat/completions":
 		o.Endpoint = EndpointChat
 	default:
-		return nil, fmt.Errorf("endpoint %q: use completions (/v1/completions) or chat (/v1/chat/completions)", o.Endpoint)
+		return o, fmt.Errorf("endpoint %q: use completions (/v1/completions) or chat (/v1/chat/completions)", o.Endpoint)
+	}
+	for _, raw := range o.BaseURLs {
+		if _, err := parseEndpoint(raw, false); err != nil {
+			return o, err
+		}
+	}
+	if o.RequestTimeout < 0 {
+		return o, fmt.Errorf("request timeout %v: it must not be negative (0 is none)", o.RequestTimeout)
+	}
+	return o, nil
+}
+
+// Open checks the servers (each must answer /v1/models), finds the served model name when
+// none is given, and describes the first server in Info.
+func Open(ctx context.Context, o Options) (*Backend, error) {
+	o, err := normalize(o)
+	if err != nil {
+		return nil, err
 	}
 	if o.APIKey == "" {
 		o.APIKey = os.Getenv("OPENAI_API_KEY")
@@ -179,7 +202,8 @@ func Open(ctx context.Context, o Options) (*Backend, error) {
 		b.opts.Model = models[0].ID
 	}
 	b.info = b.describe(ctx, models)
-	prefix, err := b.bodyPrefix()
+	var prefix []byte
+	prefix, err = b.bodyPrefix()
 	if err != nil {
 		b.Close()
 		return nil, err

@@ -343,10 +343,18 @@ func TestErrors(t *testing.T) {
 			t.Fatalf("with $OPENAI_API_KEY: %v", err)
 		}
 	})
-	t.Run("bad base URL", func(t *testing.T) {
+	t.Run("bad options", func(t *testing.T) {
 		_, err := Open(ctx, Options{BaseURLs: []string{"localhost:8000"}})
 		if err == nil || !strings.Contains(err.Error(), "want http://HOST:PORT") {
 			t.Fatalf("err = %v", err)
+		}
+		for _, o := range []Options{{}, {BaseURLs: []string{"http://x:1"}, Endpoint: "embeddings"}, {BaseURLs: []string{"ftp://x"}}, {BaseURLs: []string{"http://x:1"}, RequestTimeout: -1}} {
+			if err := CheckOptions(o); err == nil {
+				t.Errorf("CheckOptions(%+v) passed", o)
+			}
+		}
+		if err := CheckOptions(Options{BaseURLs: []string{"http://a:1/v1", "https://b/prefix"}, Endpoint: "chat"}); err != nil {
+			t.Error(err)
 		}
 	})
 }

@@ -5,6 +5,14 @@
 // file formats: the report package turns its records into figures and files.
 package engine
 
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/benchtui/benchtui/dataset"
+)
+
 // Batch is the input of one decode step: KV cache housekeeping, then the tokens to decode.
 // The four token slices have one entry per token.
 type Batch struct {
@@ -108,4 +116,88 @@ type BackendInfo struct {
 	// RunsOn names the device that does the work ("CPU" or the GPUs' names).
 	RunsOn     string `json:"runs_on"`
 	SystemInfo string `json:"system_info,omitempty"`
+}
+
+// StreamBackend is an inference server that schedules requests itself (an OpenAI-compatible
+// HTTP server): the harness only decides when each request is sent and times its output as it
+// arrives. RunStream drives it.
+type StreamBackend interface {
+	// Info describes the backend and the served model, as far as the server tells.
+	Info() BackendInfo
+	// Send sends one request and reads its streamed output to the end, calling obs from the
+	// calling goroutine for every chunk that carries output. It is called from many goroutines
+	// at once. It returns what the server said about the whole request; Endpoint is set also
+	// when it fails. When ctx ends, Send ends the stream and returns ctx's error (wrapped).
+	Send(ctx context.Context, req StreamRequest, obs StreamObserver) (StreamReply, error)
+	// Close releases the backend's connections (and a server it started).
+	Close() error
+}
+
+// StreamRequest is one request handed to a StreamBackend.
+type StreamRequest struct {
+	// Index is the request's position in its phase (warmup or benchmark), 0-based.
+	Index int
+	// Warmup is set for the warmup phase's requests.
+	Warmup bool
+	// Request is the dataset's request: its prompt (token ids or text) and output length.
+	Request *dataset.Request
+}
+
+// StreamObserver receives a stream's output chunks as they arrive.
+type StreamObserver interface {
+	// Chunk reports one chunk that carried output. at was read from the monotonic clock just
+	// after the socket read that completed the chunk; tokens is how many tokens the chunk
+	// carried (1 when the server does not say).
+	Chunk(at time.Time, tokens int)
+}
+
+// StreamReply is what a server said about a whole request, beyond its chunks.
+type StreamReply struct {
+	// Endpoint is the base URL the request went to.
+	Endpoint string
+	// PromptTokens and OutputTokens are the server's usage counts (0 when it sent none).
+	PromptTokens int
+	OutputTokens int
+	// FinishReason is the server's finish_reason ("length", "stop", ...).
+	FinishReason string
+	// Server holds the server's own timings of the request, when it reports them.
+	Server *ServerTimings
+}
+
+// ServerTimings are a server's own timings of one request (llama-server's "timings"), kept so
+// that reports can set them beside the client's figures.
+type ServerTimings struct {
+	// CacheN is how many prompt tokens the server took from its cache.
+	CacheN int `json:"cache_n"`
+	// PromptN and PromptMS are the prompt tokens the server processed and how long it took.
+	PromptN  int     `json:"prompt_n"`
+	PromptMS float64 `json:"prompt_ms"`
+	// PredictedN and PredictedMS are the tokens it generated and how long that took.
+	PredictedN  int     `json:"predicted_n"`
+	PredictedMS float64 `json:"predicted_ms"`
+}
+
+// ServerMetricsSource is implemented by stream backends whose servers report their own state
+// (Prometheus /metrics): RunStream reads it during a run and snapshots carry it.
+type ServerMetricsSource interface {
+	// ServerMetrics reads the servers' state now. ErrNoServerMetrics (wrapped) means that
+	// none of them reports any, and the run stops asking.
+	ServerMetrics(ctx context.Context) (ServerMetrics, error)
+}
+
+// ErrNoServerMetrics is returned by ServerMetricsSource when no server exposes metrics.
+var ErrNoServerMetrics = errors.New("server reports no metrics")
+
+// ServerMetrics is one reading of the servers' own state, summed over a backend's endpoints.
+// A figure a server does not report is -1.
+type ServerMetrics struct {
+	// TimeNS is when the reading was taken, on the run's clock.
+	TimeNS int64 `json:"time_ns"`
+	// Running and Waiting are the requests the servers are decoding and holding in their queues.
+	Running float64 `json:"running"`
+	Waiting float64 `json:"waiting"`
+	// KVUsage is the share of the KV cache in use (0..1), averaged over the endpoints.
+	KVUsage float64 `json:"kv_usage"`
+	// Source names the metric families read ("vllm", "llamacpp", "sglang", "trtllm", "tgi").
+	Source string `json:"source,omitempty"`
 }

@@ -59,6 +59,18 @@ type Snapshot struct {
 	// SpeedOfLightTokS is the decode rate memory bandwidth allows at the current batch and
 	// context (0 when not known); OutputTokensPerSec over it is how close the run comes.
 	SpeedOfLightTokS float64 `json:"speed_of_light_tok_s,omitempty"`
+	// The fields below are set by stream runs (request-driven servers) only. There, Running
+	// counts the requests sent and not yet finished (some may wait in the server's queue),
+	// Queued those not yet sent, and KVUsage is the server's own figure when it reports one.
+
+	// Sent is how many requests were sent, TargetRate the requested arrival rate
+	// (requests/s). The achieved rate and the send lag are report.ComputeLoadStats over the
+	// finished records.
+	Sent       int     `json:"sent,omitempty"`
+	TargetRate float64 `json:"target_rate_req_s,omitempty"`
+	// Server is the latest reading of the servers' own metrics (nil when they report none);
+	// its TimeNS tells a new reading from one repeated by the next snapshot.
+	Server *ServerMetrics `json:"server,omitempty"`
 	// Finished holds the records of the requests that ended since the previous snapshot the
 	// reader received: when a snapshot replaces an unread one, it takes over its records, so
 	// none is lost. Their token times are shared with the engine, which no longer writes them.

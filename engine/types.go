@@ -11,9 +11,11 @@ type Record struct {
 	InputTokens int `json:"num_input_tokens"`
 	// TargetOutputTokens is the dataset's output_tokens.
 	TargetOutputTokens int `json:"target_output_tokens"`
-	// StartNS is when the request got its concurrency slot.
+	// StartNS is when the request got its concurrency slot (and, for a stream backend, was
+	// sent); -1 for a stream backend's request that was never sent.
 	StartNS int64 `json:"start_ns"`
-	// AdmitNS is when the engine first scheduled its prompt into a batch.
+	// AdmitNS is when the engine first scheduled its prompt into a batch; -1 for a stream
+	// backend, whose server admits requests out of the client's sight.
 	AdmitNS int64 `json:"admit_ns"`
 	// FirstTokenNS is when its first output token was available.
 	FirstTokenNS int64 `json:"first_token_ns"`
@@ -28,6 +30,31 @@ type Record struct {
 	Status Status `json:"status,omitempty"`
 	// Error says why a request did not complete (the backend's error, or "canceled").
 	Error string `json:"error,omitempty"`
+
+	// The fields below are set by stream backends (request-driven servers) only.
+
+	// ScheduledNS is when the arrival schedule (--request_rate) wanted the request sent; 0
+	// without a rate.
+	ScheduledNS int64 `json:"scheduled_ns,omitempty"`
+	// SendLagNS is how late the client sent the request: StartNS - ScheduledNS - SlotWaitNS.
+	SendLagNS int64 `json:"send_lag_ns,omitempty"`
+	// SlotWaitNS is how long the request, once due, waited for a concurrency slot.
+	SlotWaitNS int64 `json:"slot_wait_ns,omitempty"`
+	// Endpoint is the server (base URL) the request went to.
+	Endpoint string `json:"endpoint,omitempty"`
+	// Chunks is how many streamed chunks carried output. Tokens that arrived in one chunk
+	// share its time in TokenNS, so a chunk of several tokens shows as gaps of 0.
+	Chunks int `json:"chunks,omitempty"`
+	// UsagePromptTokens and UsageOutputTokens are the server's own counts (its usage
+	// object); 0 when it sent none. TokenNS has UsageOutputTokens entries when it sent them,
+	// and TargetOutputTokens against UsageOutputTokens says whether the server honoured the
+	// requested length.
+	UsagePromptTokens int `json:"usage_prompt_tokens,omitempty"`
+	UsageOutputTokens int `json:"usage_output_tokens,omitempty"`
+	// FinishReason is the server's finish_reason ("length" when it stopped at max_tokens).
+	FinishReason string `json:"finish_reason,omitempty"`
+	// Server holds the server's own timings of the request, where it reports them.
+	Server *ServerTimings `json:"server_timings,omitempty"`
 }
 
 // Status is how a request ended.

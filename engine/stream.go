@@ -208,7 +208,8 @@ func (s *streamRun) run(ctx context.Context) error {
 					more = false
 				}
 			}
-			if s.stopped == "" && s.completed == 0 && s.failed >= min(abortAfter, n) {
+			// Requests that a cancel ended are not the server's failures.
+			if s.stopped == "" && ctx.Err() == nil && s.completed == 0 && s.failed >= min(abortAfter, n) {
 				s.stopped = fmt.Sprintf("not sent: the first %d requests failed", s.failed)
 				s.stopSending()
 				cancel()
@@ -227,6 +228,9 @@ func (s *streamRun) run(ctx context.Context) error {
 	}
 	s.snapshot(s.now())
 	switch {
+	case ctx.Err() != nil:
+		// Every request came back (canceled) before the loop saw the cancel.
+		return fmt.Errorf("%w after %d of %d requests", ErrCanceled, s.completed, n)
 	case s.stopped != "":
 		return fmt.Errorf("stopped after the first %d requests failed: %s", min(abortAfter, n), s.firstErr)
 	case s.completed == 0:

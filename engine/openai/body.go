@@ -96,7 +96,18 @@ func (b *Backend) appendBody(dst []byte, r *dataset.Request) ([]byte, error) {
 // Validate checks that every request can be sent to this backend's endpoint: the chat
 // endpoint needs text prompts.
 func (b *Backend) Validate(reqs []dataset.Request) error {
-	if !b.chat {
+	return ValidateRequests(b.opts.Endpoint, reqs)
+}
+
+// ValidateRequests is Validate for the endpoint named as in Options, before any backend is
+// open: the commands and a managed server's session check requests with it before a server
+// starts.
+func ValidateRequests(endpoint string, reqs []dataset.Request) error {
+	o, err := normalize(Options{BaseURLs: []string{"http://127.0.0.1"}, Endpoint: endpoint})
+	if err != nil {
+		return err
+	}
+	if o.Endpoint != EndpointChat {
 		return nil
 	}
 	for i := range reqs {

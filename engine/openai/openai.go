@@ -132,17 +132,25 @@ func CheckOptions(o Options) error {
 	return err
 }
 
+// EndpointName is the endpoint named by s: EndpointCompletions for "", "completions" or
+// "/v1/completions", EndpointChat for "chat", "chat_completions" or "/v1/chat/completions".
+func EndpointName(s string) (string, error) {
+	switch s {
+	case "", EndpointCompletions, "/v1/completions":
+		return EndpointCompletions, nil
+	case EndpointChat, "chat_completions", "/v1/chat/completions":
+		return EndpointChat, nil
+	}
+	return s, fmt.Errorf("endpoint %q: use completions (/v1/completions) or chat (/v1/chat/completions)", s)
+}
+
 func normalize(o Options) (Options, error) {
 	if len(o.BaseURLs) == 0 {
 		return o, errors.New("no base URL: pass --base_url http://HOST:PORT")
 	}
-	switch o.Endpoint {
-	case "", EndpointCompletions, "/v1/completions":
-		o.Endpoint = EndpointCompletions
-	case EndpointChat, "chat_completions", "/v1/chat/completions":
-		o.Endpoint = EndpointChat
-	default:
-		return o, fmt.Errorf("endpoint %q: use completions (/v1/completions) or chat (/v1/chat/completions)", o.Endpoint)
+	var err error
+	if o.Endpoint, err = EndpointName(o.Endpoint); err != nil {
+		return o, err
 	}
 	for _, raw := range o.BaseURLs {
 		if _, err := parseEndpoint(raw, false); err != nil {

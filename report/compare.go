@@ -78,6 +78,39 @@ var EnergyFigures = []Figure{
 	{"avg_gpu_power_w", "W", Neutral, func(r *Report) float64 { return energyOf(r).AverageGPUPower }},
 }
 
+// ServingFigures are the figures of runs against a server or an SLO; compare shows them when
+// a report has a serving or a goodput section.
+var ServingFigures = []Figure{
+	{"goodput_req_s", "req/s", HigherIsBetter, func(r *Report) float64 {
+		if g := r.BenchTUI.Goodput; g != nil {
+			return g.RequestsPerSec
+		}
+		return 0
+	}},
+	{"slo_met_pct", "%", HigherIsBetter, func(r *Report) float64 {
+		if g := r.BenchTUI.Goodput; g != nil {
+			return 100 * g.Share
+		}
+		return 0
+	}},
+	{"achieved_rate_req_s", "req/s", Neutral, func(r *Report) float64 { return servingOf(r).Load.AchievedRate }},
+	{"send_lag_p99_ms", "ms", LowerIsBetter, func(r *Report) float64 { return servingOf(r).Load.SendLagMS.P99 }},
+	{"server_overhead_p50_ms", "ms", LowerIsBetter, func(r *Report) float64 {
+		if st := servingOf(r).ServerTimings; st != nil {
+			return st.OverheadMS.P50
+		}
+		return 0
+	}},
+}
+
+// servingOf is r's serving section, or an empty one.
+func servingOf(r *Report) *Serving {
+	if r.BenchTUI.Serving == nil {
+		return &Serving{}
+	}
+	return r.BenchTUI.Serving
+}
+
 // energyOf is r's energy object, or zeros (no samples) without one.
 func energyOf(r *Report) Energy {
 	if r.Energy == nil {
@@ -88,7 +121,7 @@ func energyOf(r *Report) Energy {
 
 // FigureByName finds one of Figures, MoreFigures or EnergyFigures.
 func FigureByName(name string) (Figure, bool) {
-	for _, list := range [][]Figure{Figures, MoreFigures, EnergyFigures} {
+	for _, list := range [][]Figure{Figures, MoreFigures, EnergyFigures, ServingFigures} {
 		for _, f := range list {
 			if f.Name == name {
 				return f, true
@@ -216,6 +249,21 @@ func CompareNotes(names []string, reps []Report) []string {
 				notes = append(notes, fmt.Sprintf("%s ran another workload than %s: %s", names[i], names[0], strings.Join(diff, ", ")))
 			}
 		}
+		if i > 0 && (r.BenchTUI.Serving == nil) != (reps[0].BenchTUI.Serving == nil) {
+			h, o := i, 0 // the run over HTTP, the other
+			if r.BenchTUI.Serving == nil {
+				h, o = 0, i
+			}
+			s := reps[h].BenchTUI.Serving
+			note := fmt.Sprintf("%s was measured over HTTP (%s) and %s in process: its TTFT and latencies include the network and the server's request handling", names[h], orNA(reps[h].Engine.Backend), names[o])
+			if st := s.ServerTimings; st != nil {
+				note += fmt.Sprintf(", %s ms per request at the median by the server's own timings", FormatValue(st.OverheadMS.P50))
+			}
+			notes = append(notes, note)
+		}
+		if s := r.BenchTUI.Serving; s != nil && s.Load.Behind {
+			notes = append(notes, fmt.Sprintf("%s: the client fell behind its arrival schedule (send lag p99 %s ms), so the server did not see the rate asked for", names[i], FormatValue(s.Load.SendLagMS.P99)))
+		}
 		if n := r.BenchTUI.NumCanceled; n > 0 {
 			notes = append(notes, fmt.Sprintf("%s was stopped: %d requests canceled, its figures cover the %d that completed", names[i], n, r.RequestInfo.NumRequests))
 		}
@@ -292,6 +340,12 @@ func WriteCompare(w io.Writer, names []string, reps []Report) error {
 	for i := range reps {
 		if reps[i].Energy != nil {
 			figures = append(figures[:len(figures):len(figures)], EnergyFigures...)
+			break
+		}
+	}
+	for i := range reps {
+		if reps[i].BenchTUI.Serving != nil || reps[i].BenchTUI.Goodput != nil {
+			figures = append(figures[:len(figures):len(figures)], ServingFigures...)
 			break
 		}
 	}

@@ -28,19 +28,32 @@ type Dataset struct {
 // DatasetStats computes the statistics of reqs. The input length is len(InputIDs), so
 // text-only prompts count as 0 until dataset.TokenizePrompts has run.
 func DatasetStats(reqs []dataset.Request) Dataset {
-	isl := make([]float64, len(reqs))
-	osl := make([]float64, len(reqs))
-	seq := make([]float64, len(reqs))
+	isl := make([]int, len(reqs))
+	osl := make([]int, len(reqs))
 	for i := range reqs {
-		isl[i] = float64(len(reqs[i].InputIDs))
-		osl[i] = float64(reqs[i].OutputTokens)
+		isl[i], osl[i] = len(reqs[i].InputIDs), reqs[i].OutputTokens
+	}
+	return DatasetStatsOfLengths(isl, osl)
+}
+
+// DatasetStatsOfLengths computes the statistics of requests of these input and output
+// lengths (one entry per request in each): for text prompts that a server tokenized, whose
+// input lengths are the server's counts.
+func DatasetStatsOfLengths(inputLens, outputLens []int) Dataset {
+	n := min(len(inputLens), len(outputLens))
+	isl := make([]float64, n)
+	osl := make([]float64, n)
+	seq := make([]float64, n)
+	for i := range n {
+		isl[i] = float64(inputLens[i])
+		osl[i] = float64(outputLens[i])
 		seq[i] = isl[i] + osl[i]
 	}
 	s := Dataset{
 		ISL:         Summarize(isl),
 		OSL:         Summarize(osl),
 		SeqLen:      Summarize(seq),
-		NumRequests: len(reqs),
+		NumRequests: n,
 	}
 	s.MaxISL = int(s.ISL.Maximum)
 	s.MaxOSL = int(s.OSL.Maximum)

@@ -159,12 +159,17 @@ type BenchTUI struct {
 	// Hardware is what the machine did during the run (telemetry, energy, speed of light),
 	// filled by the caller; left out when not measured.
 	Hardware *Hardware `json:"hardware,omitempty"`
+	// Serving is set for runs against an HTTP server (see ComputeServing), filled by the
+	// caller.
+	Serving *Serving `json:"serving,omitempty"`
+	// Goodput is set for runs measured against an SLO (--slo), filled by the caller.
+	Goodput *GoodputSection `json:"goodput,omitempty"`
 }
 
 // SampleCountsRule is the report's note beside sample_counts: which requests each
 // distribution counts where trtllm-bench counts otherwise.
 const SampleCountsRule = "tpot and gen_tps leave out requests with a single output token, which have no time " +
-	"per output token (trtllm-bench counts them as 0); itl counts every gap between two tokens, not requests; " +
+	"per output token (trtllm-bench counts them as 0); itl counts every gap between two tokens (between two streamed chunks where a chunk carries several), not requests; " +
 	"only completed requests are counted"
 
 // SampleCounts is the sample size of each distribution in the report.

@@ -46,6 +46,18 @@ type requestEntry struct {
 	// QueueTime is absent when the engine never admitted the request.
 	QueueTime *int64 `json:"queue_time,omitempty"`
 	Error     string `json:"error,omitempty"`
+
+	// The fields below are written for requests to an HTTP server only.
+
+	// Endpoint is the base URL the request went to.
+	Endpoint string `json:"endpoint,omitempty"`
+	// SendLag is how late the client sent the request against its arrival schedule (ns).
+	SendLag *int64 `json:"send_lag,omitempty"`
+	// UsageOutputTokens is the server's own count of the output, 0 when it sent none.
+	UsageOutputTokens int    `json:"usage_output_tokens,omitempty"`
+	FinishReason      string `json:"finish_reason,omitempty"`
+	// ServerTimings are the server's own timings of the request, where it reports them.
+	ServerTimings *engine.ServerTimings `json:"server_timings,omitempty"`
 }
 
 // newRequestEntry applies trtllm-bench's per-request formulas, with the report's rules where
@@ -100,6 +112,12 @@ func newRequestEntry(r *engine.Record) requestEntry {
 	// one when the request started at 0 too and then produced tokens.
 	if r.AdmitNS >= r.StartNS && (r.AdmitNS > 0 || n > 0) {
 		e.QueueTime = ptr(r.AdmitNS - r.StartNS)
+	}
+	if r.Endpoint != "" {
+		e.Endpoint, e.UsageOutputTokens, e.FinishReason, e.ServerTimings = r.Endpoint, r.UsageOutputTokens, r.FinishReason, r.Server
+		if r.StartNS >= 0 && r.ScheduledNS+r.SendLagNS > 0 {
+			e.SendLag = ptr(r.SendLagNS)
+		}
 	}
 	return e
 }

@@ -14,7 +14,8 @@ type Samples struct {
 	// TPOTMS is (end - first_token)/(n_out - 1), of requests with two tokens or more: a
 	// single-token request has no time per output token (trtllm-bench counts it as 0).
 	TPOTMS []float64
-	// ITLMS pools every gap between consecutive output tokens of every request.
+	// ITLMS pools every gap between consecutive output tokens of every request, leaving out
+	// the gaps of 0 between tokens that arrived in one streamed chunk.
 	ITLMS []float64
 	// QueueTimeMS is admit - start, of requests the engine admitted.
 	QueueTimeMS []float64
@@ -57,7 +58,11 @@ func CollectSamples(records []engine.Record) Samples {
 				s.GenTPS = append(s.GenTPS, ratePerSecond(float64(nOut-1), gen))
 			}
 			for j := 1; j < nOut; j++ {
-				if gap := r.TokenNS[j] - r.TokenNS[j-1]; gap >= 0 {
+				// A gap of 0 is a token that arrived in the same streamed chunk as the one
+				// before (a server that sends several tokens at once): inter-token latency
+				// is then per chunk, as in vLLM's benchmark. Step runs time each token at
+				// its own decode step and never have one.
+				if gap := r.TokenNS[j] - r.TokenNS[j-1]; gap > 0 {
 					s.ITLMS = append(s.ITLMS, float64(gap)/nsPerMS)
 				}
 			}

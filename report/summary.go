@@ -39,6 +39,12 @@ func WriteSummary(w io.Writer, r *Report) error {
 	writeWorldSection(&b, r)
 	writePerformanceSection(&b, r)
 	writeDatasetSection(&b, r.Dataset)
+	if s := r.BenchTUI.Serving; s != nil {
+		writeServingSection(&b, s)
+	}
+	if g := r.BenchTUI.Goodput; g != nil {
+		writeGoodputSection(&b, g)
+	}
 	if hw := r.BenchTUI.Hardware; hw != nil {
 		writeHardwareSection(&b, hw)
 	}
@@ -71,7 +77,12 @@ func writeBackendSection(b *strings.Builder, r *Report) {
 	summaryKV(b, backendKeyWidth, "Model", orNA(e.Model))
 	summaryKV(b, backendKeyWidth, "Model Path", orNA(e.ModelPath))
 	summaryKV(b, backendKeyWidth, "Backend", orNA(e.Backend))
-	summaryKV(b, backendKeyWidth, "llama.cpp Version", orNA(e.Version))
+	if e.Backend == "openai" {
+		// A server's own version (vLLM's, trtllm-serve's...), not llama.cpp's.
+		summaryKV(b, backendKeyWidth, "Server Version", orNA(e.Version))
+	} else {
+		summaryKV(b, backendKeyWidth, "llama.cpp Version", orNA(e.Version))
+	}
 	summaryKV(b, backendKeyWidth, "llama.cpp Commit", orNA(r.BenchTUI.LlamaCppCommit))
 	summaryKV(b, backendKeyWidth, "benchtui Version", orNA(r.BenchTUI.Version))
 	preset := orNA(r.BenchTUI.ModelPreset)

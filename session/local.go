@@ -170,6 +170,9 @@ func (l *local) prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 	if l.b == nil {
 		return nil, engine.Config{}, errors.New("session is closed")
 	}
+	if spec.RequestRate > 0 || spec.Burstiness > 0 {
+		return nil, engine.Config{}, inputErr("request_rate %v: llama.cpp in process admits requests as --concurrency allows and has no arrival schedule; a request rate needs --backend llama-server or openai", spec.RequestRate)
+	}
 	reqs, err := requestsOf(spec, l.info)
 	if err != nil {
 		return nil, engine.Config{}, err

@@ -2,6 +2,7 @@ package session
 
 import (
 	"path/filepath"
+	"strings"
 
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/report"
@@ -15,7 +16,13 @@ type ReportExtra struct {
 	Streaming bool
 	PP        int
 	Version   string
+	// SLO, when set, measures the run's requests against it (the report's goodput section).
+	SLO *report.SLO
 }
+
+// serverTelemetryNote labels the hardware section of a run against servers that run already:
+// what was sampled is this machine, which is the server's only when it runs here.
+const serverTelemetryNote = "telemetry of this machine (NVML or the host), where benchtui ran: the server's own GPUs only if it runs here"
 
 // Report builds the run's trtllm-bench-compatible report.
 func (s *base) Report(r *Run, x ReportExtra) report.Report {
@@ -39,13 +46,22 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 	if r.Spec.Requests != nil {
 		seed = s.opts.Seed
 	}
+	eng := report.Engine{
+		Model: modelName, ModelPath: s.modelFile, EngineDir: filepath.Dir(info.Library),
+		Version: info.Version, Backend: info.Backend, Dtype: dtype, KVCacheDtype: info.KVType,
+		Quantization: quantization(dtype),
+	}
+	synthetic := !s.model.IsFile()
+	remote := s.opts.BackendName() == BackendOpenAI
+	if remote {
+		// A server that runs already: its model is what it serves, its weights are unknown.
+		eng = report.Engine{Model: info.ModelName, ModelPath: strings.Join(r.Endpoints, ","), Version: info.Version,
+			Backend: info.Backend, Dtype: "unknown", KVCacheDtype: orUnknown(info.KVType), Quantization: "unknown"}
+		preset, synthetic = "", false
+	}
 	rep := report.Build(report.Input{
 		Records: r.Result.Records,
-		Engine: report.Engine{
-			Model: modelName, ModelPath: s.modelFile, EngineDir: filepath.Dir(info.Library),
-			Version: info.Version, Backend: info.Backend, Dtype: dtype, KVCacheDtype: info.KVType,
-			Quantization: quantization(dtype),
-		},
+		Engine:  eng,
 		Machine: machineOf(info),
 		World: report.World{
 			TPSize: tp, PPSize: max(x.PP, 1), MaxBatchSize: r.Config.MaxBatchSize, MaxNumTokens: r.Config.MaxNumTokens,
@@ -57,15 +73,28 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 		Config:           x.Config,
 		Seed:             int64(seed),
 		Preset:           preset,
-		SyntheticWeights: !s.model.IsFile(),
+		SyntheticWeights: synthetic,
 		Version:          x.Version,
 		LlamaCppCommit:   info.Commit,
 		Warmup:           r.Result.WarmupRequests,
 	})
+	if r.Endpoints != nil {
+		rep.BenchTUI.Serving = report.ComputeServing(r.Result.Records, report.ServingInput{
+			API: orDefault(s.opts.Server.Endpoint, "completions"), Endpoints: r.Endpoints,
+			TargetRate: r.Spec.RequestRate, Series: r.Result.Series,
+		})
+	}
+	if x.SLO != nil {
+		rep.BenchTUI.Goodput = report.NewGoodputSection(r.Result.Records, *x.SLO)
+	}
 	if hw := s.env.Hardware; hw != nil {
+		note := hw.Note
+		if remote {
+			note = strings.TrimSuffix(serverTelemetryNote+"; "+note, "; ")
+		}
 		hr := &report.Hardware{
 			Machine: hw.Machine,
-			Note:    hw.Note,
+			Note:    note,
 			Summary: telemetry.Summarize(r.Telemetry, rep.BenchTUI.TotalOutputTokens),
 			Series:  telemetry.NewSeries(r.Telemetry),
 		}
@@ -112,4 +141,13 @@ func machineOf(info engine.BackendInfo) *report.Machine {
 func datasetSection(stats report.Dataset, skipped int) *report.Dataset {
 	stats.SkippedLines = skipped
 	return &stats
+}
+
+func orUnknown(s string) string { return orDefault(s, "unknown") }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

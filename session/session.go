@@ -3,11 +3,13 @@
 // model writer, the llama.cpp backend, the dataset generator and the engine) so that every
 // command runs a benchmark the same way.
 //
-// Session is an interface with two implementations. The local one runs the backend in this
+// Session is an interface with three implementations. The local one runs llama.cpp in this
 // process. The child one runs it in a backend process (this program re-executed with
 // ChildCommand) that talks a framed protocol on pipes of its own, so that an abort, a fault
 // or a hang in native code ends the run, not the program; the backend process dies with its
-// parent. Both produce the same Runs, records and events.
+// parent. The stream one measures a server over HTTP (Options.Server: servers that run
+// already, or a llama-server it starts and stops), in this process since it runs no native
+// code. All produce the same Runs, records and events.
 //
 // What crosses the process boundary are the types themselves: Options and Spec go to the
 // backend process as they are, engine events and records come back. What cannot travel is
@@ -76,6 +78,28 @@ type Options struct {
 	// TP spreads the model over that many GPUs with tensor split.
 	TP      int  `json:"tp,omitempty"`
 	Verbose bool `json:"verbose,omitempty"`
+	// Server, when set, measures a server over HTTP (a request-driven engine) instead of
+	// loading llama.cpp: servers that run already, or llama-server started with this model
+	// and these backend options.
+	Server *ServerOptions `json:"server,omitempty"`
+}
+
+// The backends a session opens, as --backend names them.
+const (
+	BackendLlamaCpp    = "llamacpp"
+	BackendOpenAI      = "openai"
+	BackendLlamaServer = "llama-server"
+)
+
+// BackendName is the backend o opens: BackendLlamaCpp, BackendOpenAI or BackendLlamaServer.
+func (o Options) BackendName() string {
+	switch {
+	case o.Server == nil:
+		return BackendLlamaCpp
+	case o.Server.Managed:
+		return BackendLlamaServer
+	}
+	return BackendOpenAI
 }
 
 // Env is the side of a session that stays with the caller: what watches the runs and how
@@ -95,6 +119,9 @@ type Env struct {
 	// ChildArgs is the command line of the backend process; nil re-executes this program with
 	// ChildCommand. Tests point it at their own binary.
 	ChildArgs []string
+	// APIKey is the bearer token for a server (Options.Server; "" means $OPENAI_API_KEY): a
+	// secret, kept with the caller and out of every file.
+	APIKey string
 }
 
 // DefaultStallTimeout is how long a backend process may go without a sign of progress.
@@ -111,6 +138,9 @@ func (e Env) stallTimeout() time.Duration {
 // backend process unless env.InProcess, publishing loading events with progress on ev
 // (which may be nil).
 func Open(ctx context.Context, o Options, env Env, ev *engine.Events) (Session, error) {
+	if o.Server != nil {
+		return openStream(ctx, o, env, ev)
+	}
 	if env.InProcess {
 		l, err := openLocal(ctx, o, ev)
 		if err != nil {
@@ -178,6 +208,12 @@ type Spec struct {
 	// IterationLogPath, when set, receives one JSON line per decode step; the process that
 	// runs the engine writes it.
 	IterationLogPath string `json:"iteration_log,omitempty"`
+	// RequestRate, when above 0, sends the requests on a seeded arrival schedule of that many
+	// requests per second, with gamma gaps of shape Burstiness (0 means 1, a Poisson
+	// process): engine.Load. Only a server's session has a schedule; the step engine admits
+	// requests as its concurrency allows.
+	RequestRate float64 `json:"request_rate,omitempty"`
+	Burstiness  float64 `json:"burstiness,omitempty"`
 }
 
 // Run is a finished (or failed, or canceled) run.
@@ -192,6 +228,8 @@ type Run struct {
 	Start, End time.Time
 	// Telemetry holds the hardware samples of the run (empty without Env.Hardware).
 	Telemetry telemetry.Recording
+	// Endpoints are the servers' base URLs for a run over HTTP; nil for llama.cpp.
+	Endpoints []string
 	// Err is why the run ended early (engine.ErrCanceled wrapped for a cancel); nil when
 	// every request ran.
 	Err error

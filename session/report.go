@@ -52,12 +52,13 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 		Quantization: quantization(dtype),
 	}
 	synthetic := !s.model.IsFile()
+	policy := "fcfs"
 	remote := s.opts.BackendName() == BackendOpenAI
 	if remote {
 		// A server that runs already: its model is what it serves, its weights are unknown.
 		eng = report.Engine{Model: info.ModelName, ModelPath: strings.Join(r.Endpoints, ","), Version: info.Version,
 			Backend: info.Backend, Dtype: "unknown", KVCacheDtype: orUnknown(info.KVType), Quantization: "unknown"}
-		preset, synthetic = "", false
+		preset, synthetic, policy = "", false, "" // the server's own, not known
 	}
 	rep := report.Build(report.Input{
 		Records: r.Result.Records,
@@ -65,7 +66,7 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 		Machine: machineOf(info),
 		World: report.World{
 			TPSize: tp, PPSize: max(x.PP, 1), MaxBatchSize: r.Config.MaxBatchSize, MaxNumTokens: r.Config.MaxNumTokens,
-			SchedulingPolicy: "fcfs", KVCachePercentage: kvPct,
+			SchedulingPolicy: policy, KVCachePercentage: kvPct,
 		},
 		Dataset:          datasetSection(r.Stats, r.Spec.SkippedLines),
 		DatasetPath:      r.Spec.DatasetPath,

@@ -157,7 +157,7 @@ func (s *stream) openManaged(ctx context.Context, ev *engine.Events) error {
 	if s.header.KVType == "" {
 		s.header.KVType = "f16" // llama-server's default, as llama.cpp's
 	}
-	s.header.RunsOn = "llama-server (started with each run's slots and context)"
+	s.header.RunsOn = "llama-server on this machine"
 	s.info = s.header
 	s.vocab, s.eos = shape.info.NVocab, shape.info.EOS
 	ev.Publish(engine.Lifecycle{Phase: engine.PhaseLoaded, Message: fmt.Sprintf("llama-server %s will serve %s; it starts with the run's slots and context",

@@ -60,6 +60,7 @@ type benchFlags struct {
 	StallTimeoutS float64     `json:"stall_timeout_s,omitempty"`
 	Export        string      `json:"export,omitempty"`
 	Page          pageOutputs `json:"-"`
+	serveFlags
 }
 
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
@@ -68,7 +69,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b:q4_0, ...), Hugging Face id (meta-llama/Llama-3.1-8B), model folder or config.json, or a GGUF file", "m")
 	fs.String(&f.ModelPath, "model_path", "", "GGUF file to load (overrides the file of --model)")
 	fs.String(&f.Dataset, "dataset", "", "trtllm-bench dataset (JSON Lines or the single-document form); without it, a token-norm-dist set from --isl/--osl/--num_requests")
-	fs.String(&f.Backend, "backend", "llamacpp", "inference backend: llamacpp (TensorRT-LLM's pytorch, _autodeploy and tensorrt run behind trtllm-serve: see the message they give)")
+	fs.String(&f.Backend, "backend", "llamacpp", "inference backend: llamacpp (in process), openai (OpenAI-compatible servers at --base_url: vLLM, SGLang, trtllm-serve, TGI, llama-server) or llama-server (llama.cpp's server, started here with --model); TensorRT-LLM's pytorch, _autodeploy and tensorrt run behind trtllm-serve: see the message they give")
+	f.serveFlags.register(fs, true)
 	batch := 16
 	if latency {
 		batch = 1
@@ -115,17 +117,34 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 
 // runConfig is the full configuration saved in the report.
 type runConfig struct {
-	Command string                  `json:"command"`
-	Flags   *benchFlags             `json:"flags"`
-	Backend llamacpp.BackendOptions `json:"backend_options"`
+	Command string                   `json:"command"`
+	Flags   *benchFlags              `json:"flags"`
+	Backend *llamacpp.BackendOptions `json:"backend_options,omitempty"`
 	// OptionsFile is the --config / --extra_llm_api_options file: the keys applied and the
 	// keys ignored, with why.
 	OptionsFile *llamacpp.OptionsFile `json:"options_file,omitempty"`
 	// Notes say where the run differs from what was asked, and why.
-	Notes     []string           `json:"notes,omitempty"`
-	Engine    engine.Config      `json:"engine"`
-	LlamaCpp  engine.BackendInfo `json:"llama_cpp"`
-	ModelFile string             `json:"model_file"`
+	Notes  []string      `json:"notes,omitempty"`
+	Engine engine.Config `json:"engine"`
+	// LlamaCpp describes llama.cpp (in process, or the llama-server benchtui started);
+	// Server a server that ran already, as far as it said.
+	LlamaCpp  *engine.BackendInfo `json:"llama_cpp,omitempty"`
+	Server    *engine.BackendInfo `json:"server,omitempty"`
+	ModelFile string              `json:"model_file,omitempty"`
+}
+
+// newRunConfig is the configuration of a run of sess, for its report.
+func newRunConfig(command string, f *benchFlags, sess session.Session, run *session.Run, of *llamacpp.OptionsFile, notes []string) runConfig {
+	info := run.Info
+	info.SystemInfo = ""
+	rc := runConfig{Command: command, Flags: f, OptionsFile: of, Notes: notes, Engine: run.Config, ModelFile: sess.ModelFile()}
+	if sess.Options().BackendName() == session.BackendOpenAI {
+		rc.Server = &info
+		return rc
+	}
+	bo := sess.Options().Backend
+	rc.Backend, rc.LlamaCpp = &bo, &info
+	return rc
 }
 
 func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
@@ -153,6 +172,9 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 	if err := checkBackend(f, set, name); err != nil {
 		return err
+	}
+	if f.Backend != session.BackendLlamaCpp {
+		f.Streaming = true // every request to a server streams its tokens
 	}
 	// The options file's settings are merged with the flags (flags given win), then the
 	// merged values are checked once, each named as the user gave it.
@@ -182,20 +204,34 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	if err != nil {
 		return err
 	}
-	if err := checkLibrary(opts.Library, optName); err != nil {
-		return err
+	remote := f.Backend == session.BackendOpenAI
+	if !remote {
+		if err := checkLibrary(opts.Library, optName); err != nil {
+			return err
+		}
+	}
+	if note := kvFractionNote(f.Backend, opts.KVCacheFreeMemFraction, optName); note != "" {
+		fmt.Fprintln(stderr, "benchtui: "+note)
+		notes = append(notes, note)
+		opts.KVCacheFreeMemFraction = 0
 	}
 
 	// Everything the user named is checked before anything slow starts.
-	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose}
-	env := session.Env{InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
+	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose,
+		Server: f.serverOptions(f.Backend, f.Model, set["model"])}
+	env := session.Env{InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second)), APIKey: f.APIKey}
 	var logPath string
 	env.Log, logPath = openLog()
-	model, modelFile, err := session.Check(so)
-	if err != nil {
-		return usageError{err}
+	var modelFile string
+	if !remote {
+		// A server that runs already has its model; --model then names only a vocabulary.
+		model, file, err := session.Check(so)
+		if err != nil {
+			return usageError{err}
+		}
+		sayModel(stderr, model)
+		modelFile = file
 	}
-	sayModel(stderr, model)
 	modelFlag := "model"
 	if f.ModelPath != "" {
 		modelFlag = "model_path"
@@ -225,6 +261,8 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 			Static:       f.Static,
 		},
 		KVFreeMemFraction: opts.KVCacheFreeMemFraction,
+		RequestRate:       f.RequestRate,
+		Burstiness:        f.Burstiness,
 	}
 	if f.Dataset != "" {
 		spec.DatasetPath = f.Dataset
@@ -264,8 +302,10 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
 	env.Hardware = hw
-	if err := preflight(so, env, spec, warn); err != nil {
-		return err
+	if !remote {
+		if err := preflight(so, env, spec, warn); err != nil {
+			return err
+		}
 	}
 
 	sess, err := session.Open(ctx, so, env, events)
@@ -286,12 +326,8 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	closeEvents()
 
 	// Whatever finished is reported, also after a failure or Ctrl-C.
-	rc := runConfig{
-		Command: name, Flags: f, Backend: sess.Options().Backend, OptionsFile: of, Notes: notes, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
-		Engine: run.Config,
-	}
-	rc.LlamaCpp.SystemInfo = ""
-	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})
+	rc := newRunConfig(name, f, sess, run, of, notes)
+	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version, SLO: f.slo})
 	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}

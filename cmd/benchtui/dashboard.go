@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,12 +48,15 @@ type dashConfig struct {
 	InProcess    bool   `toml:"in_process" json:"in_process,omitempty"`
 	// ExtraOptions is trtllm-bench's options file (or benchtui's options TOML).
 	ExtraOptions string `toml:"extra_llm_api_options" json:"extra_llm_api_options,omitempty"`
+	// Backend is llamacpp, openai (servers at base_url) or llama-server (started here).
+	Backend string `toml:"backend" json:"backend"`
+	serveFlags
 }
 
 func defaultDashConfig() dashConfig {
 	return dashConfig{
 		Model: "tiny", MaxBatchSize: 8, ISL: 128, OSL: 128, NumRequests: 64, Concurrency: -1,
-		MaxNumTokens: 2048, Seed: 420, GPULayers: -1, FlashAttn: "auto", TP: 1,
+		MaxNumTokens: 2048, Seed: 420, GPULayers: -1, FlashAttn: "auto", TP: 1, Backend: session.BackendLlamaCpp,
 	}
 }
 
@@ -92,8 +96,8 @@ func loadDashConfig(path string, c *dashConfig) (func(key string) bool, error) {
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return none, fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options)",
-			path, strings.Join(keys, ", "))
+		return none, fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options, backend, %s)",
+			path, strings.Join(keys, ", "), serveKeys)
 	}
 	return func(key string) bool { return md.IsDefined(key) }, nil
 }
@@ -140,6 +144,17 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 			return badInput("%s: want one of %s", name("theme", fmt.Sprintf("%q", c.Theme)), strings.Join(themes.Names(), ", "))
 		}
 	}
+	backend := canonicalBackend(c.Backend)
+	if backend == "" {
+		return badInput("%s: want llamacpp (in process), openai (servers at --base_url) or llama-server (started here)", name("backend", fmt.Sprintf("%q", c.Backend)))
+	}
+	// The dashboard's --config is its settings file, not an engine's options file.
+	flagsSet := maps.Clone(set)
+	delete(flagsSet, "config")
+	if err := c.serveFlags.check(backend, flagsSet); err != nil {
+		return err
+	}
+	remote := backend == session.BackendOpenAI
 	clampBatch(&c.MaxBatchSize, name, stderr)
 	settings := runSettings{
 		MaxBatchSize: c.MaxBatchSize, MaxNumTokens: c.MaxNumTokens, NumRequests: c.NumRequests, MinRequests: 1,
@@ -152,13 +167,24 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if bo, err = session.NormalizeBackend(bo); err != nil {
 		return optionError(err, name)
 	}
-	if err := checkLibrary(bo.Library, name); err != nil {
-		return err
+	if !remote {
+		if err := checkLibrary(bo.Library, name); err != nil {
+			return err
+		}
 	}
-	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP}
-	_, modelFile, err := session.Check(so)
-	if err != nil {
-		return usageError{err}
+	if backend == session.BackendLlamaServer && bo.KVCacheFreeMemFraction > 0 {
+		fmt.Fprintln(stderr, "benchtui: "+kvFractionNote(backend, bo.KVCacheFreeMemFraction, name))
+		bo.KVCacheFreeMemFraction = 0
+	}
+	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP,
+		Server: c.serverOptions(backend, c.Model, set["model"] || defined("model"))}
+	var modelFile string
+	if !remote {
+		_, file, err := session.Check(so)
+		if err != nil {
+			return usageError{err}
+		}
+		modelFile = file
 	}
 	if !isTerminal(stdout) {
 		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
@@ -179,7 +205,7 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	logger, _ := openLog()
-	env := session.Env{InProcess: c.InProcess, Log: logger}
+	env := session.Env{InProcess: c.InProcess, Log: logger, APIKey: c.APIKey}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -193,8 +219,10 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 		Engine:            engine.Config{MaxBatchSize: c.MaxBatchSize, MaxNumTokens: c.MaxNumTokens, Concurrency: c.Concurrency, Warmup: c.Warmup, EOSID: -1},
 		KVFreeMemFraction: bo.KVCacheFreeMemFraction,
 	}
-	if err := preflight(so, env, first, func(w string) { logger.Printf("warning: %s", w) }); err != nil {
-		return err
+	if !remote {
+		if err := preflight(so, env, first, func(w string) { logger.Printf("warning: %s", w) }); err != nil {
+			return err
+		}
 	}
 	r := &dashRunner{so: so, env: env, cfg: c}
 	defer r.close()
@@ -232,6 +260,8 @@ func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs.Bool(&c.InProcess, "in_process", def.InProcess, "run llama.cpp in this process instead of a child process")
 	fs.String(cfgPath, "config", *cfgPath, "dashboard settings file (TOML, keys as the flags)")
 	fs.String(&c.ExtraOptions, "extra_llm_api_options", def.ExtraOptions, "options file: trtllm-bench's YAML or benchtui's TOML (a flag or the settings file wins over it)")
+	fs.String(&c.Backend, "backend", def.Backend, "llamacpp (in process), openai (servers at --base_url: the server owns its batch size) or llama-server (started here with --model)")
+	c.serveFlags.register(fs, true)
 	return fs, c
 }
 
@@ -300,6 +330,10 @@ func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, e
 	}
 	r.sess = s
 	m := s.Model()
+	if s.Options().BackendName() == session.BackendOpenAI {
+		// A server that runs already: its model, and where it runs.
+		return tui.Target{Model: s.Info().ModelName, DType: session.BackendOpenAI, Device: s.Info().RunsOn}, nil
+	}
 	// A Hugging Face id or a folder shows with the preset it stands for.
 	t := tui.Target{Model: targetName(m), DType: string(m.DType), Device: s.Info().RunsOn}
 	if m.IsFile() {
@@ -328,6 +362,8 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		},
 		// An options file's kv_cache_free_gpu_mem_fraction sizes the cache, as headless.
 		KVFreeMemFraction: r.so.Backend.KVCacheFreeMemFraction,
+		RequestRate:       r.cfg.RequestRate,
+		Burstiness:        r.cfg.Burstiness,
 	}
 	run, err := r.sess.Run(ctx, spec, ev)
 	if err != nil {
@@ -335,10 +371,16 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 	}
 	cfg := r.cfg
 	cfg.MaxBatchSize, cfg.ISL, cfg.OSL, cfg.NumRequests, cfg.Concurrency = st.Batch, st.ISL, st.OSL, st.Requests, conc
-	rep := r.sess.Report(run, session.ReportExtra{
-		Config:  map[string]any{"command": "dashboard", "settings": cfg, "backend_options": r.sess.Options().Backend, "llama_cpp": run.Info},
-		Version: version, Streaming: true,
-	})
+	config := map[string]any{"command": "dashboard"}
+	if r.sess.Options().BackendName() == session.BackendOpenAI {
+		// The server owns its batch size: the run's is the server's, where it says it.
+		cfg.MaxBatchSize = run.Config.MaxBatchSize
+		config["server"] = run.Info
+	} else {
+		config["backend_options"], config["llama_cpp"] = r.sess.Options().Backend, run.Info
+	}
+	config["settings"] = cfg
+	rep := r.sess.Report(run, session.ReportExtra{Config: config, Version: version, Streaming: true, SLO: r.cfg.slo})
 	return runExport(&rep, run), nil
 }
 

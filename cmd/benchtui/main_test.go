@@ -208,7 +208,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", []string{"thruput"}, "thruput"},
 		{"concurrency 0", []string{"throughput", "--concurrency", "0"}, "concurrency"},
 		{"bad flash_attn", []string{"throughput", "--flash_attn", "maybe"}, "flash_attn"},
-		{"unknown backend", []string{"throughput", "--backend", "vllm"}, `--backend "vllm": the only backend is llamacpp`},
+		{"unknown backend", []string{"throughput", "--backend", "vllm"}, `--backend "vllm": want llamacpp (in process), openai`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -128,16 +128,19 @@ func clampBatchValues(vals []string, name where, stderr io.Writer) []string {
 	return out
 }
 
-// checkBackend refuses a --backend other than llamacpp: TensorRT-LLM's with the commands
-// that benchmark such an engine (trtBackendError), any other with the one there is.
+// checkBackend refuses a --backend that benchtui does not run (TensorRT-LLM's with the
+// commands that benchmark such an engine, see trtBackendError) and the flags that do not fit
+// the one given (serveFlags.check), and names the backend as the session does.
 func checkBackend(f *benchFlags, set map[string]bool, command string) error {
 	if err := trtBackendError(f, set, command); err != nil {
 		return err
 	}
-	if f.Backend != "llamacpp" {
-		return badInput("--backend %q: the only backend is llamacpp (TensorRT-LLM's pytorch, _autodeploy and tensorrt run behind trtllm-serve)", f.Backend)
+	b := canonicalBackend(f.Backend)
+	if b == "" {
+		return badInput("--backend %q: want llamacpp (in process), openai (servers at --base_url) or llama-server (started here) (TensorRT-LLM's pytorch, _autodeploy and tensorrt run behind trtllm-serve)", f.Backend)
 	}
-	return nil
+	f.Backend = b
+	return f.serveFlags.check(b, set)
 }
 
 // check refuses the first setting out of its range, with its value and what it must be.

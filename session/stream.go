@@ -57,13 +57,15 @@ type stream struct {
 	eos   int32
 	// server is the managed llama-server's backend and shape (nil when none runs); header
 	// is the model's description from its file, which the server's completes.
-	server *llamaserver.Backend
-	shape  serverShape
-	header engine.BackendInfo
-	binary string
+	server    *llamaserver.Backend
+	endServer context.CancelFunc // ends the context the server was started with
+	shape     serverShape
+	header    engine.BackendInfo
+	binary    string
 
-	mu    sync.Mutex
-	abort context.CancelFunc // ends the current run's streams; nil between runs
+	mu     sync.Mutex
+	abort  context.CancelFunc // ends the current run's streams; nil between runs
+	closed bool
 }
 
 // serverShape is what a managed llama-server was started with.
@@ -229,15 +231,10 @@ func (s *stream) Run(ctx context.Context, spec Spec, ev *engine.Events) (*Run, e
 		return nil, InputError{err}
 	}
 	r.Result, r.Err = res, err
-	if srv := s.server; srv != nil {
-		select {
-		case <-srv.Server().Exited():
-			// The server died under the run: what it said last explains the failures.
-			r.Err = fmt.Errorf("llama-server exited during the run: %s", srv.Server().LogTail())
-			s.server.Close()
-			s.server, s.b, s.shape = nil, nil, serverShape{}
-		default:
-		}
+	if srv := s.server; srv != nil && s.serverExited() {
+		// The server died under the run: what it said last explains the failures.
+		r.Err = fmt.Errorf("llama-server exited during the run: %s", srv.Server().LogTail())
+		s.stopServer()
 	}
 	r.Stats = s.datasetStats(p, res.Records)
 	s.endRun(r)
@@ -257,11 +254,16 @@ func (s *stream) Abort() bool {
 }
 
 func (s *stream) Close() error {
+	s.closed = true
+	if s.server != nil {
+		s.stopServer()
+		return nil
+	}
 	if s.b == nil {
 		return nil
 	}
 	err := s.b.Close()
-	s.b, s.server = nil, nil
+	s.b = nil
 	return err
 }
 

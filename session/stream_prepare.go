@@ -30,7 +30,7 @@ type streamPlan struct {
 // prepare makes and checks the requests of spec, and starts (or restarts) a managed server
 // with the slots and context they need. Errors are InputErrors where spec is at fault.
 func (s *stream) prepare(ctx context.Context, spec Spec, ev *engine.Events) (*streamPlan, error) {
-	if s.b == nil && !s.opts.Server.Managed {
+	if s.closed {
 		return nil, errNotStarted
 	}
 	if spec.Requests == nil && s.vocab <= 0 {
@@ -131,24 +131,49 @@ func (s *stream) prepareServer(ctx context.Context, p *streamPlan, name string, 
 		return inputErr("%s: %w", name, err)
 	}
 	shape := serverShape{parallel: cfg.MaxBatchSize, ctx: cfg.MaxBatchSize * cfg.MaxSeqLen, batch: contextBatch(*cfg), ubatch: bo.NUBatch}
-	if s.server != nil && shape == s.shape {
+	if s.server != nil && shape == s.shape && !s.serverExited() {
 		return nil
 	}
-	if s.server != nil {
-		s.server.Close()
-		s.server, s.b, s.shape = nil, nil, serverShape{}
-	}
+	s.stopServer()
 	msg := fmt.Sprintf("starting llama-server: %s, %d slots of %d tokens", s.model, shape.parallel, cfg.MaxSeqLen)
 	ev.Publish(engine.Lifecycle{Phase: engine.PhaseLoading, Message: msg})
-	b, err := llamaserver.Open(ctx, s.serverOptions(shape), s.api)
-	if err != nil {
+	// The server lives as long as the session (the run's context ends with the run); the
+	// run's context only cuts its start short.
+	life, end := context.WithCancel(context.Background())
+	unwatch := context.AfterFunc(ctx, end)
+	b, err := llamaserver.Open(life, s.serverOptions(shape), s.api)
+	if !unwatch() || err != nil {
+		end()
+		if err == nil {
+			b.Close()
+			err = ctx.Err()
+		}
 		return fmt.Errorf("llama-server: %w", err)
 	}
-	s.server, s.b, s.shape = b, b, shape
+	s.server, s.b, s.shape, s.endServer = b, b, shape, end
 	s.info = s.serverInfo(b.Info(), shape)
 	ev.Publish(engine.Lifecycle{Phase: engine.PhaseLoaded, Message: fmt.Sprintf("llama-server at %s serving %s (%d slots of %d tokens)",
 		b.Server().URL, s.info.ModelName, shape.parallel, cfg.MaxSeqLen)})
 	return nil
+}
+
+// serverExited reports whether the managed server has ended.
+func (s *stream) serverExited() bool {
+	select {
+	case <-s.server.Server().Exited():
+		return true
+	default:
+		return false
+	}
+}
+
+// stopServer stops the managed server, if one runs.
+func (s *stream) stopServer() {
+	if s.server != nil {
+		s.server.Close()
+		s.endServer()
+	}
+	s.server, s.b, s.shape = nil, nil, serverShape{}
 }
 
 // tokenize tokenizes the text prompts of reqs with the model's vocabulary, loaded alone.

@@ -35,7 +35,10 @@ func TestManagedServerRuns(t *testing.T) {
 	}
 	run := func(sp Spec) *Run {
 		t.Helper()
-		r, err := s.Run(context.Background(), sp, nil)
+		// Each run's context ends with it, as the dashboard's do: the server outlives it.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r, err := s.Run(ctx, sp, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

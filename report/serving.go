@@ -77,7 +77,8 @@ type ServerTimings struct {
 	ClientTTFTMS Distribution `json:"client_ttft_ms"`
 	ClientE2EMS  Distribution `json:"client_e2e_ms"`
 	// OverheadMS is the client's end-to-end latency minus the server's time, per request:
-	// what the server spent outside prompt processing and generation, plus the network.
+	// what the server spent outside prompt processing and generation (a request waiting in
+	// its queue for a slot included), plus the network.
 	OverheadMS Distribution `json:"overhead_ms"`
 	// CachedPromptTokens is the sum of prompt tokens the server took from its cache.
 	CachedPromptTokens int64 `json:"cached_prompt_tokens"`

@@ -184,6 +184,12 @@ func writePerformanceSection(b *strings.Builder, r *Report) {
 		{"-- Inter-Token Latency [ITL] Breakdown, every token gap (ms)", "ITL", r.BenchTUI.ITLPercentilesMS},
 		{"-- Queue Time [QUEUE] Breakdown, slot to first schedule (ms)", "QUEUE", r.BenchTUI.QueueTimePercentilesMS},
 	} {
+		if bd.tag == "QUEUE" && r.BenchTUI.Serving != nil && r.BenchTUI.SampleCounts.QueueTime == 0 {
+			// A server admits requests out of the client's sight: there is no queue time to
+			// print, and zeros would read as none.
+			fmt.Fprintf(b, "\n%s\n\n[QUEUE] not measured: the server schedules requests itself (its queue is in TTFT)\n", bd.heading)
+			continue
+		}
 		writeBreakdown(b, bd.heading, bd.tag, bd.p)
 	}
 	b.WriteString("\n")
@@ -245,6 +251,9 @@ func writeDatasetSection(b *strings.Builder, d *Dataset) {
 // writeHardwareSection prints the run's telemetry summary and speed of light.
 func writeHardwareSection(b *strings.Builder, hw *Hardware) {
 	summaryTitle(b, "HARDWARE")
+	if hw.Note != "" {
+		b.WriteString("note: " + hw.Note + "\n")
+	}
 	b.WriteString(hw.Summary.String())
 	if sol := hw.SpeedOfLight; sol != nil {
 		b.WriteString(sol.Roofline.String() + "\n")

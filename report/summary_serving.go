@@ -73,7 +73,7 @@ func writeServingSection(b *strings.Builder, s *Serving) {
 	}
 	if len(s.ServerMetrics) > 0 {
 		last := s.ServerMetrics[len(s.ServerMetrics)-1]
-		var peakRun, peakWait, peakKV float64
+		peakRun, peakWait, peakKV := -1.0, -1.0, -1.0 // -1: not reported
 		for _, m := range s.ServerMetrics {
 			peakRun, peakWait, peakKV = max(peakRun, m.Running), max(peakWait, m.Waiting), max(peakKV, m.KVUsage)
 		}

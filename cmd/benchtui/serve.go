@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,35 +100,30 @@ var engineOnly = []string{"n_gpu_layers", "flash_attn", "threads", "kv_cache_dty
 // lengths (ignore_eos), never to stop at an EOS id.
 var inProcessOnly = []string{"static_batching", "iteration_log", "in_process", "stall_timeout", "eos_id"}
 
+// refusedFlags are the flags that backend takes no value of, and why.
+func refusedFlags(backend string) ([]string, string) {
+	switch backend {
+	case session.BackendOpenAI:
+		return engineOnly, "is a setting of the engine, which the server at --base_url has set itself: set it where the server starts (or use --backend llama-server, which starts one with it)"
+	case session.BackendLlamaServer:
+		return append(slices.Clone(inProcessOnly), "tokenizer", "served_model_name"), "has no meaning for llama-server, which benchtui starts with --model and schedules its own batches"
+	}
+	return serverOnly, "is for a server (--backend openai or llama-server); llama.cpp in process takes the requests as --concurrency allows"
+}
+
 // check refuses what does not fit backend among the flags set, and parses the SLO. Every
 // problem is one line naming the flag.
 func (s *serveFlags) check(backend string, set map[string]bool) error {
-	refuse := func(names []string, why string) error {
-		for _, n := range names {
-			if set[n] {
-				return badInput("--%s %s", n, why)
-			}
-		}
-		return nil
+	switch {
+	case backend == session.BackendOpenAI && len(s.BaseURLs) == 0:
+		return badInput("--backend openai measures servers that run already: give --base_url http://HOST:PORT (or --backend llama-server to start one here)")
+	case backend == session.BackendLlamaServer && set["base_url"]:
+		return badInput("--base_url is for --backend openai: llama-server is started here on a free loopback port")
 	}
-	switch backend {
-	case session.BackendLlamaCpp:
-		if err := refuse(serverOnly, "is for a server (--backend openai or llama-server); llama.cpp in process takes the requests as --concurrency allows"); err != nil {
-			return err
-		}
-	case session.BackendOpenAI:
-		if len(s.BaseURLs) == 0 {
-			return badInput("--backend openai measures servers that run already: give --base_url http://HOST:PORT (or --backend llama-server to start one here)")
-		}
-		if err := refuse(engineOnly, "is a setting of the engine, which the server at --base_url has set itself: set it where the server starts (or use --backend llama-server, which starts one with it)"); err != nil {
-			return err
-		}
-	case session.BackendLlamaServer:
-		if set["base_url"] {
-			return badInput("--base_url is for --backend openai: llama-server is started here on a free loopback port")
-		}
-		if err := refuse(append(inProcessOnly, "tokenizer", "served_model_name"), "has no meaning for llama-server, which benchtui starts with --model and schedules its own batches"); err != nil {
-			return err
+	names, why := refusedFlags(backend)
+	for _, n := range names {
+		if set[n] {
+			return badInput("--%s %s", n, why)
 		}
 	}
 	if err := openai.CheckOptions(openai.Options{BaseURLs: append(urlList{"http://127.0.0.1"}, s.BaseURLs...), Endpoint: s.Endpoint}); err != nil {
@@ -147,6 +143,37 @@ func (s *serveFlags) check(backend string, set map[string]bool) error {
 		s.slo = &slo
 	}
 	return nil
+}
+
+// checkBackends is check for a sweep over several backends: a flag is refused for one of
+// them only when no other takes it (the points of the others use it), except an arrival
+// schedule, which every point must be able to keep.
+func (s *serveFlags) checkBackends(backends []string, set map[string]bool) error {
+	for _, b := range backends {
+		mine := map[string]bool{}
+		for flag := range set {
+			if flag == "request_rate" || flag == "burstiness" || !takenByOther(flag, b, backends) {
+				mine[flag] = true
+			}
+		}
+		if err := s.check(b, mine); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// takenByOther reports whether a backend of backends other than b takes flag.
+func takenByOther(flag, b string, backends []string) bool {
+	for _, c := range backends {
+		if c == b {
+			continue
+		}
+		if refused, _ := refusedFlags(c); !slices.Contains(refused, flag) && !(c == session.BackendLlamaServer && flag == "base_url") {
+			return true
+		}
+	}
+	return false
 }
 
 // flagMessage turns openai's option messages ("base URL ...", "endpoint ...") into a flag's.

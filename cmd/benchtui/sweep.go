@@ -42,6 +42,12 @@ type sweepFlags struct {
 	InProcess    bool    `json:"-"`
 	LlamaLib     string  `json:"-"`
 	StallS       float64 `json:"-"`
+	serveFlags
+	// Search bounds the search for the highest request rate meeting --slo.
+	Search report.RateSearch `json:"rate_search"`
+	// modelSet says that --model was given (a server that runs already then takes its
+	// vocabulary from it).
+	modelSet bool
 	// fileOpts is the options file's content, and requests the dataset's.
 	fileOpts *llamacpp.OptionsFile
 	requests []dataset.Request
@@ -52,6 +58,7 @@ type sweepFlags struct {
 // The swept settings: backend axes first, so that the grid visits each backend
 // configuration's points together and the model loads once per configuration.
 var sweepAxes = []struct{ name, def, usage string }{
+	{"backend", "llamacpp", "llamacpp (in process), openai (servers at --base_url) or llama-server (started here): llamacpp,llama-server runs every point through both"},
 	{"flash_attn", "auto", "flash attention: auto, on, off"},
 	{"kv_cache_dtype", "f16", "KV cache type: f16, q8_0, ..."},
 	{"tp", "1", "tensor parallel size"},
@@ -60,9 +67,10 @@ var sweepAxes = []struct{ name, def, usage string }{
 	{"isl", "128", "mean input length"},
 	{"osl", "128", "mean output length"},
 	{"concurrency", "-1", "most requests in flight (-1 unlimited)"},
+	{"request_rate", "0", "requests per second on an arrival schedule, servers only (0: none), or search with --slo: the highest rate meeting it"},
 }
 
-const backendAxes = 4 // the first four of sweepAxes need a model load
+const backendAxes = 5 // the first five of sweepAxes need a model load (or a server)
 
 // runSweep runs every point of a grid of settings, repeat times each, and writes sweep.json,
 // sweep.csv and sweep.md to --out. Points already in --out (from an interrupted sweep with the
@@ -88,6 +96,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.Float(&f.StallS, "stall_timeout", 120, "seconds without progress after which a run fails")
 	var page pageOutputs
 	page.register(fs)
+	f.serveFlags.register(fs, false)
+	fs.Float(&f.Search.Start, "rate_start", 1, "with --request_rate search: the first rate tried (requests/s), doubled until a run fails the SLO, then bisected")
+	fs.Float(&f.Search.Max, "rate_max", 0, "with --request_rate search: the highest rate tried (0: no limit)")
+	fs.Float(&f.Search.Tolerance, "rate_tolerance", 0.05, "with --request_rate search: stop when the rates that pass and fail are this share apart")
+	fs.Int(&f.Search.MaxRuns, "rate_runs", 12, "with --request_rate search: the most runs of each search")
 	raw := make([]string, len(sweepAxes))
 	for i, a := range sweepAxes {
 		fs.String(&raw[i], a.name, a.def, a.usage+": a value, a list (1,4,16) or a range (32:384:32, 1:256:x2)")
@@ -104,6 +117,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	set := fs.setFlags()
+	f.modelSet = set["model"]
 	if f.Repeat < 1 {
 		return badInput("--repeat %d: it must be at least 1", f.Repeat)
 	}
@@ -121,11 +135,12 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		if a.name == "max_batch_size" {
 			vals = clampBatchValues(vals, f.names, stderr)
 		}
-		for _, v := range vals {
-			if a.name != "flash_attn" && a.name != "kv_cache_dtype" {
-				if _, err := strconv.Atoi(v); err != nil {
-					return badInput("--%s %q: not an integer", a.name, v)
-				}
+		if err := checkAxisValues(a.name, vals); err != nil {
+			return err
+		}
+		if a.name == "backend" {
+			for i, v := range vals {
+				vals[i] = canonicalBackend(v)
 			}
 		}
 		axes = append(axes, sweep.Axis{Name: a.name, Values: vals})
@@ -134,6 +149,10 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	points := sweep.Grid(axes)
+	search, err := checkSweepServe(f, set, axes)
+	if err != nil {
+		return err
+	}
 	// Every point is checked, settings and backend options, before the first loads.
 	for _, p := range points {
 		if err := sweepSettings(f, p).check(f.names); err != nil {
@@ -143,15 +162,19 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	so, _ := sweepOptions(f, points[0])
-	if err := checkLibrary(so.Backend.Library, f.names); err != nil {
-		return err
+	var modelFile string
+	if !onlyRemote(axes) {
+		so, _ := sweepOptions(f, points[0])
+		if err := checkLibrary(so.Backend.Library, f.names); err != nil {
+			return err
+		}
+		model, file, err := session.Check(session.Options{Model: f.Model})
+		if err != nil {
+			return usageError{err}
+		}
+		sayModel(stderr, model)
+		modelFile = file
 	}
-	model, modelFile, err := session.Check(session.Options{Model: f.Model})
-	if err != nil {
-		return usageError{err}
-	}
-	sayModel(stderr, model)
 	if err := sweepDataset(f, set); err != nil {
 		return err
 	}
@@ -178,6 +201,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	defer hw.Close()
 	for _, p := range points {
 		so, _ := sweepOptions(f, p)
+		if so.BackendName() == session.BackendOpenAI {
+			continue // the server's model is its own
+		}
 		env := session.Env{Hardware: hw}
 		if err := preflight(so, env, sweepSpec(f, p, so.Backend), func(w string) { fmt.Fprintf(stderr, "benchtui: warning: %s\n", w) }); err != nil {
 			return fmt.Errorf("sweep point %s: %w", p.Key(), err)
@@ -209,7 +235,47 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 	failed := 0
+	// open returns the session of point p, loading another when p's backend settings differ.
+	open := func(p sweep.Point) (session.Session, error) {
+		if key := backendKey(p); sess == nil || key != loadedKey {
+			if sess != nil {
+				sess.Close()
+				sess = nil
+			}
+			say("loading %s (%s)", f.Model, key)
+			s, err := openSweepSession(ctx, f, p, hw, logger)
+			if err != nil {
+				return nil, asUsage(fmt.Errorf("sweep point %s: %w", p.Key(), err))
+			}
+			sess, loadedKey = s, key
+			in.onSecond(s.Abort)
+		}
+		return sess, nil
+	}
+	var searches []rateSearchResult
 	for n, p := range points {
+		if search {
+			res, rs, err := searchRate(ctx, f, p, open, say, fmt.Sprintf("point %d/%d %s", n+1, len(points), label(p)))
+			if rs != nil {
+				rs.label = label(p)
+			}
+			results = append(results, res...)
+			if rs != nil {
+				searches = append(searches, *rs)
+			}
+			if err != nil {
+				var ue usageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				failed++
+				say("point %d/%d %s: rate search failed: %v", n+1, len(points), label(p), oneLine(err.Error()))
+				if errors.Is(err, engine.ErrCanceled) || ctx.Err() != nil {
+					break
+				}
+			}
+			continue
+		}
 		var reports []report.Report
 		for k := 1; k <= f.Repeat; k++ {
 			file := pointFile(f.Out, p, k)
@@ -221,20 +287,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			if ctx.Err() != nil {
 				break
 			}
-			if key := backendKey(p); sess == nil || key != loadedKey {
-				if sess != nil {
-					sess.Close()
-					sess = nil
-				}
-				say("loading %s (%s)", f.Model, key)
-				s, err := openSweepSession(ctx, f, p, hw, logger)
-				if err != nil {
-					return asUsage(fmt.Errorf("sweep point %s: %w", p.Key(), err))
-				}
-				sess, loadedKey = s, key
-				in.onSecond(s.Abort)
+			s, err := open(p)
+			if err != nil {
+				return err
 			}
-			rep, err := runSweepPoint(ctx, sess, f, p)
+			rep, err := runSweepPoint(ctx, s, f, p)
 			if err != nil {
 				failed++
 				say("point %d/%d %s repeat %d/%d failed: %v", n+1, len(points), label(p), k, f.Repeat, oneLine(err.Error()))
@@ -256,6 +313,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := writeSweepResults(f.Out, axes, swept, results); err != nil {
 		return err
 	}
+	if search {
+		if err := writeRateSearches(f.Out, searches); err != nil {
+			return err
+		}
+	}
 	if page.any() {
 		names := make([]string, len(axes))
 		for i, a := range axes {
@@ -273,7 +335,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := sweep.WriteMarkdown(stdout, shown, results); err != nil {
 		return err
 	}
-	say("results in %s (sweep.json, sweep.csv, sweep.md)", given)
+	if search {
+		printRateSearches(stdout, searches)
+	}
+	if search {
+		say("results in %s (sweep.json, sweep.csv, sweep.md, rate-search.json)", given)
+	} else {
+		say("results in %s (sweep.json, sweep.csv, sweep.md)", given)
+	}
 	switch {
 	case ctx.Err() != nil:
 		return interruptedError{fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))}
@@ -347,7 +416,12 @@ func sweepOptions(f *sweepFlags, p sweep.Point) (session.Options, error) {
 	if err != nil {
 		return session.Options{}, optionError(err, f.names)
 	}
-	return session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp}, nil
+	backend := p.Get("backend", session.BackendLlamaCpp)
+	if backend == session.BackendLlamaServer {
+		bo.KVCacheFreeMemFraction = 0 // llama-server's cache is max_batch_size x max_seq_len
+	}
+	return session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp,
+		Server: f.serverOptions(backend, f.Model, f.modelSet)}, nil
 }
 
 // sweepSpec is the run of point p with the backend options bo: the dataset's requests when
@@ -360,6 +434,10 @@ func sweepSpec(f *sweepFlags, p sweep.Point, bo llamacpp.BackendOptions) session
 			Warmup: f.Warmup, EOSID: -1},
 		KVFreeMemFraction: bo.KVCacheFreeMemFraction,
 	}
+	if r := p.Get("request_rate", "0"); r != searchValue {
+		spec.RequestRate, _ = strconv.ParseFloat(r, 64)
+		spec.Burstiness = f.Burstiness
+	}
 	if f.requests != nil {
 		spec.Requests, spec.DatasetPath = f.requests, f.Dataset
 	}
@@ -371,25 +449,29 @@ func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *ses
 	if err != nil {
 		return nil, err
 	}
-	env := session.Env{Hardware: hw, InProcess: f.InProcess, StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
+	env := session.Env{Hardware: hw, InProcess: f.InProcess, StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger, APIKey: f.APIKey}
 	return session.Open(ctx, so, env, nil)
 }
 
+// runSweepPoint runs point p and reports it; the report is nil only when the run could not
+// start, and the error is the run's when it failed or was canceled.
 func runSweepPoint(ctx context.Context, s session.Session, f *sweepFlags, p sweep.Point) (*report.Report, error) {
 	r, err := s.Run(ctx, sweepSpec(f, p, s.Options().Backend), nil)
 	if err != nil {
 		return nil, err
 	}
-	if r.Err != nil {
-		return nil, r.Err
-	}
 	params := map[string]string{}
 	for i := range p.Names {
 		params[p.Names[i]] = p.Values[i]
 	}
-	rep := s.Report(r, session.ReportExtra{Version: version, Streaming: true,
-		Config: map[string]any{"command": "sweep", "point": params, "settings": f, "backend_options": s.Options().Backend}})
-	return &rep, nil
+	config := map[string]any{"command": "sweep", "point": params, "settings": f}
+	if s.Options().BackendName() == session.BackendOpenAI {
+		config["server"] = r.Info
+	} else {
+		config["backend_options"] = s.Options().Backend
+	}
+	rep := s.Report(r, session.ReportExtra{Version: version, Streaming: true, SLO: f.slo, Config: config})
+	return &rep, r.Err
 }
 
 func writeSweepResults(dir string, axes, swept []sweep.Axis, results []sweep.PointResult) error {

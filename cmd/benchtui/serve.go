@@ -36,8 +36,26 @@ type urlList []string
 
 func (u *urlList) String() string { return strings.Join(*u, ",") }
 
-// UnmarshalText reads a settings file's string value (a list reads as a list).
-func (u *urlList) UnmarshalText(b []byte) error { return u.Set(string(b)) }
+// UnmarshalTOML reads a settings file's value: a string (comma-separated) or a list of
+// strings.
+func (u *urlList) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		return u.Set(v)
+	case []any:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("base_url: %v is not a URL string", e)
+			}
+			if err := u.Set(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("base_url: want a URL or a list of URLs, got %v", v)
+}
 
 func (u *urlList) Set(v string) error {
 	for part := range strings.SplitSeq(v, ",") {
@@ -46,6 +64,27 @@ func (u *urlList) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// urlFlag is --base_url: its first value on the command line replaces the settings file's
+// list, the next ones add to it.
+type urlFlag struct {
+	list  *urlList
+	given bool
+}
+
+func (u *urlFlag) String() string {
+	if u.list == nil {
+		return ""
+	}
+	return u.list.String()
+}
+
+func (u *urlFlag) Set(v string) error {
+	if !u.given {
+		*u.list, u.given = nil, true
+	}
+	return u.list.Set(v)
 }
 
 // serveFlags are the flags of runs against a server (--backend openai or llama-server), and
@@ -69,21 +108,26 @@ type serveFlags struct {
 // serveKeys are serveFlags' settings-file keys, for messages.
 const serveKeys = "base_url, endpoint, api_key, served_model_name, request_timeout, any_length, tokenizer, request_rate, burstiness, slo"
 
-// register adds the flags to fs; rate is false where --request_rate is registered otherwise
-// (a sweep's axis).
+// register adds the flags to fs, their defaults the values s holds (the dashboard's
+// settings file was read into it first); rate is false where --request_rate is registered
+// otherwise (a sweep's axis).
 func (s *serveFlags) register(fs *flagSet, rate bool) {
-	fs.Value(&s.BaseURLs, "base_url", "a URL", "server to measure with --backend openai (http://HOST:PORT, with or without /v1); repeat it or give a comma-separated list to spread requests over replicas in turn")
-	fs.String(&s.Endpoint, "endpoint", "completions", "API of --backend openai and llama-server: completions (/v1/completions, token ids or text) or chat (/v1/chat/completions, text prompts)")
-	fs.String(&s.APIKey, "api_key", "", "bearer token for the server (default: $OPENAI_API_KEY); never written to a file")
-	fs.String(&s.ServedModelName, "served_model_name", "", "model name the requests carry (default: the first the server lists at /v1/models)")
-	fs.Float(&s.RequestTimeoutS, "request_timeout", 0, "seconds a request to a server may take from send to last token (0: no limit)")
-	fs.Bool(&s.AnyLength, "any_length", false, "accept outputs of another length than output_tokens from a server (by default such a request fails: the server did not honour max_tokens and ignore_eos)")
-	fs.String(&s.Tokenizer, "tokenizer", "", "with --backend openai, the model whose vocabulary generated requests draw token ids from (a preset, Hugging Face id, folder or GGUF file; default: --model when given, else the server's)")
-	if rate {
-		fs.Float(&s.RequestRate, "request_rate", 0, "requests per second on a seeded arrival schedule, with --concurrency as a cap (0: every request as soon as --concurrency allows); servers only")
+	def := *s
+	if def.Endpoint == "" {
+		def.Endpoint = openai.EndpointCompletions
 	}
-	fs.Float(&s.Burstiness, "burstiness", 0, "gamma shape of the gaps between arrivals with --request_rate: 1 is a Poisson process, below 1 burstier, above 1 more regular (default 1)")
-	fs.String(&s.SLO, "slo", "", "service-level objective, e.g. ttft=200ms,tpot=20ms,e2e=2s[,attain=99%]: the report gives goodput and the share meeting each bound")
+	fs.Value(&urlFlag{list: &s.BaseURLs}, "base_url", "a URL", "server to measure with --backend openai (http://HOST:PORT, with or without /v1); repeat it or give a comma-separated list to spread requests over replicas in turn")
+	fs.String(&s.Endpoint, "endpoint", def.Endpoint, "API of --backend openai and llama-server: completions (/v1/completions, token ids or text) or chat (/v1/chat/completions, text prompts)")
+	fs.String(&s.APIKey, "api_key", def.APIKey, "bearer token for the server (default: $OPENAI_API_KEY); never written to a file")
+	fs.String(&s.ServedModelName, "served_model_name", def.ServedModelName, "model name the requests carry (default: the first the server lists at /v1/models)")
+	fs.Float(&s.RequestTimeoutS, "request_timeout", def.RequestTimeoutS, "seconds a request to a server may take from send to last token (0: no limit)")
+	fs.Bool(&s.AnyLength, "any_length", def.AnyLength, "accept outputs of another length than output_tokens from a server (by default such a request fails: the server did not honour max_tokens and ignore_eos)")
+	fs.String(&s.Tokenizer, "tokenizer", def.Tokenizer, "with --backend openai, the model whose vocabulary generated requests draw token ids from (a preset, Hugging Face id, folder or GGUF file; default: --model when given, else the server's)")
+	if rate {
+		fs.Float(&s.RequestRate, "request_rate", def.RequestRate, "requests per second on a seeded arrival schedule, with --concurrency as a cap (0: every request as soon as --concurrency allows); servers only")
+	}
+	fs.Float(&s.Burstiness, "burstiness", def.Burstiness, "gamma shape of the gaps between arrivals with --request_rate: 1 is a Poisson process, below 1 burstier, above 1 more regular (default 1)")
+	fs.String(&s.SLO, "slo", def.SLO, "service-level objective, e.g. ttft=200ms,tpot=20ms,e2e=2s[,attain=99%]: the report gives goodput and the share meeting each bound")
 }
 
 // serverOnly are the flags that mean something only for a server backend.

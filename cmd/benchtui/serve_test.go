@@ -219,3 +219,32 @@ func TestServeFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// The dashboard takes the server settings from its flags and its settings file, checked as
+// headless before the terminal is looked at; a flag's base URLs replace the file's.
+func TestDashboardServeSettings(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfg, []byte("backend = \"openai\"\nbase_url = [\"http://127.0.0.1:1\", \"http://127.0.0.1:2\"]\nslo = \"ttft=1s\"\nrequest_rate = 4\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--backend", "openai"}, "give --base_url"},
+		{[]string{"--backend", "openai", "--base_url", "http://127.0.0.1:1", "--max_batch_size", "4"}, "--max_batch_size is a setting of the engine"},
+		{[]string{"--backend", "llamacpp", "--request_rate", "3"}, "--request_rate is for a server"},
+		{[]string{"--config", cfg}, "needs a terminal"},
+		{[]string{"--config", cfg, "--base_url", "ftp://x"}, "--base_url \"ftp://x\""},
+		{[]string{"--config", cfg, "--slo", "ttft"}, "--slo \"ttft\""},
+		{[]string{"--backend", "sglang"}, "--backend \"sglang\": want llamacpp"},
+	} {
+		code, _, errs := runCLI(t, append([]string{"dashboard"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, %q; want exit 2 with %q", c.args, code, errs, c.want)
+		}
+	}
+	os.WriteFile(cfg, []byte("request_rates = 4\n"), 0o644)
+	if _, _, errs := runCLI(t, "dashboard", "--config", cfg); !strings.Contains(errs, "unknown key request_rates") || !strings.Contains(errs, "request_rate, burstiness, slo") {
+		t.Errorf("unknown settings key: %q", errs)
+	}
+}

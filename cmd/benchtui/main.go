@@ -1,5 +1,5 @@
-// Command benchtui benchmarks LLM inference on llama.cpp with trtllm-bench's flags, file
-// formats and metrics.
+// Command benchtui benchmarks LLM inference on llama.cpp, and on servers with an
+// OpenAI-compatible API, with trtllm-bench's flags, file formats and metrics.
 //
 //	benchtui [flags]                          the dashboard (interactive)
 //	benchtui replay FILE.json                 a saved run in the dashboard
@@ -130,7 +130,7 @@ func oneLine(s string) string {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `benchtui benchmarks LLM inference on llama.cpp (trtllm-bench compatible).
+	fmt.Fprint(w, `benchtui benchmarks LLM inference on llama.cpp and OpenAI-compatible servers (trtllm-bench compatible).
 
 Usage:
   benchtui [flags]                          the dashboard: live charts, controls, export (the default)
@@ -145,6 +145,7 @@ Usage:
   benchtui version
 
 --model takes a preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file.
+--backend openai --base_url URL measures a server; --backend llama-server starts llama.cpp's.
 Run "benchtui dashboard --help" for the dashboard's flags, "benchtui throughput --help" for the headless ones.
 `)
 }

@@ -21,7 +21,15 @@ most sequences at once):
   benchtui sweep --model meta-llama/Llama-3.1-8b --dataset dataset.txt \
     --max_batch_size 32,64,128,256,384 --extra_llm_api_options config.yaml --output sweep-bs
 
-Results: OUT/sweep.json (every run's report), OUT/sweep.csv, OUT/sweep.md, OUT/points/.
+The same points through llama.cpp in process and through llama-server, started here:
+  benchtui sweep --backend llamacpp,llama-server --max_batch_size 1,4,16 --output sweep-backends
+
+The highest request rate a server keeps within an SLO (doubling, then bisection):
+  benchtui sweep --backend openai --base_url http://localhost:8000 --request_rate search \
+    --slo ttft=200ms,tpot=20ms,attain=99% --rate_start 2 --output sweep-slo
+
+Results: OUT/sweep.json (every run's report), OUT/sweep.csv, OUT/sweep.md, OUT/points/, and
+OUT/rate-search.json for a search.
 `
 
 // sweepFileSettings reads the options file and makes its values the defaults of the axes

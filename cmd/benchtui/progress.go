@@ -130,6 +130,11 @@ func progressLine(s engine.Snapshot, rate float64) string {
 	}
 	line := fmt.Sprintf("%6.1fs %d/%d done (%.0f%%), %s, %.1f output tok/s over the last %.0fs, %d running, %d queued, KV %.0f%%",
 		elapsed.Seconds(), s.Completed, s.Total, pct, eta, rate, progressRateSpan, s.Running, s.Queued, s.KVUsage*100)
+	if m := s.Server; m != nil && m.Running >= 0 && m.Waiting >= 0 {
+		// A server's own view: what it decodes and what waits in its queue (the client's
+		// "running" are the requests in flight, some of them waiting there).
+		line += fmt.Sprintf(", server %.0f running %.0f waiting", m.Running, m.Waiting)
+	}
 	if s.Failed > 0 {
 		line += fmt.Sprintf(", %d failed", s.Failed)
 	}

@@ -20,6 +20,10 @@ func TestProgressLine(t *testing.T) {
 	if got := progressLine(s, 0); !strings.Contains(got, "0/64 done (0%), ETA -,") || !strings.HasSuffix(got, ", 2 failed") {
 		t.Errorf("nothing done yet: %q", got)
 	}
+	s.Server = &engine.ServerMetrics{Running: 4, Waiting: 3, KVUsage: -1}
+	if got := progressLine(s, 0); !strings.HasSuffix(got, ", server 4 running 3 waiting, 2 failed") {
+		t.Errorf("a server's readings: %q", got)
+	}
 }
 
 // A headless run prints progress lines with the share done, the time left and the recent

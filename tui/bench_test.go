@@ -5,14 +5,16 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/tui/panel"
 )
 
 // BenchmarkFrame200x60 renders a full 200x60 frame with every panel filled (the frame
 // View produces at 10 Hz). The budget is 2 ms.
 func BenchmarkFrame200x60(b *testing.B) {
-	d := newDashboard("nvidia")
+	d := newFixture("nvidia")
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = d.frame(200, 60)
@@ -21,7 +23,7 @@ func BenchmarkFrame200x60(b *testing.B) {
 
 // BenchmarkFrame80x24 is the compact arrangement.
 func BenchmarkFrame80x24(b *testing.B) {
-	d := newDashboard("nvidia")
+	d := newFixture("nvidia")
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = d.frame(80, 24)
@@ -30,8 +32,8 @@ func BenchmarkFrame80x24(b *testing.B) {
 
 // BenchmarkPanels200x60 renders each panel at its size in the 200x60 layout.
 func BenchmarkPanels200x60(b *testing.B) {
-	d := newDashboard("nvidia")
-	r := Layout(200, 60)
+	d := newFixture("nvidia")
+	r := layout(200, 60)
 	for _, id := range r.Visible() {
 		rc := r.Of(id)
 		b.Run(id.String(), func(b *testing.B) {
@@ -40,18 +42,6 @@ func BenchmarkPanels200x60(b *testing.B) {
 				_ = d.render(id, rc.W, rc.H)
 			}
 		})
-	}
-}
-
-// BenchmarkLatencySetSamples is the cost of feeding 20k inter-token latencies.
-func BenchmarkLatencySetSamples(b *testing.B) {
-	d := newDashboard("nvidia")
-	samples := d.latency.dist[MetricITL].sorted
-	in := make([]float64, len(samples))
-	copy(in, samples)
-	b.ReportAllocs()
-	for b.Loop() {
-		d.latency.SetSamples(MetricITL, in)
 	}
 }
 
@@ -70,5 +60,54 @@ func BenchmarkModelView200x60(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = m.View()
+	}
+}
+
+// The compositor: the frame of panels rendered once, then joined at their places by
+// panel.Compose (hand-made, strings) or by Lip Gloss v2's compositor (layers drawn into a
+// cell buffer, then rendered back to a string). Both take the same rendered panels.
+func composeParts(d fixture, w, h int) []panel.Placed {
+	r := layout(w, h)
+	var parts []panel.Placed
+	for _, id := range r.Visible() {
+		rc := r.Of(id)
+		parts = append(parts, panel.Placed{Rect: rc, Content: d.render(id, rc.W, rc.H)})
+	}
+	return parts
+}
+
+// BenchmarkCompose200x60 joins a 200x60 frame with panel.Compose.
+func BenchmarkCompose200x60(b *testing.B) {
+	parts := composeParts(newFixture("nvidia"), 200, 60)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = panel.Compose(200, 60, parts)
+	}
+}
+
+// BenchmarkLipglossCanvas200x60 joins the same frame with lipgloss.NewCanvas and one
+// lipgloss.NewLayer per panel.
+func BenchmarkLipglossCanvas200x60(b *testing.B) {
+	parts := composeParts(newFixture("nvidia"), 200, 60)
+	b.ReportAllocs()
+	for b.Loop() {
+		c := lipgloss.NewCanvas(200, 60)
+		for _, p := range parts {
+			c.Compose(lipgloss.NewLayer(p.Content).X(p.Rect.X).Y(p.Rect.Y))
+		}
+		_ = c.Render()
+	}
+}
+
+// BenchmarkLipglossCompositor200x60 does the same through lipgloss.NewCompositor.
+func BenchmarkLipglossCompositor200x60(b *testing.B) {
+	parts := composeParts(newFixture("nvidia"), 200, 60)
+	b.ReportAllocs()
+	for b.Loop() {
+		layers := make([]*lipgloss.Layer, len(parts))
+		for i, p := range parts {
+			layers[i] = lipgloss.NewLayer(p.Content).X(p.Rect.X).Y(p.Rect.Y)
+		}
+		_ = lipgloss.NewCompositor(layers...).Render()
 	}
 }

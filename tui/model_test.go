@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/tui/panel"
 )
 
 // fakeRunner runs "benchmarks" that finish a fixed set of requests, or, with block set,
@@ -132,7 +133,7 @@ func (d *driver) until(what string, cond func() bool) {
 
 func (d *driver) checkFrame(w, h int) string {
 	d.t.Helper()
-	out := d.m.Render(w, h)
+	out := d.m.render(w, h)
 	lines := strings.Split(out, "\n")
 	if len(lines) != h {
 		d.t.Errorf("%dx%d frame has %d lines", w, h, len(lines))
@@ -150,7 +151,7 @@ func TestDashboardRunAndExport(t *testing.T) {
 	fr := &fakeRunner{}
 	d := newDriver(t, Options{Runner: fr, Settings: Settings{Batch: 8, ISL: 16, OSL: 8, Requests: 12, Concurrency: -1}, ExportDir: dir, Theme: "nvidia"})
 	d.until("the model to load", func() bool { return d.m.loaded })
-	if d.m.header.State != StateIdle {
+	if d.m.header.State != panel.StateIdle {
 		t.Fatalf("state %s after loading, want idle", d.m.header.State)
 	}
 	// Export before any run has nothing to write.
@@ -169,10 +170,10 @@ func TestDashboardRunAndExport(t *testing.T) {
 		t.Errorf("runner got %+v, want batch 16 and OSL 16", got)
 	}
 	r := d.m.runs[0]
-	if r.state != StateFinished || len(r.records) != 12 {
+	if r.state != panel.StateFinished || len(r.records) != 12 {
 		t.Fatalf("run state %s with %d records, want finished with 12", r.state, len(r.records))
 	}
-	if st := d.m.latency.Stats(MetricITL); st.N != 12*15 {
+	if st := d.m.latency.Stats(panel.MetricITL); st.N != 12*15 {
 		t.Errorf("ITL histogram has %d gaps, want %d", st.N, 12*15)
 	}
 	screen := d.checkFrame(120, 40)
@@ -199,9 +200,9 @@ func TestDashboardRunAndExport(t *testing.T) {
 	}
 
 	// Theme, help, maximize and quit.
-	before := d.m.Theme()
+	before := d.m.theme
 	d.key("t")
-	if d.m.Theme() == before {
+	if d.m.theme == before {
 		t.Error("t did not change the theme")
 	}
 	d.key("?")
@@ -242,7 +243,7 @@ func TestDashboardPendingSettingsStopAndConfirm(t *testing.T) {
 	d.key("s")
 	d.until("the run to stop", func() bool { return !d.m.active })
 	r := d.m.runs[0]
-	if r.state != StateCanceled || len(r.records) != 8 {
+	if r.state != panel.StateCanceled || len(r.records) != 8 {
 		t.Errorf("stopped run: state %s, %d records", r.state, len(r.records))
 	}
 	d.key("r")
@@ -275,7 +276,7 @@ func TestDashboardReplay(t *testing.T) {
 	if m.throughput.Len() != len(x.Snapshots) {
 		t.Errorf("replay throughput has %d points, want %d", m.throughput.Len(), len(x.Snapshots))
 	}
-	if st := m.latency.Stats(MetricTTFT); st.N != 16 {
+	if st := m.latency.Stats(panel.MetricTTFT); st.N != 16 {
 		t.Errorf("replay TTFT histogram has %d samples, want 16", st.N)
 	}
 	d := &driver{t: t, m: m}
@@ -357,7 +358,7 @@ func TestDashboardSweep(t *testing.T) {
 		t.Errorf("swept batch sizes %v, want 2 4 8 16 (B/4 to 4B, capped at 16)", got)
 	}
 	for i, pt := range d.m.sweep.Points {
-		if pt.State != StateFinished || pt.OutputTokS <= 0 {
+		if pt.State != panel.StateFinished || pt.OutputTokS <= 0 {
 			t.Errorf("point %d: %+v", i, pt)
 		}
 	}

@@ -1,4 +1,4 @@
-package tui
+package panel
 
 import (
 	"math"
@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	"github.com/benchtui/benchtui/themes"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -200,16 +199,6 @@ func TestLatencyStatsAndBars(t *testing.T) {
 	}
 }
 
-func TestLatencyRenderShowsPercentiles(t *testing.T) {
-	d := newDashboard("mono")
-	out := stripANSI(d.latency.Render(80, 14))
-	for _, want := range []string{"p50", "p90", "p99", "▲", "TTFT", "ms"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("latency panel lacks %q:\n%s", want, out)
-		}
-	}
-}
-
 func TestThroughputHistoryBounded(t *testing.T) {
 	p := NewThroughput(styles("mono"))
 	for i := 0; i < 5*throughputMaxPoints; i++ {
@@ -287,7 +276,7 @@ func TestHistoryScrollsToCursor(t *testing.T) {
 	p.SetRows(rows)
 	for _, c := range []int{0, 14, 29} {
 		p.Cursor = c
-		out := stripANSI(p.Render(80, 8))
+		out := ansi.Strip(p.Render(80, 8))
 		if !strings.Contains(out, "▸  r"+itoa(c+1)+" ") {
 			t.Errorf("cursor row r%d not visible:\n%s", c+1, out)
 		}
@@ -319,7 +308,7 @@ func TestCompareDeltas(t *testing.T) {
 	if s, _ := p.delta(find("req/s")); s != "n/a" {
 		t.Errorf("delta against zero = %q, want n/a", s)
 	}
-	out := stripANSI(p.Render(80, 12))
+	out := ansi.Strip(p.Render(80, 12))
 	for _, want := range []string{"A 1", "B 2", "+20.0%", "Δ"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("compare view lacks %q:\n%s", want, out)
@@ -331,7 +320,7 @@ func TestHeaderPendingMarked(t *testing.T) {
 	h := NewHeader(styles("mono"))
 	h.Settings = Settings{Batch: 64, ISL: 1024, OSL: 128, Requests: 500, Concurrency: 8}
 	h.SetPending(Settings{Batch: 128, ISL: 1024, OSL: 128, Requests: 500, Concurrency: 8})
-	out := stripANSI(h.Render(100, 2))
+	out := ansi.Strip(h.Render(100, 2))
 	if !strings.Contains(out, "B 64→128*") || strings.Contains(out, "ISL 1024→") {
 		t.Errorf("pending batch not marked (or others marked):\n%s", out)
 	}
@@ -339,28 +328,15 @@ func TestHeaderPendingMarked(t *testing.T) {
 	if h.HasPending {
 		t.Error("pending equal to the settings must clear")
 	}
-	if out := stripANSI(h.Render(100, 2)); strings.Contains(out, "→") {
+	if out := ansi.Strip(h.Render(100, 2)); strings.Contains(out, "→") {
 		t.Errorf("no pending settings but marked:\n%s", out)
-	}
-}
-
-func TestHelpFromBindings(t *testing.T) {
-	quit := key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit"))
-	off := key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel"), key.WithDisabled())
-	silent := key.NewBinding(key.WithKeys("z"))
-	g := HelpGroupFrom("App", quit, off, silent)
-	if g.Title != "App" || !slices.Equal(g.Keys, []HelpKey{{"q", "quit"}}) {
-		t.Errorf("HelpGroupFrom = %+v", g)
-	}
-	if got := HelpKeysFrom(quit); len(got) != 1 {
-		t.Errorf("HelpKeysFrom = %v", got)
 	}
 }
 
 func TestHintsKeepLastKey(t *testing.T) {
 	h := NewHints(styles("mono"))
 	h.Keys = []HelpKey{{"s", "start"}, {"x", "cancel"}, {"tab", "focus"}, {"?", "help"}}
-	out := stripANSI(h.Render(24, 1))
+	out := ansi.Strip(h.Render(24, 1))
 	if !strings.Contains(out, "? help") || !strings.Contains(out, "s start") {
 		t.Errorf("hints at 24 columns: %q", out)
 	}
@@ -379,3 +355,12 @@ func TestRunStateNames(t *testing.T) {
 
 // themesInk is an ink that paints nothing.
 func themesInk() themes.Ink { return themes.Ink{} }
+
+// styles builds a theme's styles for a dark background (light for solarized-light).
+func styles(name string) *themes.Styles {
+	p, ok := themes.ByName(name)
+	if !ok {
+		panic("unknown theme " + name)
+	}
+	return themes.Build(p, name != "solarized-light")
+}

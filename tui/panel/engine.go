@@ -1,4 +1,4 @@
-package tui
+package panel
 
 import (
 	"math"
@@ -16,8 +16,7 @@ type Engine struct {
 	// MaxBatch is the batch size in sequences; it scales the running sparkline and is
 	// shown as "48/64". Zero scales to the largest value seen.
 	MaxBatch int
-	// Focused draws the frame in the accent colour.
-	Focused bool
+	focus
 
 	running, queued, kv, batch series
 	st                         *themes.Styles
@@ -99,7 +98,7 @@ func count(v float64) string {
 	return itoa(int(math.Round(v)))
 }
 
-func (p *Engine) summary(width int) string {
+func (p *Engine) Summary(width int) string {
 	st := p.st
 	rows, prio := p.rows()
 	parts := make([]part, len(rows))
@@ -113,12 +112,12 @@ func (p *Engine) summary(width int) string {
 
 // Render draws the panel in exactly width x height cells.
 func (p *Engine) Render(width, height int) string {
-	if s, ok := small(width, height, p.summary); ok {
+	if s, ok := small(width, height, p.Summary); ok {
 		return s
 	}
 	st := p.st
 	iw, ih := inner(width, height)
-	b := box{st: st, focused: p.Focused, title: []span{{"Engine", st.Title}}}
+	b := box{st: st, focused: p.focused, title: []span{{"Engine", st.Title}}}
 	if len(p.running.vals) == 0 {
 		return b.message(width, height, "no scheduler data yet")
 	}

@@ -1,4 +1,4 @@
-package tui
+package panel
 
 import (
 	"time"
@@ -20,8 +20,7 @@ type Progress struct {
 	Elapsed, ETA time.Duration
 	// Phase labels the bar, e.g. "warmup"; empty means the benchmark itself.
 	Phase string
-	// Focused draws the frame in the accent colour.
-	Focused bool
+	focus
 
 	st *themes.Styles
 }
@@ -99,8 +98,8 @@ func (p *Progress) tokenParts() []part {
 	}
 }
 
-// summary is the one-line form: "123/500 24.6% ETA 4m10s".
-func (p *Progress) summary(width int) string {
+// Summary is the one-line form: "123/500 24.6% ETA 4m10s".
+func (p *Progress) Summary(width int) string {
 	st := p.st
 	var l lineBuf
 	eta := "n/a"
@@ -123,14 +122,14 @@ func (p *Progress) Render(width, height int) string {
 	}
 	st := p.st
 	if !hasBox(width, height) {
-		lines := []string{p.summary(width)}
+		lines := []string{p.Summary(width)}
 		if height >= 2 {
-			lines = []string{p.barLine(width), p.summary(width)}
+			lines = []string{p.barLine(width), p.Summary(width)}
 		}
 		return bare(width, height, lines)
 	}
 	iw, ih := inner(width, height)
-	b := box{st: st, focused: p.Focused, title: []span{{"Progress", st.Title}}}
+	b := box{st: st, focused: p.focused, title: []span{{"Progress", st.Title}}}
 	if p.Total <= 0 {
 		return b.message(width, height, "no run")
 	}

@@ -1,4 +1,4 @@
-package tui
+package paneltest
 
 import (
 	"flag"
@@ -10,13 +10,13 @@ import (
 
 // update rewrites the golden files instead of comparing against them:
 //
-//	go test ./tui/ -run Golden -update
+//	go test ./tui/... -run Golden -update
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
-// golden compares got with testdata/<name>.golden. The files hold the exact bytes a
+// Golden compares got with testdata/<name>.golden. The files hold the exact bytes a
 // panel renders, escape sequences included (view them with cat in a terminal); the
 // styles render colours as given, so the output does not depend on the terminal.
-func golden(t *testing.T, name, got string) {
+func Golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
@@ -30,7 +30,7 @@ func golden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("read golden file: %v (run go test ./tui/ -update to create it)", err)
+		t.Fatalf("read golden file: %v (run go test ./tui/... -update to create it)", err)
 	}
 	if string(want) == got {
 		return

@@ -1,4 +1,4 @@
-package tui
+package panel
 
 import (
 	"math"
@@ -12,8 +12,7 @@ import (
 type Compare struct {
 	// A is the baseline and B the run compared with it.
 	A, B RunRow
-	// Focused draws the frame in the accent colour.
-	Focused bool
+	focus
 
 	st *themes.Styles
 }
@@ -82,7 +81,7 @@ func (p *Compare) delta(r compareRow) (string, themes.Ink) {
 	return s, st.Bad
 }
 
-func (p *Compare) summary(width int) string {
+func (p *Compare) Summary(width int) string {
 	st := p.st
 	var parts []part
 	for _, r := range p.rows() {
@@ -99,12 +98,12 @@ func (p *Compare) summary(width int) string {
 
 // Render draws the comparison in exactly width x height cells.
 func (p *Compare) Render(width, height int) string {
-	if s, ok := small(width, height, p.summary); ok {
+	if s, ok := small(width, height, p.Summary); ok {
 		return s
 	}
 	st := p.st
 	iw, ih := inner(width, height)
-	b := box{st: st, focused: p.Focused, title: []span{
+	b := box{st: st, focused: p.focused, title: []span{
 		{"Compare ", st.Title}, {p.A.ID, st.Accent}, {" → ", st.Muted}, {p.B.ID, st.Accent},
 	}}
 	rows := p.rows()

@@ -1,4 +1,4 @@
-package tui
+package panel
 
 import (
 	"math"
@@ -29,8 +29,7 @@ type History struct {
 	Rows []RunRow
 	// Cursor is the index of the highlighted row.
 	Cursor int
-	// Focused draws the frame in the accent colour.
-	Focused bool
+	focus
 
 	marks []string // IDs, in marking order
 	st    *themes.Styles
@@ -164,7 +163,7 @@ const (
 	markerW   = 3 // "▸1 "
 )
 
-func (p *History) summary(width int) string {
+func (p *History) Summary(width int) string {
 	st := p.st
 	var l lineBuf
 	parts := []part{{[]span{{itoa(len(p.Rows)) + " runs", st.Title}}, 0}}
@@ -178,12 +177,12 @@ func (p *History) summary(width int) string {
 // Render draws the table in exactly width x height cells. Columns are dropped from the
 // least important when the width is short; rows scroll to keep the cursor visible.
 func (p *History) Render(width, height int) string {
-	if s, ok := small(width, height, p.summary); ok {
+	if s, ok := small(width, height, p.Summary); ok {
 		return s
 	}
 	st := p.st
 	iw, ih := inner(width, height)
-	b := box{st: st, focused: p.Focused, title: []span{{"History", st.Title}}}
+	b := box{st: st, focused: p.focused, title: []span{{"History", st.Title}}}
 	if len(p.Rows) == 0 {
 		return b.message(width, height, "no runs in this session yet")
 	}

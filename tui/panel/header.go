@@ -1,4 +1,4 @@
-package tui
+package panel
 
 import (
 	"math"
@@ -98,6 +98,7 @@ type Header struct {
 	Pending    Settings
 	HasPending bool
 
+	focus
 	st *themes.Styles
 }
 
@@ -249,3 +250,6 @@ func (h *Header) Render(width, height int) string {
 	}
 	return joinLines(lines, width, height)
 }
+
+// Summary is the header's one-line form.
+func (h *Header) Summary(width int) string { return h.Render(width, 1) }

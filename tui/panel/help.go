@@ -1,7 +1,6 @@
-package tui
+package panel
 
 import (
-	"charm.land/bubbles/v2/key"
 	"github.com/benchtui/benchtui/themes"
 )
 
@@ -16,34 +15,13 @@ type HelpGroup struct {
 	Keys  []HelpKey
 }
 
-// HelpGroupFrom builds a group from key bindings, skipping disabled bindings and those
-// without help text, so the root can pass its KeyMap's FullHelp columns directly.
-func HelpGroupFrom(title string, bindings ...key.Binding) HelpGroup {
-	g := HelpGroup{Title: title}
-	for _, b := range bindings {
-		h := b.Help()
-		if !b.Enabled() || (h.Key == "" && h.Desc == "") {
-			continue
-		}
-		g.Keys = append(g.Keys, HelpKey{Key: h.Key, Desc: h.Desc})
-	}
-	return g
-}
-
-// HelpKeysFrom converts bindings to hint keys, skipping disabled ones (for Hints, from
-// the root's ShortHelp).
-func HelpKeysFrom(bindings ...key.Binding) []HelpKey {
-	return HelpGroupFrom("", bindings...).Keys
-}
-
 // Help is the full help screen: key groups laid out in as many columns as fit.
 type Help struct {
 	// Groups are the key groups, in order.
 	Groups []HelpGroup
 	// Note is shown at the right of the top border, e.g. "? or esc to close".
 	Note string
-	// Focused draws the frame in the accent colour.
-	Focused bool
+	focus
 
 	st *themes.Styles
 }
@@ -104,7 +82,7 @@ func (p *Help) Render(width, height int) string {
 		return bare(width, height, []string{string(l.b)})
 	}
 	iw, ih := inner(width, height)
-	b := box{st: st, focused: p.Focused, title: []span{{"Help", st.Title}}}
+	b := box{st: st, focused: p.focused, title: []span{{"Help", st.Title}}}
 	if p.Note != "" {
 		b.note = []span{{p.Note, st.Muted}}
 	}
@@ -175,6 +153,7 @@ type Hints struct {
 	// Status is a short message shown at the right (e.g. "saved results.json").
 	Status string
 
+	focus
 	st *themes.Styles
 }
 
@@ -214,3 +193,9 @@ func (p *Hints) Render(width, height int) string {
 	}
 	return joinLines([]string{l.fit(width)}, width, height)
 }
+
+// Summary is the hint bar itself.
+func (p *Hints) Summary(width int) string { return p.Render(width, 1) }
+
+// Summary is the help screen as one line of keys.
+func (p *Help) Summary(width int) string { return p.Render(width, 1) }

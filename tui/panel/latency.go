@@ -1,4 +1,4 @@
-package tui
+package panel
 
 import (
 	"math"
@@ -16,23 +16,24 @@ const (
 	MetricTPOT                      // time per output token (per request, after the first)
 	MetricITL                       // inter-token latency (every gap between tokens)
 	MetricE2E                       // end-to-end request latency
-	numMetrics
+	// NumMetrics counts the metrics.
+	NumMetrics
 )
 
-var metricNames = [numMetrics]string{"TTFT", "TPOT", "ITL", "E2E"}
+var metricNames = [NumMetrics]string{"TTFT", "TPOT", "ITL", "E2E"}
 
 func (m LatencyMetric) String() string {
-	if m < 0 || m >= numMetrics {
+	if m < 0 || m >= NumMetrics {
 		return "?"
 	}
 	return metricNames[m]
 }
 
 // Next returns the following metric, wrapping around.
-func (m LatencyMetric) Next() LatencyMetric { return (m + 1 + numMetrics) % numMetrics }
+func (m LatencyMetric) Next() LatencyMetric { return (m + 1 + NumMetrics) % NumMetrics }
 
 // Prev returns the previous metric, wrapping around.
-func (m LatencyMetric) Prev() LatencyMetric { return (m - 1 + numMetrics) % numMetrics }
+func (m LatencyMetric) Prev() LatencyMetric { return (m - 1 + NumMetrics) % NumMetrics }
 
 // LatencyStats summarises one distribution, in milliseconds.
 type LatencyStats struct {
@@ -58,10 +59,9 @@ type distribution struct {
 type Latency struct {
 	// Metric is the distribution shown; the root switches it (Next, Prev).
 	Metric LatencyMetric
-	// Focused draws the frame in the accent colour.
-	Focused bool
+	focus
 
-	dist [numMetrics]distribution
+	dist [NumMetrics]distribution
 	st   *themes.Styles
 }
 
@@ -77,7 +77,7 @@ func (p *Latency) SetStyles(st *themes.Styles) { p.st = st }
 // ignored) and precomputes its percentiles and histogram. It sorts a copy, so it costs
 // O(n log n): call it when new results arrive (a few times per second), not per frame.
 func (p *Latency) SetSamples(m LatencyMetric, samples []float64) {
-	if m < 0 || m >= numMetrics {
+	if m < 0 || m >= NumMetrics {
 		return
 	}
 	d := &p.dist[m]
@@ -132,7 +132,7 @@ func (p *Latency) SetSamples(m LatencyMetric, samples []float64) {
 
 // Stats returns metric m's summary.
 func (p *Latency) Stats(m LatencyMetric) LatencyStats {
-	if m < 0 || m >= numMetrics {
+	if m < 0 || m >= NumMetrics {
 		return LatencyStats{}
 	}
 	return p.dist[m].stats
@@ -214,8 +214,8 @@ func (p *Latency) percentileParts(s LatencyStats) []part {
 	}
 }
 
-// summary is the one-line form.
-func (p *Latency) summary(width int) string {
+// Summary is the one-line form.
+func (p *Latency) Summary(width int) string {
 	st := p.st
 	s := p.dist[p.Metric].stats
 	var l lineBuf
@@ -236,14 +236,14 @@ func (p *Latency) summary(width int) string {
 // Render draws the panel in exactly width x height cells. It costs O(width) plus the
 // frame: the histogram was computed by SetSamples.
 func (p *Latency) Render(width, height int) string {
-	if s, ok := small(width, height, p.summary); ok {
+	if s, ok := small(width, height, p.Summary); ok {
 		return s
 	}
 	st := p.st
 	iw, ih := inner(width, height)
 	d := &p.dist[p.Metric]
 	s := d.stats
-	b := box{st: st, focused: p.Focused, title: []span{{"Latency ", st.Title}, {p.Metric.String(), st.Accent}, {" ms", st.Muted}}}
+	b := box{st: st, focused: p.focused, title: []span{{"Latency ", st.Title}, {p.Metric.String(), st.Accent}, {" ms", st.Muted}}}
 	if s.N == 0 {
 		return b.message(width, height, "no "+p.Metric.String()+" samples yet")
 	}
@@ -285,7 +285,7 @@ func (p *Latency) Render(width, height int) string {
 func (p *Latency) tabs(iw int, peak float64) string {
 	st := p.st
 	var l lineBuf
-	for m := LatencyMetric(0); m < numMetrics; m++ {
+	for m := LatencyMetric(0); m < NumMetrics; m++ {
 		if m > 0 {
 			l.ink(st.Subtle, " │ ")
 		}

@@ -1,4 +1,4 @@
-package tui
+package panel
 
 import (
 	"math"
@@ -16,8 +16,7 @@ const throughputMaxPoints = 2048
 
 // Throughput charts output and total tokens per second over the run's time.
 type Throughput struct {
-	// Focused draws the frame in the accent colour.
-	Focused bool
+	focus
 	// Window is how many seconds of the most recent history the chart shows; zero
 	// shows the whole run.
 	Window float64
@@ -119,8 +118,8 @@ func (p *Throughput) legend(short bool) []span {
 	}
 }
 
-// summary is the one-line form.
-func (p *Throughput) summary(width int) string {
+// Summary is the one-line form.
+func (p *Throughput) Summary(width int) string {
 	st := p.st
 	var l lineBuf
 	if len(p.t) == 0 {
@@ -138,12 +137,12 @@ func (p *Throughput) summary(width int) string {
 
 // Render draws the panel in exactly width x height cells.
 func (p *Throughput) Render(width, height int) string {
-	if s, ok := small(width, height, p.summary); ok {
+	if s, ok := small(width, height, p.Summary); ok {
 		return s
 	}
 	st := p.st
 	iw, ih := inner(width, height)
-	b := box{st: st, focused: p.Focused, title: []span{{"Throughput", st.Title}, {" tok/s", st.Muted}}}
+	b := box{st: st, focused: p.focused, title: []span{{"Throughput", st.Title}, {" tok/s", st.Muted}}}
 	if len(p.t) < 2 {
 		return b.message(width, height, "waiting for samples")
 	}

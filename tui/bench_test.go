@@ -33,7 +33,7 @@ func BenchmarkFrame80x24(b *testing.B) {
 // BenchmarkPanels200x60 renders each panel at its size in the 200x60 layout.
 func BenchmarkPanels200x60(b *testing.B) {
 	d := newFixture("nvidia")
-	r := layout(200, 60)
+	r := layout(200, 60, layoutOpts{})
 	for _, id := range r.Visible() {
 		rc := r.Of(id)
 		b.Run(id.String(), func(b *testing.B) {
@@ -55,7 +55,7 @@ func BenchmarkModelView200x60(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := New(Options{Replay: x, ReplayName: "bench", Theme: "nvidia"})
+	m := newModel(Options{Replay: x, ReplayName: "bench", Theme: "nvidia"})
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
 	b.ReportAllocs()
 	for b.Loop() {
@@ -67,7 +67,7 @@ func BenchmarkModelView200x60(b *testing.B) {
 // panel.Compose (hand-made, strings) or by Lip Gloss v2's compositor (layers drawn into a
 // cell buffer, then rendered back to a string). Both take the same rendered panels.
 func composeParts(d fixture, w, h int) []panel.Placed {
-	r := layout(w, h)
+	r := layout(w, h, layoutOpts{})
 	var parts []panel.Placed
 	for _, id := range r.Visible() {
 		rc := r.Of(id)

@@ -52,29 +52,3 @@ func dropNaN(v []float64) []float64 {
 	}
 	return out
 }
-
-// devicesFromSeries rebuilds device views from a saved telemetry series (replay).
-func devicesFromSeries(s *telemetry.Series) []panel.DeviceView {
-	var out []panel.DeviceView
-	for _, d := range s.Devices {
-		v := panel.DeviceView{Name: d.Name, Host: d.Kind == telemetry.KindCPU}
-		for _, x := range d.UtilPercent {
-			if x != nil {
-				v.Util = append(v.Util, *x)
-			}
-		}
-		for _, x := range d.MemUsedBytes {
-			if x != nil {
-				v.MemUsed = append(v.MemUsed, *x/(1<<30))
-			}
-		}
-		if n := len(d.PowerW); n > 0 && d.PowerW[n-1] != nil {
-			v.PowerW, v.HasPower = *d.PowerW[n-1], true
-		}
-		if n := len(d.TempC); n > 0 && d.TempC[n-1] != nil {
-			v.TempC, v.HasTemp = *d.TempC[n-1], true
-		}
-		out = append(out, v)
-	}
-	return out
-}

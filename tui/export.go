@@ -13,25 +13,6 @@ import (
 	"github.com/benchtui/benchtui/engine"
 )
 
-// exportable is the run e exports: the one under the history cursor when the history has
-// focus, else the run shown; only runs that ended have an export.
-func (m *Model) exportable() *run {
-	r := m.cur
-	if focusOrder[m.focus] == panelHistory {
-		if row, ok := m.history.CursorRow(); ok {
-			for _, x := range m.runs {
-				if x.name() == row.ID {
-					r = x
-				}
-			}
-		}
-	}
-	if r == nil || r.export == nil || (m.active && r == m.cur) {
-		return nil
-	}
-	return r
-}
-
 func (m *Model) exportCmd(r *run) tea.Cmd {
 	x := r.export
 	path := exportName(m.opts.ExportDir, m.target.Model, r, time.Now())

@@ -23,7 +23,7 @@ func (d fixture) render(id panelID, w, h int) string {
 }
 
 // frame renders a whole dashboard frame.
-func (d fixture) frame(w, h int) string { return renderFrame(layout(w, h), d.render) }
+func (d fixture) frame(w, h int) string { return renderFrame(layout(w, h, layoutOpts{}), d.render) }
 
 func TestGoldenFrames(t *testing.T) {
 	for _, theme := range []string{"nvidia", "mono"} {
@@ -32,7 +32,7 @@ func TestGoldenFrames(t *testing.T) {
 			paneltest.Golden(t, fmt.Sprintf("frame_%s_%dx%d", theme, s[0], s[1]), d.frame(s[0], s[1]))
 		}
 		d.Latency.SetFocused(true)
-		paneltest.Golden(t, "frame_"+theme+"_maximized_100x30", renderFrame(layoutMaximized(100, 30, panelLatency), d.render))
+		paneltest.Golden(t, "frame_"+theme+"_maximized_100x30", renderFrame(layoutMaximized(100, 30, panelLatency, layoutOpts{}), d.render))
 		d.Latency.SetFocused(false)
 	}
 }
@@ -45,7 +45,7 @@ func TestFrameInvariantsSweep(t *testing.T) {
 	}
 	for _, w := range ws {
 		for _, h := range hs {
-			r := layout(w, h)
+			r := layout(w, h, layoutOpts{})
 			checkLayout(t, r)
 			if !paneltest.CheckBlock(t, "frame", d.frame(w, h), w, h) {
 				return
@@ -54,7 +54,7 @@ func TestFrameInvariantsSweep(t *testing.T) {
 	}
 	for _, id := range []panelID{panelThroughput, panelLatency, panelHistory, panelCompare, panelHelp} {
 		for _, s := range [][2]int{{10, 3}, {80, 24}, {250, 70}} {
-			r := layoutMaximized(s[0], s[1], id)
+			r := layoutMaximized(s[0], s[1], id, layoutOpts{})
 			checkLayout(t, r)
 			paneltest.CheckBlock(t, "maximized "+id.String(), renderFrame(r, d.render), s[0], s[1])
 		}

@@ -3,255 +3,254 @@ package tui
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/benchtui/benchtui/themes"
+
 	"github.com/benchtui/benchtui/tui/panel"
 )
 
-// keyMap holds every key the dashboard answers to. The root model enables and disables
-// bindings with the state (no run key while a run is active, no export before a run ended),
-// so the hints and the help screen show only what works now.
+// keyMap holds every key the dashboard answers to. The root model disables the bindings
+// that do nothing in the current state and records why (keyMap.why), so the hints show
+// what works now and the help lists every key, greyed with the reason where it does
+// nothing.
 type keyMap struct {
-	Run, Stop, Export, Sweep            key.Binding
-	BatchUp, BatchDown                  key.Binding
-	ISLUp, ISLDown, OSLUp, OSLDown      key.Binding
-	RequestsUp, RequestsDown            key.Binding
-	ConcurrencyUp, ConcurrencyDown      key.Binding
-	NextPanel, PrevPanel, Maximize      key.Binding
-	Metric, Theme                       key.Binding
-	Up, Down, Mark, Compare             key.Binding
-	Help, Quit, Confirm, Cancel, Escape key.Binding
+	Run, Stop, Export, Sweep             key.Binding
+	BatchUp, BatchDown                   key.Binding
+	ISLUp, ISLDown, OSLUp, OSLDown       key.Binding
+	RequestsUp, RequestsDown             key.Binding
+	ConcurrencyUp, ConcurrencyDown       key.Binding
+	NextPanel, PrevPanel, Maximize       key.Binding
+	Metric, Chart, Theme                 key.Binding
+	Up, Down, Mark, Compare              key.Binding
+	Pin, Unpin, Open                     key.Binding
+	Back, Forward, BackMore, ForwardMore key.Binding
+	Play                                 key.Binding
+	Sort, Reverse, Slowest               key.Binding
+	PageUp, PageDown, Home, End          key.Binding
+	Help, Quit, Confirm, Cancel, Escape  key.Binding
+
+	// why says why a disabled binding does nothing now.
+	why map[*key.Binding]string
 }
 
 // defaultKeyMap returns the dashboard's keys.
 func defaultKeyMap() keyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
 	return keyMap{
-		Run:             key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run")),
-		Stop:            key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop")),
-		Export:          key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "export")),
-		Sweep:           key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "sweep batch sizes (B/4 to 4B)")),
-		BatchUp:         key.NewBinding(key.WithKeys("B"), key.WithHelp("b/B", "batch ÷2/×2")),
-		BatchDown:       key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "batch ÷2")),
-		ISLUp:           key.NewBinding(key.WithKeys("I"), key.WithHelp("i/I", "ISL ÷2/×2")),
-		ISLDown:         key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "ISL ÷2")),
-		OSLUp:           key.NewBinding(key.WithKeys("O"), key.WithHelp("o/O", "OSL ÷2/×2")),
-		OSLDown:         key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "OSL ÷2")),
-		RequestsUp:      key.NewBinding(key.WithKeys("N"), key.WithHelp("n/N", "requests ÷2/×2")),
-		RequestsDown:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "requests ÷2")),
-		ConcurrencyUp:   key.NewBinding(key.WithKeys("C"), key.WithHelp("c/C", "concurrency ÷2/×2 (∞ past the top)")),
-		ConcurrencyDown: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "concurrency ÷2")),
-		NextPanel:       key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next panel")),
-		PrevPanel:       key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous panel")),
-		Maximize:        key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "maximize panel")),
-		Metric:          key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "latency metric")),
-		Theme:           key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "theme")),
-		Up:              key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "history up")),
-		Down:            key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "history down")),
-		Mark:            key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark run")),
-		Compare:         key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "compare marked")),
-		Help:            key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:            key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Confirm:         key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "yes")),
-		Cancel:          key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
-		Escape:          key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Run:             b("r", "run", "r"),
+		Stop:            b("s", "stop", "s"),
+		Export:          b("e", "export the run under the history cursor", "e"),
+		Sweep:           b("w", "sweep batch sizes (B/4 to 4B)", "w"),
+		BatchUp:         b("b/B", "batch ÷2/×2", "B"),
+		BatchDown:       b("b", "batch ÷2", "b"),
+		ISLUp:           b("i/I", "ISL ÷2/×2", "I"),
+		ISLDown:         b("i", "ISL ÷2", "i"),
+		OSLUp:           b("o/O", "OSL ÷2/×2", "O"),
+		OSLDown:         b("o", "OSL ÷2", "o"),
+		RequestsUp:      b("n/N", "requests ÷2/×2", "N"),
+		RequestsDown:    b("n", "requests ÷2", "n"),
+		ConcurrencyUp:   b("c/C", "concurrency ÷2/×2 (unlimited past 1024)", "C"),
+		ConcurrencyDown: b("c", "concurrency ÷2", "c"),
+		NextPanel:       b("tab", "next panel", "tab"),
+		PrevPanel:       b("shift+tab", "previous panel", "shift+tab"),
+		Maximize:        b("z", "maximize panel", "z"),
+		Metric:          b("l", "latency metric (TTFT, TPOT, ITL, E2E, queue)", "l"),
+		Chart:           b("g", "next chart in the chart slot", "g"),
+		Theme:           b("t", "theme", "t"),
+		Up:              b("↑/k", "history cursor up", "up", "k"),
+		Down:            b("↓/j", "history cursor down", "down", "j"),
+		Mark:            b("space", "mark run for compare", "space"),
+		Compare:         b("v", "compare the two marked runs", "v"),
+		Pin:             b("p", "pin the run under the cursor as the baseline", "p"),
+		Unpin:           b("P", "drop the baseline", "P"),
+		Open:            b("enter", "requests of the run under the cursor", "enter"),
+		Back:            b("←", "replay: back in time", "left"),
+		Forward:         b("→", "replay: forward in time", "right"),
+		BackMore:        b("[", "replay: back a tenth of the run", "["),
+		ForwardMore:     b("]", "replay: forward a tenth of the run", "]"),
+		Play:            b("space", "replay: play at 1x, then 10x, then pause", "space"),
+		Sort:            b("o", "requests: next sort column", "o"),
+		Reverse:         b("O", "requests: reverse the order", "O"),
+		Slowest:         b("S", "requests: slowest first", "S"),
+		PageUp:          b("pgup", "requests: page up", "pgup"),
+		PageDown:        b("pgdn", "requests: page down", "pgdown"),
+		Home:            b("home", "requests: first", "home"),
+		End:             b("end", "requests: last", "end"),
+		Help:            b("?", "help", "?"),
+		Quit:            b("q", "quit", "q", "ctrl+c"),
+		Confirm:         b("y", "yes", "y", "enter"),
+		Cancel:          b("n", "no", "n", "esc"),
+		Escape:          b("esc", "back", "esc"),
+		why:             map[*key.Binding]string{},
 	}
 }
 
-// ShortHelp is the hint bar: the keys that matter most now.
-func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Run, k.Stop, k.Export, k.BatchUp, k.ISLUp, k.OSLUp, k.Metric, k.Theme, k.Quit, k.Help}
-}
+// helpGroupTitles name fullHelp's columns.
+var helpGroupTitles = []string{"Run", "Settings (apply to the next run)", "View", "History and baseline", "Replay", "Requests view"}
 
-// FullHelp is the help screen, by group.
-func (k keyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{k.Run, k.Stop, k.Export, k.Sweep, k.Quit},
-		{k.BatchUp, k.ISLUp, k.OSLUp, k.RequestsUp, k.ConcurrencyUp},
-		{k.NextPanel, k.PrevPanel, k.Maximize, k.Metric, k.Theme},
-		{k.Up, k.Down, k.Mark, k.Compare, k.Help},
+// fullHelp is the help screen, by group: every key, in every state.
+func (k *keyMap) fullHelp() [][]*key.Binding {
+	return [][]*key.Binding{
+		{&k.Run, &k.Stop, &k.Export, &k.Sweep, &k.Quit},
+		{&k.BatchUp, &k.ISLUp, &k.OSLUp, &k.RequestsUp, &k.ConcurrencyUp},
+		{&k.NextPanel, &k.PrevPanel, &k.Maximize, &k.Metric, &k.Chart, &k.Theme, &k.Help},
+		{&k.Up, &k.Down, &k.Mark, &k.Compare, &k.Pin, &k.Unpin, &k.Open},
+		{&k.Back, &k.Forward, &k.BackMore, &k.ForwardMore, &k.Play},
+		{&k.Sort, &k.Reverse, &k.Slowest, &k.PageUp, &k.PageDown, &k.Escape},
 	}
 }
 
-// helpGroupTitles name FullHelp's columns.
-var helpGroupTitles = []string{"Run", "Settings (apply to the next run)", "View", "History"}
+// set enables b, or disables it with the reason why when why is not empty.
+func (k *keyMap) set(b *key.Binding, why string) {
+	b.SetEnabled(why == "")
+	if why == "" {
+		delete(k.why, b)
+	} else {
+		k.why[b] = why
+	}
+}
 
-// syncKeys enables the bindings that do something in the current state.
+// syncKeys enables the bindings that do something in the current state, records why the
+// others do nothing, and refreshes the hints and the help screen.
 func (m *Model) syncKeys() {
 	k := &m.keys
-	live := m.opts.Runner != nil
-	k.Run.SetEnabled(live && m.loaded && !m.active)
-	k.Stop.SetEnabled(live && m.active)
-	k.Sweep.SetEnabled(live && m.loaded)
-	k.Export.SetEnabled(m.exportable() != nil)
+	replay := m.opts.Runner == nil
+	reqView := m.view == viewRequests
+	noRun := ""
+	switch {
+	case replay:
+		noRun = "a replay runs nothing"
+	case !m.loaded:
+		noRun = "the model is not loaded yet"
+	}
+	either := func(a, b string) string {
+		if a != "" {
+			return a
+		}
+		return b
+	}
+	k.set(&k.Run, either(noRun, when(m.active, "a run is going: s stops it")))
+	k.set(&k.Stop, either(when(replay, "a replay runs nothing"), when(!m.active, "no run is going")))
+	k.set(&k.Sweep, noRun)
 	for _, b := range []*key.Binding{&k.BatchUp, &k.BatchDown, &k.ISLUp, &k.ISLDown, &k.OSLUp, &k.OSLDown,
 		&k.RequestsUp, &k.RequestsDown, &k.ConcurrencyUp, &k.ConcurrencyDown} {
-		b.SetEnabled(live)
+		k.set(b, either(when(replay, "a replay runs nothing"), when(reqView, "not in the requests view: esc goes back")))
 	}
-	k.Compare.SetEnabled(len(m.history.Marked()) == 2)
-	m.hints.Keys = helpKeysFrom(k.ShortHelp()...)
-	groups := make([]panel.HelpGroup, 0, 4)
-	for i, col := range k.FullHelp() {
-		groups = append(groups, helpGroupFrom(helpGroupTitles[i], col...))
+	cr := m.cursorRun()
+	exportWhy := ""
+	switch {
+	case cr == nil:
+		exportWhy = "no run yet"
+	case cr.export == nil:
+		exportWhy = cr.name() + " has not ended"
+	}
+	k.set(&k.Export, exportWhy)
+	if cr != nil {
+		k.Export.SetHelp("e", "export "+cr.name())
+	}
+	k.set(&k.Maximize, when(m.view != viewDashboard, "only on the dashboard"))
+	k.set(&k.NextPanel, when(m.view != viewDashboard, "only on the dashboard"))
+	k.set(&k.PrevPanel, when(m.view != viewDashboard, "only on the dashboard"))
+	k.set(&k.Chart, when(m.view == viewDashboard && m.allChartsShown(), "every chart is on screen at this size"))
+	multi := len(m.runs) > 1
+	k.set(&k.Up, when(!multi && !reqView, "one run in the history"))
+	k.set(&k.Down, when(!multi && !reqView, "one run in the history"))
+	k.set(&k.Mark, either(when(replay, "in a replay space plays"), when(!multi, "one run: nothing to compare")))
+	k.set(&k.Compare, when(len(m.history.Marked()) != 2, "mark two runs with space first"))
+	pinWhy := ""
+	switch {
+	case replay:
+		pinWhy = "a replay has no live run to compare"
+	case cr == nil:
+		pinWhy = "no run yet"
+	case cr.export == nil:
+		pinWhy = cr.name() + " has not ended"
+	}
+	k.set(&k.Pin, pinWhy)
+	k.set(&k.Unpin, when(m.base == nil, "no baseline is pinned"))
+	openWhy := ""
+	if reqView {
+		openWhy = "the requests view is open"
+	} else if m.requestsRun() == nil {
+		openWhy = "no run has finished requests yet"
+	}
+	k.set(&k.Open, openWhy)
+	scrubWhy := ""
+	switch {
+	case !replay:
+		scrubWhy = "only in a replay (benchtui replay FILE)"
+	case !m.canScrub():
+		scrubWhy = "the report has no records to move through"
+	}
+	for _, b := range []*key.Binding{&k.Back, &k.Forward, &k.BackMore, &k.ForwardMore, &k.Play} {
+		k.set(b, scrubWhy)
+	}
+	for _, b := range []*key.Binding{&k.Sort, &k.Reverse, &k.Slowest, &k.PageUp, &k.PageDown, &k.Home, &k.End} {
+		k.set(b, when(!reqView, "in the requests view (enter)"))
+	}
+	k.set(&k.Escape, when(m.view == viewDashboard && !m.maximized, "nothing to go back from"))
+
+	m.hints.Keys = hintKeys(m.shortHelp())
+	groups := make([]panel.HelpGroup, 0, len(helpGroupTitles))
+	for i, col := range k.fullHelp() {
+		g := panel.HelpGroup{Title: helpGroupTitles[i]}
+		for _, b := range col {
+			h := b.Help()
+			g.Keys = append(g.Keys, panel.HelpKey{Key: h.Key, Desc: h.Desc, Disabled: !b.Enabled(), Why: k.why[b]})
+		}
+		groups = append(groups, g)
 	}
 	m.help.SetGroups(groups)
 }
 
-func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	if m.confirm {
-		switch {
-		case key.Matches(msg, k.Confirm):
-			return m.quit()
-		case keyIn(msg, k.Export) && m.active:
-			m.exportOnQuit = true
-			return m.quit()
-		case key.Matches(msg, k.Cancel), key.Matches(msg, k.Quit) && msg.String() == "q":
-			m.confirm = false
-			m.status = ""
-		}
-		return nil
+// when is why if cond holds, else "".
+func when(cond bool, why string) string {
+	if cond {
+		return why
 	}
-	if m.showHelp {
-		if key.Matches(msg, k.Help) || key.Matches(msg, k.Escape) || msg.String() == "q" {
-			m.showHelp = false
-		}
-		return nil
-	}
-	if !k.Export.Enabled() && keyIn(msg, k.Export) {
-		m.status = "nothing to export yet: a run must end first"
-		return nil
-	}
+	return ""
+}
+
+// shortHelp is the hint bar: the keys that matter most in this state.
+func (m *Model) shortHelp() []*key.Binding {
+	k := &m.keys
 	switch {
-	case key.Matches(msg, k.Quit):
-		if m.active || m.loading {
-			m.confirm = true
-			m.status = "a run is active: y quit · e stop, export what finished and quit · n stay"
-			return nil
-		}
-		return m.quit()
-	case key.Matches(msg, k.Help):
-		m.showHelp = true
-	case key.Matches(msg, k.Escape):
-		m.comparing, m.maximized, m.showSweep = false, false, false
-	case key.Matches(msg, k.Run):
-		if k.Run.Enabled() {
-			return m.startRun()
-		}
-	case key.Matches(msg, k.Stop):
-		if m.active && m.cancel != nil {
-			m.cancel()
-			m.sweepQueue = nil
-			m.status = "stopping…"
-		}
-	case key.Matches(msg, k.Sweep):
-		if len(m.sweepQueue) > 0 || (m.active && len(m.sweep.Points) > 0) {
-			m.showSweep = !m.showSweep
-		} else if k.Run.Enabled() {
-			return m.startSweep()
-		}
-	case key.Matches(msg, k.Export):
-		if r := m.exportable(); r != nil {
-			return m.exportCmd(r)
-		}
-		m.status = "nothing to export yet: a run must end first"
-	case key.Matches(msg, k.BatchUp):
-		m.adjust(func(s *panel.Settings) { s.Batch = clampInt(s.Batch*2, 1, m.maxBatch()) })
-	case key.Matches(msg, k.BatchDown):
-		m.adjust(func(s *panel.Settings) { s.Batch = clampInt(s.Batch/2, 1, m.maxBatch()) })
-	case key.Matches(msg, k.ISLUp):
-		m.adjust(func(s *panel.Settings) { s.ISL = clampInt(s.ISL*2, 1, 1<<17) })
-	case key.Matches(msg, k.ISLDown):
-		m.adjust(func(s *panel.Settings) { s.ISL = clampInt(s.ISL/2, 1, 1<<17) })
-	case key.Matches(msg, k.OSLUp):
-		m.adjust(func(s *panel.Settings) { s.OSL = clampInt(s.OSL*2, 1, 1<<17) })
-	case key.Matches(msg, k.OSLDown):
-		m.adjust(func(s *panel.Settings) { s.OSL = clampInt(s.OSL/2, 1, 1<<17) })
-	case key.Matches(msg, k.RequestsUp):
-		m.adjust(func(s *panel.Settings) { s.Requests = clampInt(s.Requests*2, 1, 1<<20) })
-	case key.Matches(msg, k.RequestsDown):
-		m.adjust(func(s *panel.Settings) { s.Requests = clampInt(s.Requests/2, 1, 1<<20) })
-	case key.Matches(msg, k.ConcurrencyUp):
-		m.adjust(func(s *panel.Settings) {
-			switch {
-			case s.Concurrency <= 0:
-			case s.Concurrency >= 1024:
-				s.Concurrency = -1
-			default:
-				s.Concurrency *= 2
-			}
-		})
-	case key.Matches(msg, k.ConcurrencyDown):
-		m.adjust(func(s *panel.Settings) {
-			switch {
-			case s.Concurrency <= 0:
-				s.Concurrency = 1024
-			case s.Concurrency > 1:
-				s.Concurrency /= 2
-			}
-		})
-	case key.Matches(msg, k.NextPanel):
-		m.focus = (m.focus + 1) % len(focusOrder)
-	case key.Matches(msg, k.PrevPanel):
-		m.focus = (m.focus + len(focusOrder) - 1) % len(focusOrder)
-	case key.Matches(msg, k.Maximize):
-		m.maximized = !m.maximized
-	case key.Matches(msg, k.Metric):
-		m.latency.Metric = m.latency.Metric.Next()
-	case key.Matches(msg, k.Theme):
-		m.setTheme(themes.Next(m.theme))
-	case key.Matches(msg, k.Up):
-		m.history.MoveCursor(-1)
-	case key.Matches(msg, k.Down):
-		m.history.MoveCursor(1)
-	case key.Matches(msg, k.Mark):
-		m.history.ToggleMark()
-	case key.Matches(msg, k.Compare):
-		if a, b, ok := m.history.Comparison(); ok {
-			m.compare.Set(a, b)
-			m.comparing = !m.comparing
-		} else {
-			m.status = "mark two runs with space to compare them"
-		}
+	case m.view == viewRequests:
+		return []*key.Binding{&k.Up, &k.Sort, &k.Reverse, &k.Slowest, &k.Escape, &k.Quit, &k.Help}
+	case m.opts.Runner == nil:
+		return []*key.Binding{&k.Back, &k.BackMore, &k.Play, &k.Open, &k.Metric, &k.Chart, &k.Theme, &k.Quit, &k.Help}
 	}
-	m.syncKeys()
-	return nil
+	return []*key.Binding{&k.Run, &k.Stop, &k.Export, &k.Pin, &k.Open, &k.BatchUp, &k.ISLUp, &k.OSLUp, &k.Metric, &k.Chart, &k.Theme, &k.Quit, &k.Help}
 }
 
-// adjust changes the next run's settings; a running run keeps its own, and the header
-// shows the change as pending.
-func (m *Model) adjust(f func(*panel.Settings)) {
-	if m.opts.Runner == nil {
-		return
+// hintKeys converts bindings to hints, leaving out the disabled ones and those without
+// help text.
+func hintKeys(bindings []*key.Binding) []panel.HelpKey {
+	var out []panel.HelpKey
+	for _, b := range bindings {
+		h := b.Help()
+		if !b.Enabled() || (h.Key == "" && h.Desc == "") {
+			continue
+		}
+		desc := h.Desc
+		switch b.Keys()[0] {
+		case "left":
+			h.Key, desc = "←/→", "move in time"
+		case "[":
+			h.Key, desc = "[/]", "by a tenth"
+		case "space":
+			desc = "play"
+		case "enter":
+			desc = "requests"
+		case "p":
+			desc = "pin baseline"
+		case "up":
+			desc = "move"
+		}
+		out = append(out, panel.HelpKey{Key: h.Key, Desc: desc})
 	}
-	f(&m.pending)
-	if m.active {
-		m.header.SetPending(m.pending)
-	} else {
-		m.header.Settings = m.pending
-		m.header.ClearPending()
-	}
+	return out
 }
-
-func (m *Model) quit() tea.Cmd {
-	if m.cancel != nil {
-		m.cancel()
-	}
-	if m.active {
-		// Wait for the run to stop so that nothing native is mid-step at exit.
-		m.quitting = true
-		m.status = "stopping the run…"
-		return nil
-	}
-	return tea.Quit
-}
-
-func (m *Model) maxBatch() int {
-	if m.opts.MaxBatch > 0 {
-		return m.opts.MaxBatch
-	}
-	return 1024
-}
-
-func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
 
 // keyIn reports whether msg is one of b's keys, enabled or not.
 func keyIn(msg tea.KeyPressMsg, b key.Binding) bool {
@@ -263,21 +262,15 @@ func keyIn(msg tea.KeyPressMsg, b key.Binding) bool {
 	return false
 }
 
-// helpGroupFrom builds a help group from key bindings, skipping disabled bindings and those
-// without help text.
-func helpGroupFrom(title string, bindings ...key.Binding) panel.HelpGroup {
-	g := panel.HelpGroup{Title: title}
-	for _, b := range bindings {
-		h := b.Help()
-		if !b.Enabled() || (h.Key == "" && h.Desc == "") {
-			continue
+// disabledWhy is the reason a pressed key does nothing, "" when it does something or is
+// not a dashboard key.
+func (m *Model) disabledWhy(msg tea.KeyPressMsg) string {
+	for b, why := range m.keys.why {
+		if keyIn(msg, *b) {
+			return b.Help().Key + ": " + why
 		}
-		g.Keys = append(g.Keys, panel.HelpKey{Key: h.Key, Desc: h.Desc})
 	}
-	return g
+	return ""
 }
 
-// helpKeysFrom converts bindings to hint keys, skipping disabled ones.
-func helpKeysFrom(bindings ...key.Binding) []panel.HelpKey {
-	return helpGroupFrom("", bindings...).Keys
-}
+func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }

@@ -2,42 +2,51 @@ package tui
 
 import "github.com/benchtui/benchtui/tui/panel"
 
-// Breakpoints of the layout. layout is a pure function of the terminal size; these name
-// the sizes at which the arrangement changes.
+// Breakpoints of the layout. layout is a pure function of the terminal size and two
+// choices of the user (the chart in the shared slot, the hint lines); these name the sizes
+// at which the arrangement changes.
 const (
-	// compactWidth: narrower terminals get a single column.
+	// compactWidth: narrower terminals get a single column with one chart slot (g
+	// switches its chart: throughput, latency over time, histogram).
 	compactWidth = 100
-	// wideWidth: terminals at least this wide get three columns.
+	// wideWidth: terminals at least this wide get three columns and show every chart.
 	wideWidth = 160
-	// shortHeight: shorter terminals hide the history table (and, in one column, the
-	// latency histogram) and use a two-line header.
+	// shortHeight: shorter terminals show the history as a one-line summary and use a
+	// two-line header.
 	shortHeight = 30
-	// tinyHeight: shorter terminals get a one-line header and one-line panel summaries.
+	// tinyHeight: shorter terminals get one-line panel summaries.
 	tinyHeight = 12
-	// tallCompactHeight: a single column this tall also shows the history.
+	// tallCompactHeight: a single column this tall shows the history table.
 	tallCompactHeight = 45
+	// tallHeight: a wide terminal this tall also shows the requests table of the run.
+	tallHeight = 50
 )
 
 // panelID names a panel in the layout.
 type panelID int
 
-// The panels. Compare and Help never appear in the normal layout; the root shows them
-// with layoutMaximized.
+// The panels. Compare, sweep, help and the full requests view fill the body; the root
+// shows them with layoutMaximized.
 const (
 	panelHeader panelID = iota
+	panelResult
 	panelThroughput
+	panelTrend
 	panelLatency
 	panelProgress
 	panelEngine
 	panelDevices
 	panelHistory
+	panelRequests
 	panelHints
 	panelCompare
+	panelSweep
 	panelHelp
 	numPanels
 )
 
-var panelNames = [numPanels]string{"header", "throughput", "latency", "progress", "engine", "devices", "history", "hints", "compare", "help"}
+var panelNames = [numPanels]string{"header", "result", "throughput", "trend", "latency", "progress", "engine", "devices",
+	"history", "requests", "hints", "compare", "sweep", "help"}
 
 func (id panelID) String() string {
 	if id < 0 || id >= numPanels {
@@ -45,6 +54,9 @@ func (id panelID) String() string {
 	}
 	return panelNames[id]
 }
+
+// focusOrder is the order tab visits the panels in (only those on screen).
+var focusOrder = []panelID{panelThroughput, panelTrend, panelLatency, panelProgress, panelEngine, panelDevices, panelHistory, panelRequests}
 
 // layoutMode is the arrangement layout chose.
 type layoutMode int
@@ -102,6 +114,14 @@ func (r *placement) set(id panelID, x, y, w, h int) {
 	}
 }
 
+// layoutOpts are the user's choices the layout depends on.
+type layoutOpts struct {
+	// chart is the chart of the shared slot: panelThroughput, panelTrend or panelLatency.
+	chart panelID
+	// hintsH is the hint band's height (more than one line when a status is wrapped).
+	hintsH int
+}
+
 // headerHeight is the header's share of the height.
 func headerHeight(height int) int {
 	switch {
@@ -113,46 +133,55 @@ func headerHeight(height int) int {
 	return 3
 }
 
-// frameBands splits off the header and the hint line and returns the body band.
-func frameBands(r *placement, width, height int) (y0, bh int) {
+// frameBands splits off the header, the result strip and the hint band and returns the
+// body band. The strip is there at every size.
+func frameBands(r *placement, width, height, hintsH int) (y0, bh int) {
 	hh := min(headerHeight(height), height)
 	r.set(panelHeader, 0, 0, width, hh)
-	hints := 0
-	if height-hh >= 3 {
-		hints = 1
-		r.set(panelHints, 0, height-1, width, 1)
+	sh := 2
+	if height < tinyHeight {
+		sh = 1
 	}
-	return hh, height - hh - hints
+	sh = min(sh, height-hh)
+	r.set(panelResult, 0, hh, width, sh)
+	top := hh + max(sh, 0)
+	hints := 0
+	if height-top >= 3 {
+		hints = clampInt(hintsH, 1, max(height-top-2, 1))
+		r.set(panelHints, 0, height-hints, width, hints)
+	}
+	return top, max(height-top-hints, 0)
 }
 
 // layout places the panels for a terminal of width x height cells. It is a pure
-// function; the root calls it on every tea.WindowSizeMsg.
+// function; the root calls it for every frame.
 //
-//   - tiny (height < tinyHeight): one-line header, one line per panel, most important
-//     first (progress, throughput, engine, devices, latency);
-//   - compact (width < compactWidth): one column: header, throughput, progress,
-//     engine and devices side by side, hints; latency joins at shortHeight and the
-//     history at tallCompactHeight;
-//   - medium: throughput over latency on the left, progress, engine and devices on
-//     the right, history across the bottom when height >= shortHeight;
-//   - wide (width >= wideWidth): throughput, latency and a right column of progress,
-//     engine and devices; history under throughput and latency.
-func layout(width, height int) placement {
+//   - tiny (height < tinyHeight): one line per panel, most important first;
+//   - compact (width < compactWidth): one column: the chart slot (g switches it),
+//     progress, engine and devices side by side, the history as one line (a table from
+//     tallCompactHeight);
+//   - medium: throughput over the latency slot (over time, or the histogram with g) on
+//     the left; progress, engine and devices on the right; the history across the bottom
+//     from shortHeight (a line below it);
+//   - wide (width >= wideWidth): throughput over latency over time, the histogram, and a
+//     column of progress, engine and devices; the history below, and from tallHeight the
+//     run's requests beside it.
+func layout(width, height int, o layoutOpts) placement {
 	r := placement{Width: width, Height: height}
 	if width <= 0 || height <= 0 {
 		return r
 	}
-	y, bh := frameBands(&r, width, height)
+	y, bh := frameBands(&r, width, height, o.hintsH)
 	switch {
 	case height < tinyHeight:
 		r.Mode = modeTiny
 		layoutTiny(&r, width, y, bh)
 	case width < compactWidth:
 		r.Mode = modeCompact
-		layoutCompact(&r, width, height, y, bh)
+		layoutCompact(&r, width, height, y, bh, o.chart)
 	case width < wideWidth:
 		r.Mode = modeMedium
-		layoutMedium(&r, width, height, y, bh)
+		layoutMedium(&r, width, height, y, bh, o.chart)
 	default:
 		r.Mode = modeWide
 		layoutWide(&r, width, height, y, bh)
@@ -160,21 +189,21 @@ func layout(width, height int) placement {
 	return r
 }
 
-// layoutMaximized gives one panel the whole body, keeping the header and hints.
-func layoutMaximized(width, height int, id panelID) placement {
+// layoutMaximized gives one panel the whole body, keeping the header, the strip and hints.
+func layoutMaximized(width, height int, id panelID, o layoutOpts) placement {
 	r := placement{Width: width, Height: height, Mode: modeMaximized}
 	if width <= 0 || height <= 0 || id < 0 || id >= numPanels {
 		return r
 	}
-	y, bh := frameBands(&r, width, height)
-	if id != panelHeader && id != panelHints {
+	y, bh := frameBands(&r, width, height, o.hintsH)
+	if id != panelHeader && id != panelHints && id != panelResult {
 		r.set(id, 0, y, width, bh)
 	}
 	return r
 }
 
 func layoutTiny(r *placement, width, y, bh int) {
-	order := []panelID{panelProgress, panelThroughput, panelEngine, panelDevices, panelLatency}
+	order := []panelID{panelProgress, panelThroughput, panelTrend, panelEngine, panelLatency, panelDevices, panelHistory}
 	n := min(len(order), bh)
 	if n <= 0 {
 		return
@@ -191,7 +220,7 @@ func layoutTiny(r *placement, width, y, bh int) {
 	}
 }
 
-func layoutCompact(r *placement, width, height, y, bh int) {
+func layoutCompact(r *placement, width, height, y, bh int, chart panelID) {
 	progH := 4
 	if bh >= 24 {
 		progH = 5
@@ -202,52 +231,54 @@ func layoutCompact(r *placement, width, height, y, bh int) {
 	if stacked {
 		sysTotal = 2 * sysH
 	}
-	rest := bh - progH - sysTotal
-	latH, histH := 0, 0
-	if height >= shortHeight && rest >= 16 {
-		latH = max(rest*2/5, 7)
-		if height >= tallCompactHeight {
-			histH = clampInt(rest/4, 6, 12)
-		}
+	histH := 1 // a one-line summary
+	if height >= tallCompactHeight {
+		histH = clampInt((bh-progH-sysTotal)/4, 6, 12)
 	}
-	thrH := rest - latH - histH
-	if thrH < 3 {
-		// Very little room: shrink the system row before dropping the chart.
-		thrH = max(rest, 0)
-		latH, histH = 0, 0
+	chartH := bh - progH - sysTotal - histH
+	if chartH < 3 {
+		// Very little room: the chart slot first, then the others as they fit.
+		chartH = max(bh-progH-histH, 0)
+		sysH = 0
 	}
-	r.set(panelThroughput, 0, y, width, thrH)
-	y += thrH
-	r.set(panelLatency, 0, y, width, latH)
-	y += latH
+	if chart != panelTrend && chart != panelLatency {
+		chart = panelThroughput
+	}
+	r.set(chart, 0, y, width, chartH)
+	y += chartH
 	r.set(panelProgress, 0, y, width, progH)
 	y += progH
-	sysH = min(sysH, bh-thrH-latH-histH-progH)
-	if stacked {
-		r.set(panelEngine, 0, y, width, sysH)
-		y += sysH
-		r.set(panelDevices, 0, y, width, sysH)
-		y += sysH
-	} else {
-		left := width / 2
-		r.set(panelEngine, 0, y, left, sysH)
-		r.set(panelDevices, left, y, width-left, sysH)
-		y += max(sysH, 0)
+	if sysH > 0 {
+		if stacked {
+			r.set(panelEngine, 0, y, width, sysH)
+			y += sysH
+			r.set(panelDevices, 0, y, width, sysH)
+			y += sysH
+		} else {
+			left := width / 2
+			r.set(panelEngine, 0, y, left, sysH)
+			r.set(panelDevices, left, y, width-left, sysH)
+			y += sysH
+		}
 	}
 	r.set(panelHistory, 0, y, width, histH)
 }
 
-func layoutMedium(r *placement, width, height, y, bh int) {
-	histH := 0
+func layoutMedium(r *placement, width, height, y, bh int, chart panelID) {
+	histH := 1
 	if height >= shortHeight {
 		histH = clampInt(bh/4, 6, 14)
 	}
 	topH := bh - histH
 	left := width * 58 / 100
 	right := width - left
-	thrH := topH * 55 / 100
+	thrH := topH / 2
+	slot := panelTrend
+	if chart == panelLatency {
+		slot = panelLatency
+	}
 	r.set(panelThroughput, 0, y, left, thrH)
-	r.set(panelLatency, 0, y+thrH, left, topH-thrH)
+	r.set(slot, 0, y+thrH, left, topH-thrH)
 	engH := clampInt((topH-5)/2, 6, 10)
 	r.stack(left, y, right, topH, []panelID{panelProgress, panelEngine, panelDevices}, []int{5, engH, 0})
 	r.set(panelHistory, 0, y+topH, width, histH)
@@ -257,16 +288,24 @@ func layoutWide(r *placement, width, height, y, bh int) {
 	c1 := width * 40 / 100
 	c2 := width * 30 / 100
 	c3 := width - c1 - c2
-	histH := 0
+	histH := 1
 	if height >= shortHeight {
 		histH = clampInt(bh*30/100, 6, 18)
 	}
 	topH := bh - histH
-	r.set(panelThroughput, 0, y, c1, topH)
+	thrH := topH / 2
+	r.set(panelThroughput, 0, y, c1, thrH)
+	r.set(panelTrend, 0, y+thrH, c1, topH-thrH)
 	r.set(panelLatency, c1, y, c2, topH)
-	r.set(panelHistory, 0, y+topH, c1+c2, histH)
-	engH := clampInt((bh-5)/3, 6, 10)
-	r.stack(c1+c2, y, c3, bh, []panelID{panelProgress, panelEngine, panelDevices}, []int{5, engH, 0})
+	engH := clampInt((topH-5)/2, 6, 12)
+	r.stack(c1+c2, y, c3, topH, []panelID{panelProgress, panelEngine, panelDevices}, []int{5, engH, 0})
+	if height >= tallHeight && histH >= 6 {
+		hw := width * 45 / 100
+		r.set(panelHistory, 0, y+topH, hw, histH)
+		r.set(panelRequests, hw, y+topH, width-hw, histH)
+	} else {
+		r.set(panelHistory, 0, y+topH, width, histH)
+	}
 }
 
 // stack places panels top to bottom in a column of the given height: each gets its
@@ -285,8 +324,8 @@ func (r *placement) stack(x, y, w, total int, ids []panelID, want []int) {
 }
 
 // renderFrame renders every visible panel of a layout with render (called with the
-// panel's id and size) and composes the frame. The root's View is expected to be little
-// more than this call with a switch over its panels.
+// panel's id and size) and composes the frame. The root's render is little more than this
+// call with a switch over its panels.
 func renderFrame(r placement, render func(id panelID, width, height int) string) string {
 	parts := make([]panel.Placed, 0, numPanels)
 	for _, id := range r.Visible() {

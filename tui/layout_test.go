@@ -26,36 +26,28 @@ func checkLayout(t *testing.T, r placement) {
 }
 
 func TestLayoutBreakpoints(t *testing.T) {
+	always := []panelID{panelHeader, panelResult, panelProgress, panelEngine, panelDevices, panelHistory, panelHints}
 	cases := []struct {
 		w, h   int
 		mode   layoutMode
 		shown  []panelID
 		hidden []panelID
+		histH  int
 	}{
-		{80, 24, modeCompact,
-			[]panelID{panelHeader, panelThroughput, panelProgress, panelEngine, panelDevices, panelHints},
-			[]panelID{panelLatency, panelHistory, panelCompare, panelHelp}},
-		{80, 40, modeCompact,
-			[]panelID{panelHeader, panelThroughput, panelLatency, panelProgress, panelEngine, panelDevices, panelHints},
-			[]panelID{panelHistory}},
-		{90, 60, modeCompact,
-			[]panelID{panelThroughput, panelLatency, panelHistory}, nil},
-		{120, 24, modeMedium,
-			[]panelID{panelThroughput, panelLatency, panelProgress, panelEngine, panelDevices},
-			[]panelID{panelHistory}},
-		{120, 40, modeMedium,
-			[]panelID{panelHeader, panelThroughput, panelLatency, panelProgress, panelEngine, panelDevices, panelHistory, panelHints}, nil},
-		{200, 60, modeWide,
-			[]panelID{panelHeader, panelThroughput, panelLatency, panelProgress, panelEngine, panelDevices, panelHistory, panelHints}, nil},
-		{200, 10, modeTiny,
-			[]panelID{panelHeader, panelProgress, panelThroughput, panelHints}, []panelID{panelHistory}},
+		{80, 24, modeCompact, []panelID{panelThroughput}, []panelID{panelTrend, panelLatency, panelRequests}, 1},
+		{80, 40, modeCompact, []panelID{panelThroughput}, []panelID{panelTrend, panelLatency}, 1},
+		{90, 60, modeCompact, []panelID{panelThroughput}, nil, 10},
+		{120, 24, modeMedium, []panelID{panelThroughput, panelTrend}, []panelID{panelLatency}, 1},
+		{120, 36, modeMedium, []panelID{panelThroughput, panelTrend}, []panelID{panelLatency, panelRequests}, 7},
+		{200, 40, modeWide, []panelID{panelThroughput, panelTrend, panelLatency}, []panelID{panelRequests}, 10},
+		{200, 60, modeWide, []panelID{panelThroughput, panelTrend, panelLatency, panelRequests}, nil, 16},
 	}
 	for _, c := range cases {
-		r := layout(c.w, c.h)
+		r := layout(c.w, c.h, layoutOpts{chart: panelThroughput, hintsH: 1})
 		if r.Mode != c.mode {
 			t.Errorf("%dx%d: mode %s, want %s", c.w, c.h, r.Mode, c.mode)
 		}
-		for _, id := range c.shown {
+		for _, id := range append(slices.Clone(always), c.shown...) {
 			if !r.Shown(id) {
 				t.Errorf("%dx%d: %s not shown", c.w, c.h, id)
 			}
@@ -65,12 +57,37 @@ func TestLayoutBreakpoints(t *testing.T) {
 				t.Errorf("%dx%d: %s shown, want hidden", c.w, c.h, id)
 			}
 		}
+		if h := r.Of(panelHistory).H; h != c.histH {
+			t.Errorf("%dx%d: history %d lines, want %d", c.w, c.h, h, c.histH)
+		}
+		if h := r.Of(panelResult).H; h != 2 {
+			t.Errorf("%dx%d: result strip %d lines, want 2", c.w, c.h, h)
+		}
 		checkLayout(t, r)
+	}
+	// The tiny layout keeps the strip and one line per panel.
+	r := layout(200, 10, layoutOpts{hintsH: 1})
+	if r.Mode != modeTiny || r.Of(panelResult).H != 1 || !r.Shown(panelProgress) {
+		t.Errorf("200x10: %s with strip %+v", r.Mode, r.Of(panelResult))
+	}
+	checkLayout(t, r)
+	// g puts each chart in the compact slot; the medium slot holds trend or histogram.
+	for _, chart := range []panelID{panelThroughput, panelTrend, panelLatency} {
+		if r := layout(80, 24, layoutOpts{chart: chart, hintsH: 1}); !r.Shown(chart) || r.Of(chart).H < 8 {
+			t.Errorf("80x24 with chart %s: %+v", chart, r.Of(chart))
+		}
+	}
+	if r := layout(120, 36, layoutOpts{chart: panelLatency, hintsH: 1}); !r.Shown(panelLatency) || r.Shown(panelTrend) {
+		t.Error("120x36: g does not put the histogram in the latency slot")
+	}
+	// A wrapped status takes lines from the body, never from the strip.
+	if r := layout(80, 24, layoutOpts{hintsH: 3}); r.Of(panelHints).H != 3 || r.Of(panelResult).H != 2 {
+		t.Errorf("80x24 with a 3-line status: hints %+v strip %+v", r.Of(panelHints), r.Of(panelResult))
 	}
 }
 
 func TestLayoutCompact80x24(t *testing.T) {
-	r := layout(80, 24)
+	r := layout(80, 24, layoutOpts{})
 	if h := r.Of(panelHeader).H; h < 2 || h > 3 {
 		t.Errorf("header height %d, want 2-3", h)
 	}
@@ -96,34 +113,34 @@ func TestLayoutCompact80x24(t *testing.T) {
 }
 
 func TestLayoutMaximized(t *testing.T) {
-	r := layoutMaximized(120, 40, panelLatency)
+	r := layoutMaximized(120, 40, panelLatency, layoutOpts{})
 	if r.Mode != modeMaximized {
 		t.Fatalf("mode %s", r.Mode)
 	}
-	want := []panelID{panelHeader, panelLatency, panelHints}
+	want := []panelID{panelHeader, panelResult, panelLatency, panelHints}
 	if got := r.Visible(); !slices.Equal(got, want) {
 		t.Fatalf("visible %v, want %v", got, want)
 	}
 	l := r.Of(panelLatency)
-	if l.W != 120 || l.Y != r.Of(panelHeader).H || l.Y+l.H != 39 {
+	if l.W != 120 || l.Y != r.Of(panelHeader).H+r.Of(panelResult).H || l.Y+l.H != 39 {
 		t.Errorf("maximized rect %+v does not fill the body", l)
 	}
 }
 
 func TestLayoutIsPure(t *testing.T) {
 	for _, s := range [][2]int{{80, 24}, {133, 41}, {250, 70}} {
-		a, b := layout(s[0], s[1]), layout(s[0], s[1])
+		a, b := layout(s[0], s[1], layoutOpts{}), layout(s[0], s[1], layoutOpts{})
 		if a != b {
-			t.Errorf("layout(%d, %d) is not deterministic", s[0], s[1])
+			t.Errorf("layout(%d, %d, layoutOpts{}) is not deterministic", s[0], s[1])
 		}
 	}
-	if len(layout(0, 10).Visible()) != 0 || len(layout(10, 0).Visible()) != 0 {
+	if len(layout(0, 10, layoutOpts{}).Visible()) != 0 || len(layout(10, 0, layoutOpts{}).Visible()) != 0 {
 		t.Error("an empty terminal must have no panels")
 	}
 }
 
 func TestRenderFrameCallsVisiblePanels(t *testing.T) {
-	r := layout(120, 40)
+	r := layout(120, 40, layoutOpts{})
 	var called []panelID
 	renderFrame(r, func(id panelID, w, h int) string {
 		called = append(called, id)

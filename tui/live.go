@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -10,10 +11,6 @@ import (
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/tui/panel"
 )
-
-func (m *Model) tickCmd() tea.Cmd {
-	return tea.Tick(tickEvery, func(time.Time) tea.Msg { return tickMsg{} })
-}
 
 // devicesCmd copies the telemetry off the Update path.
 func (m *Model) devicesCmd() tea.Cmd {
@@ -66,27 +63,53 @@ func (m *Model) startLoad() tea.Cmd {
 	return tea.Batch(load, waitLifecycle(ev, 0))
 }
 
+func (m *Model) onLoaded(msg loadedMsg) tea.Cmd {
+	m.loading = false
+	m.cancel = nil
+	if msg.err != nil {
+		m.loadErr = msg.err.Error()
+		m.header.State = panel.StateFailed
+		m.header.Detail = "load failed: " + oneLine(m.loadErr)
+		return nil
+	}
+	m.loaded = true
+	m.target = msg.target
+	m.header.Model, m.header.DType, m.header.Device = msg.target.Model, msg.target.DType, msg.target.Device
+	m.header.State = panel.StateIdle
+	m.header.Detail = "press r to run"
+	m.header.LoadProgress = -1
+	if m.opts.AutoRun {
+		return m.startRun()
+	}
+	return nil
+}
+
 func (m *Model) startRun() tea.Cmd { return m.startRunWith(m.pending) }
 
-func (m *Model) startRunWith(s panel.Settings) tea.Cmd {
-	r := &run{id: len(m.runs) + 1, settings: s, state: panel.StateRunning, started: time.Now()}
+func (m *Model) startRunWith(s Settings) tea.Cmd {
+	r := &run{id: len(m.runs) + 1, settings: s, state: panel.StateRunning, started: time.Now(), fig: panel.NoFigures()}
 	m.runs = append(m.runs, r)
 	m.cur = r
 	m.active = true
 	m.status = ""
+	m.until = math.Inf(1)
 	m.header.Settings = s
 	m.header.ClearPending()
 	m.header.State = panel.StateRunning
 	m.header.RunID = r.name()
 	m.header.Detail = ""
 	m.throughput.Reset()
+	m.throughput.Live = true
+	m.trend.Reset()
 	m.rates = rateWindow{}
 	m.latency.Reset()
 	m.engine.Reset()
+	m.engine.Final = ""
 	m.engine.MaxBatch = s.Batch
-	m.progress.Done, m.progress.Failed, m.progress.Total, m.progress.Running = 0, 0, s.Requests, 0
-	m.progress.InputTokens, m.progress.OutputTokens, m.progress.Elapsed, m.progress.ETA = 0, 0, 0, -1
-	m.progress.Phase = ""
+	p := m.progress
+	p.Completed, p.Failed, p.Canceled, p.Total, p.Running = 0, 0, 0, s.Requests, 0
+	p.InputTokens, p.OutputTokens, p.Elapsed, p.ETA = 0, 0, 0, -1
+	p.Phase = ""
 	m.syncHistory()
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -117,7 +140,7 @@ func (m *Model) onLifecycle(msg lifecycleMsg) tea.Cmd {
 		}
 		return next
 	}
-	if m.cur == nil || msg.run != m.cur.id {
+	if m.cur == nil || msg.run != m.cur.id || !m.active {
 		return next
 	}
 	switch msg.ev.Phase {
@@ -141,72 +164,84 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 		return nil
 	}
 	next := waitSnapshot(msg.src, msg.run)
-	if m.cur == nil || msg.run != m.cur.id {
+	if m.cur == nil || msg.run != m.cur.id || !m.active {
 		return next
 	}
 	s := msg.snap
+	r := m.cur
 	if len(s.Finished) > 0 {
-		m.cur.records = append(m.cur.records, s.Finished...)
+		r.records = append(r.records, s.Finished...)
 		m.latDirty = true
 	}
 	if s.Phase != engine.PhaseRunning {
 		return next
 	}
+	s.Finished = nil // the records are kept once, in r.records
+	r.snaps = append(r.snaps, s)
 	m.applySnapshot(s)
 	return next
 }
 
-// applySnapshot draws one engine snapshot into the panels.
+// applySnapshot draws one engine snapshot into the live panels.
 func (m *Model) applySnapshot(s engine.Snapshot) {
 	t := float64(s.ElapsedNS) / 1e9
-	out, total := m.rates.add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
-	m.throughput.Add(t, out, total)
+	rt := m.rates.add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens), float64(s.Completed))
+	m.throughput.Add(t, rt[0], rt[1])
 	m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
 	p := m.progress
-	p.Done, p.Failed, p.Total, p.Running = s.Completed+s.Failed, s.Failed, s.Total, s.Running
+	p.Total, p.Running = s.Total, s.Running
+	p.Completed, p.Failed = s.Completed, s.Failed
 	p.InputTokens, p.OutputTokens = s.InputTokens, s.OutputTokens
 	p.Elapsed = time.Duration(s.ElapsedNS)
 	p.ETA = -1
-	if done := p.Done; done > 0 && done < p.Total {
+	if done := p.Ended(); done > 0 && done < p.Total {
 		p.ETA = time.Duration(float64(p.Elapsed) / float64(done) * float64(p.Total-done))
 	} else if done == p.Total && p.Total > 0 {
 		p.ETA = 0
+	}
+	if r := m.cur; r != nil {
+		r.fig.OutputTokS, r.fig.ReqS, r.fig.Recent = rt[0], rt[2], true
+		m.syncResult()
 	}
 	if s.SpeedOfLightTokS > 0 && s.OutputTokensPerSec > 0 {
 		m.header.Detail = fmt.Sprintf("%.0f%% of speed of light (%.0f tok/s)", 100*s.OutputTokensPerSec/s.SpeedOfLightTokS, s.SpeedOfLightTokS)
 	}
 }
 
-// refreshLatency recomputes the histograms from the records, at most every latencyEvery
-// unless forced (sorting many samples is the dearest thing the dashboard does).
-func (m *Model) refreshLatency(force bool) {
-	if m.cur == nil || (!m.latDirty && !force) {
-		return
+// refreshLatency recomputes the live run's latency figures from its records, at most every
+// latencyEvery unless forced; it reports whether anything changed.
+func (m *Model) refreshLatency(now time.Time, force bool) bool {
+	r := m.cur
+	if r == nil || !m.active || (!m.latDirty && !force) {
+		return false
 	}
-	now := time.Now()
 	if !force && now.Sub(m.latAt) < latencyEvery {
-		return
+		return false
 	}
 	m.latAt, m.latDirty = now, false
-	ttft, tpot, itl, e2e := latencySamples(m.cur.records)
-	m.latency.SetSamples(panel.MetricTTFT, ttft)
-	m.latency.SetSamples(panel.MetricTPOT, tpot)
-	m.latency.SetSamples(panel.MetricITL, itl)
-	m.latency.SetSamples(panel.MetricE2E, e2e)
+	m.showLatency(r, r.records, float64(time.Since(r.started))/1e9)
+	keepRates := r.fig
+	done := finishedOnly(r.records)
+	met := metricsOf(done)
+	r.fig = figuresOfMetrics(&met, summarize(prefillSamples(done)))
+	r.fig.OutputTokS, r.fig.ReqS, r.fig.Recent = keepRates.OutputTokS, keepRates.ReqS, true
+	r.fig.Completed, r.fig.Failed, r.fig.Canceled = counts(r.records)
+	m.progress.Canceled = r.fig.Canceled
+	m.syncHistory()
+	m.syncResult()
+	return true
 }
 
 func (m *Model) onRunDone(msg runDoneMsg) {
-	var r *run
-	for _, x := range m.runs {
-		if x.id == msg.run {
-			r = x
-		}
-	}
+	r := m.runByID(msg.run)
 	if r == nil {
 		return
 	}
 	m.active = false
 	m.cancel = nil
+	if m.status == "stopping…" || m.status == "stopping the run…" {
+		m.status = ""
+	}
 	switch {
 	case msg.err != nil:
 		r.state, r.err = panel.StateFailed, msg.err.Error()
@@ -214,78 +249,79 @@ func (m *Model) onRunDone(msg runDoneMsg) {
 		r.export = msg.export
 		r.records = msg.export.Requests
 		r.state = panel.StateFinished
+		_, failed, canceled := counts(r.records)
 		switch {
-		case canceledRecords(msg.export.Requests):
+		case canceled > 0:
 			r.state, r.err = panel.StateCanceled, "stopped"
-		case msg.export.Report.BenchTUI.NumFailed > 0:
+		case failed > 0:
 			r.state, r.err = panel.StateFailed, firstError(msg.export.Requests)
 		}
+		r.fig = figuresOfReport(&msg.export.Report, r.records)
 	}
 	if r == m.cur {
 		m.header.State = r.state
 		m.header.Spinner = ""
 		switch r.state {
 		case panel.StateFinished:
-			rep := &r.export.Report
-			m.header.Detail = fmt.Sprintf("%.1f output tok/s · %.2f req/s · press e to export",
-				rep.Performance.SystemOutputThroughputTokS, rep.Performance.RequestThroughputReqS)
+			m.header.Detail = "finished · press e to export, p to pin as the baseline, enter for its requests"
 		case panel.StateCanceled:
-			m.header.Detail = "stopped · finished requests kept · press e to export"
+			m.header.Detail = "stopped · the requests that finished are kept · press e to export"
 		default:
 			m.header.Detail = "failed: " + oneLine(r.err)
 		}
+		m.throughput.Live = false
 		if r.export != nil {
-			m.showExport(r.export, false)
+			m.showRun(r, math.Inf(1))
+		} else {
+			m.progress.Running = 0
 		}
-		m.refreshLatency(true)
+		m.engine.Final = r.state.String()
 	}
 	m.syncHistory()
-	m.syncKeys()
+	m.syncResult()
 }
 
 // firstError is the first failed request's error.
 func firstError(recs []engine.Record) string {
 	for i := range recs {
-		if recs[i].Error != "" {
+		if recordStatus(&recs[i]) == statusFailed {
 			return recs[i].Error
 		}
 	}
 	return ""
 }
 
-// canceledRecords reports whether the run was stopped by the user (its unfinished requests
-// carry the engine's cancel reason).
-func canceledRecords(recs []engine.Record) bool {
-	for i := range recs {
-		if recs[i].Error == "canceled" {
-			return true
-		}
-	}
-	return false
-}
-
-// rateSpan is the window token rates are averaged over: a decode step is a burst of tokens,
-// so a 100 ms rate swings with the step boundaries, while a second reads steadily.
+// rateSpan is the window token rates are averaged over, in seconds: a decode step is a
+// burst of tokens, so a 100 ms rate swings with the step boundaries, while a second reads
+// steadily.
 const rateSpan = 1.0
 
-// rateWindow turns cumulative token counts into rates over the last rateSpan seconds.
+// rateWindow turns cumulative counts into rates over the last rateSpan seconds.
 type rateWindow struct {
-	t, out, total []float64
+	t    []float64
+	vals [][3]float64
 }
 
-func (w *rateWindow) add(t, out, total float64) (outRate, totalRate float64) {
-	w.t, w.out, w.total = append(w.t, t), append(w.out, out), append(w.total, total)
+// add records the cumulative counts at time t and returns their rates over the window.
+func (w *rateWindow) add(t float64, v ...float64) [3]float64 {
+	var x [3]float64
+	copy(x[:], v)
+	w.t, w.vals = append(w.t, t), append(w.vals, x)
 	// Keep one point at or before t - rateSpan as the window's start.
 	k := 0
 	for k+1 < len(w.t) && w.t[k+1] <= t-rateSpan {
 		k++
 	}
 	if k > 0 {
-		w.t, w.out, w.total = w.t[k:], w.out[k:], w.total[k:]
+		w.t, w.vals = w.t[k:], w.vals[k:]
 	}
+	var out [3]float64
 	dt := t - w.t[0]
 	if dt <= 0 {
-		return 0, 0
+		return out
 	}
-	return (out - w.out[0]) / dt, (total - w.total[0]) / dt
+	for i := range out {
+		out[i] = (x[i] - w.vals[0][i]) / dt
+	}
+	return out
 }

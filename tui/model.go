@@ -2,9 +2,11 @@ package tui
 
 import (
 	"context"
+	"math"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/themes"
@@ -22,6 +24,7 @@ type Options struct {
 	// MaxBatch is the largest batch size the runner takes (0: 1024).
 	MaxBatch int
 	// Theme is a theme name; "" picks one from the terminal's background and NO_COLOR.
+	// A theme given here wins over NO_COLOR.
 	Theme string
 	// AutoRun starts the first run as soon as the model is loaded.
 	AutoRun bool
@@ -31,13 +34,33 @@ type Options struct {
 	Replay *engine.Export
 	// ReplayName names the replayed file in the header.
 	ReplayName string
+	// Baseline, when set, is pinned from the start (--baseline); BaselineName names it.
+	Baseline     *engine.Export
+	BaselineName string
 }
 
-// Focusable panels, in tab order.
-var focusOrder = []panelID{panelThroughput, panelLatency, panelProgress, panelEngine, panelDevices, panelHistory}
+// Settings are a run's workload knobs: batch size, ISL, OSL, requests and concurrency.
+type Settings = panel.Settings
+
+// viewMode is what fills the body: the dashboard or one of the full-screen views.
+type viewMode int
 
 const (
-	tickEvery     = 250 * time.Millisecond
+	viewDashboard viewMode = iota
+	viewHelp
+	viewCompare
+	viewSweep
+	viewRequests
+)
+
+const (
+	// frameEvery is the frame clock: the dashboard redraws at most this often (10 frames
+	// per second), whatever the rate of engine snapshots; a key press redraws at once.
+	frameEvery = 100 * time.Millisecond
+	// devicesEvery is how often the telemetry is copied to the devices panel.
+	devicesEvery = 250 * time.Millisecond
+	// latencyEvery is how often the latency figures are recomputed during a run (sorting
+	// the samples is the dearest thing the dashboard does).
 	latencyEvery  = 500 * time.Millisecond
 	defaultWidth  = 80
 	defaultHeight = 24
@@ -58,7 +81,9 @@ type Model struct {
 	height int
 
 	header     *panel.Header
+	result     *panel.Result
 	throughput *panel.Throughput
+	trend      *panel.Trend
 	latency    *panel.Latency
 	progress   *panel.Progress
 	engine     *panel.Engine
@@ -68,42 +93,59 @@ type Model struct {
 	help       *panel.Help
 	hints      *panel.Hints
 	sweep      *panel.Sweep
+	requests   *panel.Requests
 
-	focus     int
+	focus     panelID
 	maximized bool
-	showSweep bool
+	view      viewMode
+	// chart is the chart shown in the shared chart slot of layouts too small for all
+	// three (g switches it).
+	chart panelID
 	// sweepQueue holds the batch sizes of the sweep still to run; sweepRun maps a run to
 	// its point in the sweep panel.
 	sweepQueue []int
 	sweepRun   map[int]int
-	showHelp   bool
-	comparing  bool
 	confirm    bool // asking whether to quit during a run
 
 	target   Target
 	loaded   bool
 	loading  bool
 	loadErr  string
-	pending  panel.Settings // settings of the next run
+	pending  Settings // settings of the next run
 	runs     []*run
-	cur      *run // the run shown (live or last)
+	cur      *run // the run the panels show (live, last or replay)
 	active   bool
 	cancel   context.CancelFunc
 	tick     int
 	latDirty bool
 	rates    rateWindow
 	latAt    time.Time
+	devAt    time.Time
 	devViews []panel.DeviceView
 	status   string
 	quitting bool
+	// base is the pinned baseline (p or --baseline); nil for none.
+	base *baseline
+	// until is the replay's time cursor in seconds since the run's start; +Inf shows the
+	// whole run. play is the replay speed (0 paused, 1 or 10).
+	until float64
+	play  float64
 	// exportOnQuit exports the stopped run before quitting; exitNote says how that went,
 	// for the caller to print once the terminal is back.
 	exportOnQuit bool
 	exitNote     string
+
+	// frame is the last frame drawn and dirty says whether it is out of date.
+	frame      string
+	frameW     int
+	frameH     int
+	dirty      bool
+	frames     int // frames drawn, for the cost measurements
+	lastRender time.Time
 }
 
-// New returns the dashboard's model.
-func New(o Options) *Model {
+// newModel returns the dashboard's model.
+func newModel(o Options) *Model {
 	dark := true
 	theme := o.Theme
 	if theme == "" {
@@ -117,19 +159,26 @@ func New(o Options) *Model {
 	st := themes.Build(p, dark)
 	m := &Model{
 		opts: o, keys: defaultKeyMap(), st: st, theme: theme, dark: dark,
-		header: panel.NewHeader(st), throughput: panel.NewThroughput(st), latency: panel.NewLatency(st),
-		progress: panel.NewProgress(st), engine: panel.NewEngine(st), devices: panel.NewDevices(st),
-		history: panel.NewHistory(st), compare: panel.NewCompare(st), help: panel.NewHelp(st), hints: panel.NewHints(st),
-		sweep: panel.NewSweep(st), sweepRun: map[int]int{},
-		pending: o.Settings,
+		header: panel.NewHeader(st), result: panel.NewResult(st), throughput: panel.NewThroughput(st),
+		trend: panel.NewTrend(st), latency: panel.NewLatency(st), progress: panel.NewProgress(st),
+		engine: panel.NewEngine(st), devices: panel.NewDevices(st), history: panel.NewHistory(st),
+		compare: panel.NewCompare(st), help: panel.NewHelp(st), hints: panel.NewHints(st),
+		sweep: panel.NewSweep(st), requests: panel.NewRequests(st), sweepRun: map[int]int{},
+		pending: o.Settings, until: math.Inf(1), chart: panelThroughput, focus: panelThroughput,
+		dirty: true,
 	}
+	m.throughput.RateSpan = rateSpan
 	m.header.Settings = o.Settings
 	m.engine.MaxBatch = o.Settings.Batch
 	m.help.Note = "? or esc to close"
 	if o.Replay != nil {
 		m.loadReplay(o.Replay, o.ReplayName)
 	}
+	if o.Baseline != nil {
+		m.pinExport(o.Baseline, o.BaselineName)
+	}
 	m.syncKeys()
+	m.syncFocus()
 	return m
 }
 
@@ -162,74 +211,68 @@ type (
 		path string
 		err  error
 	}
-	tickMsg    struct{}
+	frameMsg   time.Time
 	devicesMsg []panel.DeviceView
 )
 
 // Init starts loading the model (unless replaying), asks for the background colour and
-// starts the clock.
+// starts the frame clock.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.tickCmd()}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.frameCmd()}
 	if m.opts.Runner != nil {
 		cmds = append(cmds, m.startLoad())
 	}
 	return tea.Batch(cmds...)
 }
 
-// Update routes messages; it does no I/O: side effects are commands.
+func (m *Model) frameCmd() tea.Cmd {
+	return tea.Tick(frameEvery, func(t time.Time) tea.Msg { return frameMsg(t) })
+}
+
+// Update routes messages; it does no I/O: side effects are commands. Engine snapshots only
+// change the panels' data: the frame clock decides when that is drawn, so a burst of
+// snapshots costs one frame, not one each.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		m.dirty = true
+		m.syncKeys()
+		m.syncFocus()
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.setDark(msg.IsDark())
+		m.dirty = true
 		return m, nil
-	case tickMsg:
-		m.tick++
-		if m.header.State.Active() {
-			m.header.Spinner = spinnerFrames[m.tick%len(spinnerFrames)]
-		}
-		m.refreshLatency(false)
-		return m, tea.Batch(m.tickCmd(), m.devicesCmd())
+	case frameMsg:
+		return m, m.onFrame(time.Time(msg))
 	case devicesMsg:
 		m.devViews = msg
-		m.devices.SetDevices(msg)
+		if m.opts.Replay == nil {
+			m.devices.SetDevices(msg)
+		}
 		return m, nil
 	case loadedMsg:
-		m.loading = false
-		m.cancel = nil
-		if msg.err != nil {
-			m.loadErr = msg.err.Error()
-			m.header.State = panel.StateFailed
-			m.header.Detail = "load failed: " + oneLine(m.loadErr)
-			m.syncKeys()
-			return m, nil
-		}
-		m.loaded = true
-		m.target = msg.target
-		m.header.Model, m.header.DType, m.header.Device = msg.target.Model, msg.target.DType, msg.target.Device
-		m.header.State = panel.StateIdle
-		m.header.Detail = "press r to run"
-		m.header.LoadProgress = -1
+		m.dirty = true
+		cmd := m.onLoaded(msg)
 		m.syncKeys()
-		if m.opts.AutoRun {
-			return m, m.startRun()
-		}
-		return m, nil
+		return m, cmd
 	case lifecycleMsg:
+		m.dirty = true
 		return m, m.onLifecycle(msg)
 	case snapshotMsg:
 		return m, m.onSnapshot(msg)
 	case runDoneMsg:
+		m.dirty = true
 		m.onRunDone(msg)
+		m.syncKeys()
 		if next := m.sweepNext(msg.run); next != nil && !m.quitting {
 			return m, next
 		}
 		if m.quitting {
 			if m.exportOnQuit {
 				// Keep what finished: export the stopped run, then quit.
-				if r := m.exportable(); r != nil {
+				if r := m.lastEnded(); r != nil {
 					return m, m.exportCmd(r) // quits when the export is written
 				}
 			}
@@ -237,23 +280,69 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case exportedMsg:
+		m.dirty = true
 		m.status = msg.note()
 		if msg.path != "" {
 			m.markSaved(msg.run, msg.path)
 		}
+		m.syncKeys()
 		if m.quitting {
 			m.exitNote = m.status
 			return m, tea.Quit
 		}
 		return m, nil
 	case tea.KeyPressMsg:
-		return m, m.onKey(msg)
+		m.dirty = true
+		cmd := m.onKey(msg)
+		m.syncKeys()
+		m.syncFocus()
+		return m, cmd
 	}
 	return m, nil
+}
+
+// onFrame is the frame clock: it turns the spinner, recomputes the latency figures when
+// they are due, fetches telemetry, moves a playing replay, and marks the frame for redrawing
+// when anything it shows changed.
+func (m *Model) onFrame(now time.Time) tea.Cmd {
+	cmds := []tea.Cmd{m.frameCmd()}
+	if m.header.State.Active() {
+		m.tick++
+		m.header.Spinner = spinnerFrames[m.tick%len(spinnerFrames)]
+		m.dirty = true
+	}
+	if m.play > 0 {
+		m.advancePlay(frameEvery.Seconds() * m.play)
+		m.dirty = true
+	}
+	if m.refreshLatency(now, false) {
+		m.dirty = true
+	}
+	if m.active {
+		// Snapshots change the charts, progress and engine panels: draw them.
+		m.dirty = true
+	}
+	if m.opts.Monitor != nil && now.Sub(m.devAt) >= devicesEvery {
+		m.devAt = now
+		cmds = append(cmds, m.devicesCmd())
+		m.dirty = true
+	}
+	return tea.Batch(cmds...)
 }
 
 // ExitNote is what the user should read after the dashboard closed ("" for nothing).
 func (m *Model) ExitNote() string { return m.exitNote }
 
-// Settings are a run's workload knobs: batch size, ISL, OSL, requests and concurrency.
-type Settings = panel.Settings
+// Run opens the dashboard on the terminal and returns when it closes, with a note for the
+// user to read once the terminal is back ("" for none).
+func Run(o Options) (string, error) {
+	m := newModel(o)
+	opts := []tea.ProgramOption{tea.WithFPS(programFPS)}
+	if env := colorEnv(o.Theme); env != nil {
+		opts = append(opts, tea.WithEnvironment(env))
+	}
+	if _, err := tea.NewProgram(m, opts...).Run(); err != nil {
+		return "", err
+	}
+	return m.ExitNote(), nil
+}

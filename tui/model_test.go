@@ -70,7 +70,7 @@ type driver struct {
 }
 
 func newDriver(t *testing.T, o Options) *driver {
-	d := &driver{t: t, m: New(o), msgs: make(chan tea.Msg, 64)}
+	d := &driver{t: t, m: newModel(o), msgs: make(chan tea.Msg, 64)}
 	d.exec(d.m.Init())
 	return d
 }
@@ -156,7 +156,7 @@ func TestDashboardRunAndExport(t *testing.T) {
 	}
 	// Export before any run has nothing to write.
 	d.key("e")
-	if !strings.Contains(d.m.status, "nothing to export") {
+	if !strings.Contains(d.m.status, "e: no run yet") {
 		t.Errorf("status %q after e with no run", d.m.status)
 	}
 	d.key("B") // batch 8 -> 16, applies at once while idle
@@ -272,7 +272,7 @@ func TestDashboardReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Options{Replay: back, ReplayName: "x.json", Theme: "mono"})
+	m := newModel(Options{Replay: back, ReplayName: "x.json", Theme: "mono"})
 	if m.throughput.Len() != len(x.Snapshots) {
 		t.Errorf("replay throughput has %d points, want %d", m.throughput.Len(), len(x.Snapshots))
 	}
@@ -281,7 +281,7 @@ func TestDashboardReplay(t *testing.T) {
 	}
 	d := &driver{t: t, m: m}
 	screen := d.checkFrame(160, 48)
-	if !strings.Contains(screen, "replay of x.json") {
+	if !strings.Contains(screen, "replay x.json") || strings.Count(screen, "replay") != 1 {
 		t.Errorf("replay screen lacks its source:\n%s", screen)
 	}
 	d.key("r") // nothing to run in a replay
@@ -373,7 +373,19 @@ func TestDashboardSweep(t *testing.T) {
 	}
 	d.checkFrame(80, 24)
 	d.key("esc")
-	if d.m.showSweep {
+	if d.m.view == viewSweep {
 		t.Error("esc did not leave the sweep view")
 	}
+}
+
+// fakeExport is the export of one fake run with settings s.
+func fakeExport(t testing.TB, s Settings) *engine.Export {
+	t.Helper()
+	ev := engine.NewEvents(context.Background())
+	defer ev.Close()
+	x, err := (&fakeRunner{}).Run(context.Background(), s, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

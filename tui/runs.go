@@ -3,10 +3,12 @@ package tui
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/tui/panel"
 )
 
@@ -16,9 +18,9 @@ type Runner interface {
 	// Load opens the model, publishing loading events on ev.
 	Load(ctx context.Context, ev *engine.Events) (Target, error)
 	// Run runs one benchmark, publishing its events on ev. It returns the run's export,
-	// also for a canceled or failed run (with the requests that finished); the error is
+	// also for a stopped or failed run (with the requests that finished); the error is
 	// for a run that could not start.
-	Run(ctx context.Context, s panel.Settings, ev *engine.Events) (*engine.Export, error)
+	Run(ctx context.Context, s Settings, ev *engine.Events) (*engine.Export, error)
 }
 
 // Target is what the runner benchmarks, for the header.
@@ -26,58 +28,132 @@ type Target struct {
 	Model, DType, Device string
 }
 
-// run is one run of this session, live or finished.
+// run is one run of this session (or the replayed one), live or ended.
 type run struct {
 	id       int
-	settings panel.Settings
+	label    string // the name shown; "run N" when empty
+	settings Settings
+	dataset  string
 	state    panel.RunState
 	err      string
 	started  time.Time
 	// records are the finished requests, from snapshots while the run is live and from
-	// the export once it ended.
+	// the export once it ended; snaps are the engine snapshots of a live run (without
+	// their records).
 	records []engine.Record
+	snaps   []engine.Snapshot
 	export  *engine.Export
 	saved   string // path of the last export
+	// fig are the run's figures: recent rates and the records' latencies while it runs,
+	// the report's once it ended. scrubFig are those at the replay's time cursor.
+	fig      panel.Figures
+	scrubFig panel.Figures
+	// series caches the decoded telemetry of the export.
+	series    *telemetry.Series
+	seriesDec bool
 }
 
-func (r *run) name() string { return fmt.Sprintf("run %d", r.id) }
-
-// row is the run as the history table shows it.
-func (r *run) row(model string) panel.RunRow {
-	row := panel.RunRow{
-		ID: r.name(), Model: model, Batch: r.settings.Batch, ISL: r.settings.ISL, OSL: r.settings.OSL,
-		Requests: r.settings.Requests, State: r.state,
+func (r *run) name() string {
+	if r.label != "" {
+		return r.label
 	}
-	if r.export != nil {
-		rep := &r.export.Report
-		row.OutputTokS = rep.Performance.SystemOutputThroughputTokS
-		row.ReqS = rep.Performance.RequestThroughputReqS
-		row.TTFTp50 = rep.StreamingMetrics.TTFTPercentiles.P50
-		row.TPOTp50 = rep.StreamingMetrics.TPOTPercentiles.P50
-		row.E2Ep50 = rep.Performance.RequestLatencyPercentilesMS.P50
-	}
-	return row
+	return fmt.Sprintf("run %d", r.id)
 }
 
-// latencySamples computes each request's TTFT, TPOT and end-to-end latency and every
-// inter-token gap, in milliseconds, as the report defines them.
-func latencySamples(recs []engine.Record) (ttft, tpot, itl, e2e []float64) {
-	const ms = 1e6
-	for i := range recs {
-		r := &recs[i]
-		if r.Failed() || r.OutputTokens() == 0 {
-			continue
+// origin is the run's time origin on the records' clock.
+func (r *run) origin() (int64, bool) { return runOrigin(r.records) }
+
+// span is the run's length in seconds: from the first start to the last end.
+func (r *run) span() float64 {
+	t0, ok := r.origin()
+	if !ok {
+		return 0
+	}
+	var end int64
+	for i := range r.records {
+		end = max(end, r.records[i].EndNS)
+	}
+	return math.Max(float64(end-t0)/1e9, 0)
+}
+
+// recordsUntil are the records that had ended until seconds after the run's start.
+func (r *run) recordsUntil(until float64) []engine.Record {
+	if math.IsInf(until, 1) {
+		return r.records
+	}
+	t0, ok := r.origin()
+	if !ok {
+		return nil
+	}
+	limit := t0 + int64(until*1e9)
+	out := make([]engine.Record, 0, len(r.records))
+	for i := range r.records {
+		if r.records[i].EndNS <= limit {
+			out = append(out, r.records[i])
 		}
-		ttft = append(ttft, float64(r.FirstTokenNS-r.StartNS)/ms)
-		e2e = append(e2e, float64(r.EndNS-r.StartNS)/ms)
-		if n := r.OutputTokens(); n > 1 {
-			tpot = append(tpot, float64(r.EndNS-r.FirstTokenNS)/ms/float64(n-1))
-			for j := 1; j < n; j++ {
-				itl = append(itl, float64(r.TokenNS[j]-r.TokenNS[j-1])/ms)
+	}
+	return out
+}
+
+// telemetry is the run's saved telemetry series: the export's, or the report's hardware
+// section's.
+func (r *run) telemetry() (*telemetry.Series, bool) {
+	if !r.seriesDec && r.export != nil {
+		r.seriesDec = true
+		x := r.export
+		var s telemetry.Series
+		switch {
+		case len(x.Telemetry) > 0 && jsonInto(x.Telemetry, &s):
+			r.series = &s
+		default:
+			if _, hs, ok := hardwareOf(&x.Report); ok && len(hs.Devices) > 0 {
+				r.series = &hs
 			}
 		}
 	}
-	return ttft, tpot, itl, e2e
+	return r.series, r.series != nil
+}
+
+// row is the run as the history table and the comparison show it.
+func (r *run) row(model string) panel.RunRow {
+	return panel.RunRow{
+		ID: r.name(), Model: model, Batch: r.settings.Batch, ISL: r.settings.ISL, OSL: r.settings.OSL,
+		Requests: r.settings.Requests, Concurrency: r.settings.Concurrency, Dataset: r.dataset,
+		Figures: r.fig, State: r.state,
+	}
+}
+
+func (m *Model) runByID(id int) *run {
+	for _, r := range m.runs {
+		if r.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// cursorRun is the run under the history cursor, nil for none.
+func (m *Model) cursorRun() *run {
+	row, ok := m.history.CursorRow()
+	if !ok {
+		return nil
+	}
+	for _, r := range m.runs {
+		if r.name() == row.ID {
+			return r
+		}
+	}
+	return nil
+}
+
+// lastEnded is the newest run that ended with an export.
+func (m *Model) lastEnded() *run {
+	for i := len(m.runs) - 1; i >= 0; i-- {
+		if m.runs[i].export != nil {
+			return m.runs[i]
+		}
+	}
+	return nil
 }
 
 func (m *Model) syncHistory() {
@@ -86,6 +162,29 @@ func (m *Model) syncHistory() {
 		rows[i] = r.row(m.target.Model)
 	}
 	m.history.SetRows(rows)
+}
+
+// syncResult shows the run under the history cursor in the result strip (the one being
+// replayed, at the time cursor), with its deltas from the baseline.
+func (m *Model) syncResult() {
+	r := m.cursorRun()
+	res := m.result
+	if r == nil {
+		res.Run, res.State, res.Figures = "", panel.StateIdle, panel.NoFigures()
+	} else {
+		res.Run, res.State, res.Figures = r.name(), r.state, r.fig
+		if r == m.cur && m.scrubbing() {
+			res.Figures = r.scrubFig
+		}
+	}
+	res.HasBase = m.base != nil
+	if m.base != nil {
+		res.Base, res.BaseName = m.base.fig, m.base.name
+		res.Mismatch = ""
+		if r != nil {
+			res.Mismatch = panel.Mismatch(m.base.row, r.row(m.target.Model))
+		}
+	}
 }
 
 func oneLine(s string) string {

@@ -25,7 +25,7 @@ func (m *Model) startSweep() tea.Cmd {
 	}
 	m.sweepQueue = sizes
 	m.sweepRun = map[int]int{}
-	m.showSweep = true
+	m.view = viewSweep
 	return m.sweepNext(0)
 }
 

@@ -1,9 +1,36 @@
 package tui
 
 import (
+	"os"
+	"strings"
+	"time"
+
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/benchtui/benchtui/themes"
+	"github.com/benchtui/benchtui/tui/panel"
 )
+
+// programFPS caps how often Bubble Tea's renderer flushes. The model draws at most every
+// frameEvery anyway; the renderer only needs to pick frames up without adding delay to a
+// key press.
+const programFPS = 20
+
+// colorEnv is the environment the program detects colours from: without NO_COLOR when a
+// colour theme was asked for by name, since an explicit --theme wins over NO_COLOR
+// (no-color.org: user-level configuration overrides it). nil keeps the environment.
+func colorEnv(theme string) []string {
+	if theme == "" || theme == "mono" || !themes.NoColor() {
+		return nil
+	}
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "NO_COLOR=") {
+			env = append(env, e)
+		}
+	}
+	return env
+}
 
 func (m *Model) setDark(dark bool) {
 	if dark == m.dark {
@@ -14,6 +41,7 @@ func (m *Model) setDark(dark bool) {
 		m.theme = themes.Default(dark, themes.NoColor())
 	}
 	m.setTheme(m.theme)
+	m.status = ""
 }
 
 // setTheme rebuilds the styles in place: every panel holds the same pointer.
@@ -28,63 +56,135 @@ func (m *Model) setTheme(name string) {
 }
 
 // View draws the frame for the current size (80x24 until the terminal said its size).
+// Bubble Tea calls it after every message; the frame is drawn again only when something it
+// shows changed (dirty), so a message that changes nothing on screen costs nothing.
 func (m *Model) View() tea.View {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
 		w, h = defaultWidth, defaultHeight
 	}
-	v := tea.NewView(m.render(w, h))
+	if m.dirty || w != m.frameW || h != m.frameH {
+		m.frame, m.frameW, m.frameH = m.render(w, h), w, h
+		m.dirty = false
+		m.frames++
+		m.lastRender = time.Now()
+	}
+	v := tea.NewView(m.frame)
 	v.AltScreen = true
 	v.WindowTitle = "benchtui"
 	return v
 }
 
-// Render draws the dashboard at w x h; View calls it, tests call it directly.
-func (m *Model) render(w, h int) string {
-	focused := focusOrder[m.focus]
-	var r placement
-	switch {
-	case m.showHelp:
-		r = layoutMaximized(w, h, panelHelp)
-	case m.comparing, m.showSweep:
-		r = layoutMaximized(w, h, panelCompare)
-	case m.maximized:
-		r = layoutMaximized(w, h, focused)
-	default:
-		r = layout(w, h)
-	}
-	m.throughput.SetFocused(focused == panelThroughput)
-	m.latency.SetFocused(focused == panelLatency)
-	m.progress.SetFocused(focused == panelProgress)
-	m.engine.SetFocused(focused == panelEngine)
-	m.devices.SetFocused(focused == panelDevices)
-	m.history.SetFocused(focused == panelHistory)
+// opts are the layout choices of the moment.
+func (m *Model) layoutOpts(w int) layoutOpts {
 	m.hints.Status = m.status
+	return layoutOpts{chart: m.chart, hintsH: m.hints.Lines(w)}
+}
+
+// placementFor is the layout for the current view at w x h.
+func (m *Model) placementFor(w, h int) placement {
+	o := m.layoutOpts(w)
+	switch {
+	case m.view == viewHelp:
+		return layoutMaximized(w, h, panelHelp, o)
+	case m.view == viewCompare:
+		return layoutMaximized(w, h, panelCompare, o)
+	case m.view == viewSweep:
+		return layoutMaximized(w, h, panelSweep, o)
+	case m.view == viewRequests:
+		return layoutMaximized(w, h, panelRequests, o)
+	case m.maximized:
+		if r := layout(w, h, o); r.Shown(m.focus) {
+			return layoutMaximized(w, h, m.focus, o)
+		}
+	}
+	return layout(w, h, o)
+}
+
+// focusable lists the focusable panels on screen now, in tab order.
+func (m *Model) focusable() []panelID {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		w, h = defaultWidth, defaultHeight
+	}
+	r := layout(w, h, m.layoutOpts(w))
+	var ids []panelID
+	for _, id := range focusOrder {
+		if rc := r.Of(id); rc.H >= 3 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// allChartsShown reports whether the layout shows every chart at once (g has nothing to
+// switch).
+func (m *Model) allChartsShown() bool {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		w, h = defaultWidth, defaultHeight
+	}
+	r := layout(w, h, m.layoutOpts(w))
+	return r.Shown(panelThroughput) && r.Shown(panelTrend) && r.Shown(panelLatency)
+}
+
+// panels maps the layout's ids to the panels.
+func (m *Model) panelOf(id panelID) panel.Panel {
+	switch id {
+	case panelHeader:
+		return m.header
+	case panelResult:
+		return m.result
+	case panelThroughput:
+		return m.throughput
+	case panelTrend:
+		return m.trend
+	case panelLatency:
+		return m.latency
+	case panelProgress:
+		return m.progress
+	case panelEngine:
+		return m.engine
+	case panelDevices:
+		return m.devices
+	case panelHistory:
+		return m.history
+	case panelRequests:
+		return m.requests
+	case panelHints:
+		return m.hints
+	case panelCompare:
+		return m.compare
+	case panelSweep:
+		return m.sweep
+	case panelHelp:
+		return m.help
+	}
+	return nil
+}
+
+// syncFocus keeps the focus on a panel that is on screen (a resize or g can take the
+// focused one away) and tells the panels which one has it.
+func (m *Model) syncFocus() {
+	vis := m.focusable()
+	found := false
+	for _, id := range vis {
+		found = found || id == m.focus
+	}
+	if !found && len(vis) > 0 {
+		m.focus = vis[0]
+	}
+	for _, id := range focusOrder {
+		m.panelOf(id).SetFocused(id == m.focus && m.view == viewDashboard)
+	}
+}
+
+// render draws the dashboard at w x h; View calls it, tests call it directly.
+func (m *Model) render(w, h int) string {
+	r := m.placementFor(w, h)
 	return renderFrame(r, func(id panelID, pw, ph int) string {
-		switch id {
-		case panelHeader:
-			return m.header.Render(pw, ph)
-		case panelThroughput:
-			return m.throughput.Render(pw, ph)
-		case panelLatency:
-			return m.latency.Render(pw, ph)
-		case panelProgress:
-			return m.progress.Render(pw, ph)
-		case panelEngine:
-			return m.engine.Render(pw, ph)
-		case panelDevices:
-			return m.devices.Render(pw, ph)
-		case panelHistory:
-			return m.history.Render(pw, ph)
-		case panelCompare:
-			if m.showSweep {
-				return m.sweep.Render(pw, ph)
-			}
-			return m.compare.Render(pw, ph)
-		case panelHelp:
-			return m.help.Render(pw, ph)
-		case panelHints:
-			return m.hints.Render(pw, ph)
+		if p := m.panelOf(id); p != nil {
+			return p.Render(pw, ph)
 		}
 		return ""
 	})

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/BurntSushi/toml"
 	"github.com/charmbracelet/x/term"
 
@@ -44,6 +43,7 @@ type dashConfig struct {
 	TP           int    `toml:"tp" json:"tp"`
 	LlamaLib     string `toml:"llama_lib" json:"-"`
 	InProcess    bool   `toml:"in_process" json:"in_process,omitempty"`
+	Baseline     string `toml:"baseline" json:"-"`
 }
 
 func defaultDashConfig() dashConfig {
@@ -84,7 +84,7 @@ func loadDashConfig(path string, c *dashConfig) error {
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process)",
+		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, baseline)",
 			path, strings.Join(keys, ", "))
 	}
 	return nil
@@ -133,6 +133,14 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	case c.Concurrency == 0:
 		return badInput("concurrency is 0: give -1 for unlimited or a positive limit")
 	}
+	var base *engine.Export
+	if c.Baseline != "" {
+		x, err := tui.ReadReplay(c.Baseline)
+		if err != nil {
+			return usageError{fmt.Errorf("baseline: %w", err)}
+		}
+		base = x
+	}
 	if !isTerminal(stdout) {
 		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
 	}
@@ -155,13 +163,13 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	so.Hardware = hw
 	r := &dashRunner{so: so, cfg: c}
 	defer r.close()
-	m := tui.New(tui.Options{
+	return runProgram(tui.Options{
 		Runner:   r,
 		Monitor:  hw.Monitor,
 		Settings: tui.Settings{Batch: c.MaxBatchSize, ISL: c.ISL, OSL: c.OSL, Requests: c.NumRequests, Concurrency: c.Concurrency},
 		Theme:    c.Theme, AutoRun: c.Run, ExportDir: c.ExportDir, MaxBatch: llamacpp.MaxSequences,
+		Baseline: base, BaselineName: c.Baseline,
 	})
-	return runProgram(m)
 }
 
 func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
@@ -187,6 +195,7 @@ func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs.Int(&c.TP, "tp", def.TP, "tensor parallel size")
 	fs.String(&c.LlamaLib, "llama_lib", def.LlamaLib, "libllama to load")
 	fs.Bool(&c.InProcess, "in_process", def.InProcess, "run llama.cpp in this process instead of a child process")
+	fs.String(&c.Baseline, "baseline", def.Baseline, "an export or a --report_json report (benchtui's or trtllm-bench's) to pin as the baseline")
 	fs.String(cfgPath, "config", *cfgPath, "dashboard settings file (TOML, keys as the flags)")
 	return fs, c
 }
@@ -210,7 +219,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return badInput("replay takes one file: benchtui replay FILE.json (an export from the dashboard, or a --report_json report)")
 	}
 	path := fs.Arg(0)
-	x, err := engine.ReadExport(path)
+	x, err := tui.ReadReplay(path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -222,15 +231,15 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	if !isTerminal(stdout) {
 		return badInput("replay needs a terminal, and stdout is not one; the file's figures are in its JSON")
 	}
-	return runProgram(tui.New(tui.Options{Replay: x, ReplayName: filepath.Base(path), Theme: theme}))
+	return runProgram(tui.Options{Replay: x, ReplayName: filepath.Base(path), Theme: theme})
 }
 
-func runProgram(m *tui.Model) error {
-	p := tea.NewProgram(m)
-	if _, err := p.Run(); err != nil {
+func runProgram(o tui.Options) error {
+	note, err := tui.Run(o)
+	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
-	if note := m.ExitNote(); note != "" {
+	if note != "" {
 		fmt.Fprintln(os.Stderr, "benchtui: "+note)
 	}
 	return nil

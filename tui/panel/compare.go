@@ -2,7 +2,7 @@ package panel
 
 import (
 	"math"
-	"strconv"
+	"strings"
 
 	"github.com/benchtui/benchtui/themes"
 )
@@ -41,62 +41,99 @@ type compareRow struct {
 
 func (p *Compare) rows() []compareRow {
 	a, b := &p.A, &p.B
+	fa, fb := &a.Figures, &b.Figures
 	sh := func(r *RunRow) string { return itoa(r.Batch) + "/" + itoa(r.ISL) + "/" + itoa(r.OSL) }
 	num := func(label string, va, vb float64, f func(float64) string, higher bool, drop int) compareRow {
 		return compareRow{label: label, a: f(va), b: f(vb), va: va, vb: vb, numeric: true, higher: higher, drop: drop}
+	}
+	cnt := func(label string, va, vb int, drop int) compareRow {
+		return compareRow{label: label, a: itoa(va), b: itoa(vb), drop: drop}
 	}
 	return []compareRow{
 		{label: "model", a: a.Model, b: b.Model, settings: true, drop: 4},
 		{label: "B/ISL/OSL", a: sh(a), b: sh(b), settings: true, drop: 3},
 		{label: "requests", a: itoa(a.Requests), b: itoa(b.Requests), settings: true, drop: 5},
-		num("output tok/s", a.OutputTokS, b.OutputTokS, fnum, true, 0),
-		num("req/s", a.ReqS, b.ReqS, fnum, true, 1),
-		num("TTFT p50 ms", a.TTFTp50, b.TTFTp50, fms, false, 0),
-		num("TPOT p50 ms", a.TPOTp50, b.TPOTp50, fms, false, 0),
-		num("E2E p50 ms", a.E2Ep50, b.E2Ep50, fms, false, 2),
+		{label: "concurrency", a: ConcurrencyText(a.Concurrency), b: ConcurrencyText(b.Concurrency), settings: true, drop: 7},
+		num("output tok/s", fa.OutputTokS, fb.OutputTokS, fnum, true, 0),
+		num("req/s", fa.ReqS, fb.ReqS, fnum, true, 1),
+		num("TTFT p50 ms", fa.TTFTp50, fb.TTFTp50, fms, false, 0),
+		num("TTFT p99 ms", fa.TTFTp99, fb.TTFTp99, fms, false, 2),
+		num("TPOT p50 ms", fa.TPOTp50, fb.TPOTp50, fms, false, 0),
+		num("ITL p99 ms", fa.ITLp99, fb.ITLp99, fms, false, 3),
+		num("E2E p50 ms", fa.E2Ep50, fb.E2Ep50, fms, false, 2),
+		cnt("done/failed/canc.", 0, 0, 6),
 		{label: "state", a: a.State.String(), b: b.State.String(), drop: 6},
 	}
 }
 
-// delta formats the change from va to vb and picks its ink.
+// Mismatch says how the two runs differ in workload (ISL, OSL, requests, concurrency,
+// dataset) and whether one was stopped or failed, which makes their deltas compare
+// different things; "" when they compare like with like.
+func Mismatch(a, b RunRow) string {
+	var diffs []string
+	add := func(name, va, vb string) {
+		if va != vb {
+			diffs = append(diffs, name+" "+va+" vs "+vb)
+		}
+	}
+	add("ISL", itoa(a.ISL), itoa(b.ISL))
+	add("OSL", itoa(a.OSL), itoa(b.OSL))
+	add("N", itoa(a.Requests), itoa(b.Requests))
+	add("C", ConcurrencyText(a.Concurrency), ConcurrencyText(b.Concurrency))
+	add("dataset", orGenerated(a.Dataset), orGenerated(b.Dataset))
+	var out []string
+	if len(diffs) > 0 {
+		out = append(out, "workload differs: "+strings.Join(diffs, ", "))
+	}
+	for _, r := range []*RunRow{&a, &b} {
+		if r.State == StateCanceled || r.State == StateFailed {
+			out = append(out, r.ID+" was "+r.State.String())
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func orGenerated(ds string) string {
+	if ds == "" {
+		return "generated"
+	}
+	return ds
+}
+
+// delta formats the change from va to vb with its sense in words ("+4.1% better"), and
+// picks its ink.
 func (p *Compare) delta(r compareRow) (string, themes.Ink) {
 	st := p.st
-	if !r.numeric || r.va == 0 || r.vb == 0 || math.IsNaN(r.va) || math.IsNaN(r.vb) {
-		if r.numeric {
-			return "n/a", st.Muted
-		}
+	if !r.numeric {
 		return "", st.Muted
 	}
-	d := (r.vb - r.va) / r.va * 100
-	s := strconv.FormatFloat(d, 'f', 1, 64) + "%"
-	if d >= 0 {
-		s = "+" + s
+	d, k := Delta(st, r.va, r.vb, r.higher)
+	if d == "" || math.IsNaN(r.va) || math.IsNaN(r.vb) || r.va == 0 || r.vb == 0 {
+		return "n/a", st.Muted
 	}
-	switch {
-	case math.Abs(d) < 0.5:
-		return s, st.Muted
-	case (d > 0) == r.higher:
-		return s, st.Good
-	}
-	return s, st.Bad
+	return d, k
 }
 
 func (p *Compare) Summary(width int) string {
 	st := p.st
 	var parts []part
+	if m := Mismatch(p.A, p.B); m != "" {
+		parts = append(parts, part{[]span{{"⚠ " + m, st.Warn}}, 0})
+	}
 	for _, r := range p.rows() {
 		if !r.numeric {
 			continue
 		}
 		d, k := p.delta(r)
-		parts = append(parts, part{[]span{{r.label + " ", st.Label}, {d, k}}, r.drop})
+		parts = append(parts, part{[]span{{r.label + " ", st.Label}, {d, k}}, r.drop + 1})
 	}
 	var l lineBuf
 	fitParts(&l, parts, span{" · ", st.Subtle}, width)
 	return string(l.b)
 }
 
-// Render draws the comparison in exactly width x height cells.
+// Render draws the comparison in exactly width x height cells. A workload mismatch is
+// said on the first line, before any delta.
 func (p *Compare) Render(width, height int) string {
 	if s, ok := small(width, height, p.Summary); ok {
 		return s
@@ -106,13 +143,34 @@ func (p *Compare) Render(width, height int) string {
 	b := box{st: st, focused: p.focused, title: []span{
 		{"Compare ", st.Title}, {p.A.ID, st.Accent}, {" → ", st.Muted}, {p.B.ID, st.Accent},
 	}}
+	body := make([]string, 0, ih)
+	var l lineBuf
+	if m := Mismatch(p.A, p.B); m != "" {
+		for _, w := range wrap("⚠ "+m, iw) {
+			if len(body) >= max(ih-2, 1) {
+				break
+			}
+			l.reset()
+			l.ink(st.Warn, w)
+			body = append(body, l.fit(iw))
+		}
+	}
 	rows := p.rows()
-	header := ih >= 4
-	room := ih
+	// The counts row shows the three counts of each run.
+	for i := range rows {
+		if rows[i].label == "done/failed/canc." {
+			f := func(r *RunRow) string {
+				return itoa(r.Figures.Completed) + "/" + itoa(r.Figures.Failed) + "/" + itoa(r.Figures.Canceled)
+			}
+			rows[i].a, rows[i].b = f(&p.A), f(&p.B)
+		}
+	}
+	header := ih-len(body) >= 4
+	room := ih - len(body)
 	if header {
 		room--
 	}
-	for len(rows) > room {
+	for len(rows) > room && len(rows) > 0 {
 		worst := 0
 		for i := range rows {
 			if rows[i].drop >= rows[worst].drop {
@@ -126,12 +184,12 @@ func (p *Compare) Render(width, height int) string {
 	for _, r := range rows {
 		labelW = max(labelW, textWidth(r.label))
 	}
-	const deltaW = 8
+	const deltaW = 14
 	colW := (iw - labelW - deltaW - 3) / 2
 	narrow := colW < 6
 	if narrow {
 		// Only labels and deltas.
-		labelW = min(labelW, iw-deltaW-1)
+		labelW = min(labelW, max(iw-deltaW-1, 1))
 	} else {
 		// Columns as wide as their content (and the header), within limits.
 		content := max(textWidth("A "+p.A.ID), textWidth("B "+p.B.ID))
@@ -141,9 +199,8 @@ func (p *Compare) Render(width, height int) string {
 		colW = min(colW, content+2, 28)
 	}
 
-	body := make([]string, 0, ih)
-	var l lineBuf
 	if header {
+		l.reset()
 		l.pad(labelW)
 		if !narrow {
 			l.text(" ")
@@ -152,7 +209,7 @@ func (p *Compare) Render(width, height int) string {
 			l.ink(st.TableHeader, align(truncate("B "+p.B.ID, colW), colW, true))
 		}
 		l.text(" ")
-		l.ink(st.TableHeader, align("Δ", deltaW, true))
+		l.ink(st.TableHeader, align("B vs A", deltaW, true))
 		body = append(body, l.fit(iw))
 	}
 	for _, r := range rows {

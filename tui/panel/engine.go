@@ -16,6 +16,9 @@ type Engine struct {
 	// MaxBatch is the batch size in sequences; it scales the running sparkline and is
 	// shown as "48/64". Zero scales to the largest value seen.
 	MaxBatch int
+	// Final, when set, is the state the run ended in ("finished", "stopped"), shown in
+	// the frame: the values are then the engine's last state, not a live one.
+	Final string
 	focus
 
 	running, queued, kv, batch series
@@ -118,6 +121,9 @@ func (p *Engine) Render(width, height int) string {
 	st := p.st
 	iw, ih := inner(width, height)
 	b := box{st: st, focused: p.focused, title: []span{{"Engine", st.Title}}}
+	if p.Final != "" {
+		b.note = []span{{"run " + p.Final, st.Muted}}
+	}
 	if len(p.running.vals) == 0 {
 		return b.message(width, height, "no scheduler data yet")
 	}

@@ -29,6 +29,9 @@ var panelHeights = map[string]int{
 	"hints":      1,
 	"compare":    12,
 	"help":       16,
+	"result":     2,
+	"trend":      14,
+	"requests":   24,
 }
 
 // sheet renders one panel at several sizes into one document.
@@ -165,7 +168,7 @@ func TestFocusedBorder(t *testing.T) {
 
 func TestProgressETAUnknown(t *testing.T) {
 	p := panel.NewProgress(paneltest.Styles("mono"))
-	p.Done, p.Total, p.Elapsed = 10, 100, 3*time.Second
+	p.Completed, p.Total, p.Elapsed = 10, 100, 3*time.Second
 	if got := ansi.Strip(p.Render(60, 5)); !strings.Contains(got, "ETA n/a") {
 		t.Errorf("unknown ETA not shown as n/a:\n%s", got)
 	}

@@ -20,7 +20,9 @@ const (
 	StateCanceled
 )
 
-var stateNames = [...]string{"idle", "loading", "warmup", "running", "finished", "failed", "canceled"}
+// stateNames are the states' words. A run the user ends is "stopped" everywhere (its
+// unfinished requests are the report's canceled ones): stopped is not failed.
+var stateNames = [...]string{"idle", "loading", "warmup", "running", "finished", "failed", "stopped"}
 
 func (s RunState) String() string {
 	if s < 0 || int(s) >= len(stateNames) {
@@ -70,7 +72,7 @@ type Settings struct {
 	ISL         int // input sequence length, tokens
 	OSL         int // output sequence length, tokens
 	Requests    int // number of requests
-	Concurrency int // requests in flight
+	Concurrency int // requests in flight; zero or less is unlimited
 }
 
 // Header is the top band: what is benchmarked, the run state and the settings. It has
@@ -180,10 +182,14 @@ func (h *Header) settings() []part {
 	parts := make([]part, 0, len(knobs)+1)
 	for _, k := range knobs {
 		sp := []span{{k.label + " ", st.Label}}
+		num := itoa
+		if k.label == "C" {
+			num = ConcurrencyText
+		}
 		if k.cur != k.nxt {
-			sp = append(sp, span{itoa(k.cur), st.Value}, span{"→" + itoa(k.nxt) + "*", st.Pending})
+			sp = append(sp, span{num(k.cur), st.Value}, span{"→" + num(k.nxt) + "*", st.Pending})
 		} else {
-			sp = append(sp, span{itoa(k.cur), st.Value})
+			sp = append(sp, span{num(k.cur), st.Value})
 		}
 		parts = append(parts, part{sp, k.prio})
 	}
@@ -253,3 +259,12 @@ func (h *Header) Render(width, height int) string {
 
 // Summary is the header's one-line form.
 func (h *Header) Summary(width int) string { return h.Render(width, 1) }
+
+// ConcurrencyText is a concurrency limit as the dashboard writes it: the number, or
+// "unlimited" for zero or less (the engine's -1).
+func ConcurrencyText(c int) string {
+	if c <= 0 {
+		return "unlimited"
+	}
+	return itoa(c)
+}

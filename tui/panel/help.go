@@ -4,9 +4,12 @@ import (
 	"github.com/benchtui/benchtui/themes"
 )
 
-// HelpKey is one key and what it does, as help shows it.
+// HelpKey is one key and what it does, as help shows it. A disabled key is shown greyed,
+// with Why saying why it does nothing now.
 type HelpKey struct {
 	Key, Desc string
+	Disabled  bool
+	Why       string
 }
 
 // HelpGroup is a titled group of keys ("Run", "Navigation", ...).
@@ -45,18 +48,36 @@ func (p *Help) groupBlock(g HelpGroup, maxW int) (lines []string, w int) {
 		kw = max(kw, textWidth(k.Key))
 		dw = max(dw, textWidth(k.Desc))
 	}
+	for _, k := range g.Keys {
+		if k.Why != "" {
+			dw = max(dw, textWidth(k.Why)+2)
+		}
+	}
 	w = min(max(kw+1+dw, textWidth(g.Title)), maxW)
 	var l lineBuf
 	l.ink(st.Title, truncate(g.Title, w))
 	lines = append(lines, l.fit(w))
 	for _, k := range g.Keys {
 		l.reset()
-		l.ink(st.Key, align(truncate(k.Key, w), min(kw, w), false))
+		ki, di := st.Key, st.KeyDesc
+		if k.Disabled {
+			// Greyed: the key does nothing now; the line below says why.
+			ki, di = st.Subtle, st.Subtle
+		}
+		l.ink(ki, align(truncate(k.Key, w), min(kw, w), false))
 		if rest := w - l.w - 1; rest > 0 {
 			l.text(" ")
-			l.ink(st.KeyDesc, truncate(k.Desc, rest))
+			l.ink(di, truncate(k.Desc, rest))
 		}
 		lines = append(lines, l.fit(w))
+		if k.Disabled && k.Why != "" {
+			l.reset()
+			l.pad(min(kw+1, w))
+			if rest := w - l.w; rest > 0 {
+				l.ink(st.Muted, truncate("("+k.Why+")", rest))
+			}
+			lines = append(lines, l.fit(w))
+		}
 	}
 	return lines, w
 }
@@ -165,7 +186,21 @@ func NewHints(st *themes.Styles) *Hints {
 // SetStyles changes the theme.
 func (p *Hints) SetStyles(st *themes.Styles) { p.st = st }
 
-// Render draws the hints on the first line; further lines are blank.
+// statusRoom is how many cells the status may take beside the keys.
+func statusRoom(width int) int { return width / 2 }
+
+// Lines is how many lines the hints need at this width: one, or, when the status does
+// not fit beside the keys, the status wrapped on lines of its own (at most three) above
+// them. A status is never cut.
+func (p *Hints) Lines(width int) int {
+	if p.Status == "" || textWidth(p.Status) <= statusRoom(width) || width <= 0 {
+		return 1
+	}
+	return 1 + min(len(wrap(p.Status, width)), 3)
+}
+
+// Render draws the hints on the last line, with the status at its right when it fits;
+// otherwise the status is wrapped on the lines above (Lines says how many it needs).
 func (p *Hints) Render(width, height int) string {
 	if width <= 0 || height <= 0 {
 		return ""
@@ -177,13 +212,30 @@ func (p *Hints) Render(width, height int) string {
 		if i == len(p.Keys)-1 {
 			prio = 0
 		}
-		parts[i] = part{[]span{{k.Key, st.Key}, {" " + k.Desc, st.KeyDesc}}, prio}
+		ink, dink := st.Key, st.KeyDesc
+		if k.Disabled {
+			ink, dink = st.Muted, st.Muted
+		}
+		parts[i] = part{[]span{{k.Key, ink}, {" " + k.Desc, dink}}, prio}
 	}
 	room := width
 	sw := 0
+	var above []string
 	if p.Status != "" {
-		sw = min(textWidth(p.Status), width/2)
-		room = width - sw - 2
+		if textWidth(p.Status) <= statusRoom(width) || height == 1 {
+			sw = min(textWidth(p.Status), statusRoom(width))
+			room = width - sw - 2
+		} else {
+			for _, w := range wrap(p.Status, width) {
+				var l lineBuf
+				l.ink(st.Accent, w)
+				above = append(above, l.fit(width))
+			}
+			if len(above) > height-1 {
+				// Not enough lines: keep the end, which holds the choices.
+				above = above[len(above)-(height-1):]
+			}
+		}
 	}
 	var l lineBuf
 	fitParts(&l, parts, span{" • ", st.Subtle}, max(room, 0))
@@ -191,7 +243,13 @@ func (p *Hints) Render(width, height int) string {
 		l.padTo(width - sw)
 		l.ink(st.Accent, truncate(p.Status, sw))
 	}
-	return joinLines([]string{l.fit(width)}, width, height)
+	lines := make([]string, 0, height)
+	for len(lines)+len(above) < height-1 {
+		lines = append(lines, spaces(width))
+	}
+	lines = append(lines, above...)
+	lines = append(lines, l.fit(width))
+	return joinLines(lines, width, height)
 }
 
 // Summary is the hint bar itself.

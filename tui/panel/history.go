@@ -9,14 +9,18 @@ import (
 )
 
 // RunRow is one run of this session as the history table and the comparison show it.
-// Latencies are medians in milliseconds; zero or NaN values show as "n/a".
+// Latencies are in milliseconds; zero or NaN values show as "n/a".
 type RunRow struct {
 	ID                        string
 	Model                     string
 	Batch, ISL, OSL, Requests int
-	OutputTokS, ReqS          float64
-	TTFTp50, TPOTp50, E2Ep50  float64
-	State                     RunState
+	// Concurrency is the run's limit, zero or less for unlimited; Dataset names its
+	// requests ("" for a generated set).
+	Concurrency int
+	Dataset     string
+	// Figures are the run's results (NaN while unknown).
+	Figures Figures
+	State   RunState
 }
 
 // maxMarks is how many runs can be marked for comparison.
@@ -149,11 +153,13 @@ var historyColumns = []historyColumn{
 	{"ISL", true, 3, func(r *RunRow) string { return itoa(r.ISL) }},
 	{"OSL", true, 3, func(r *RunRow) string { return itoa(r.OSL) }},
 	{"N", true, 5, func(r *RunRow) string { return itoa(r.Requests) }},
-	{"out tok/s", true, 0, func(r *RunRow) string { return fnum(r.OutputTokS) }},
-	{"req/s", true, 5, func(r *RunRow) string { return fnum(r.ReqS) }},
-	{"TTFT p50", true, 1, func(r *RunRow) string { return fms(r.TTFTp50) }},
-	{"TPOT p50", true, 1, func(r *RunRow) string { return fms(r.TPOTp50) }},
-	{"E2E p50", true, 4, func(r *RunRow) string { return fms(r.E2Ep50) }},
+	{"out tok/s", true, 0, func(r *RunRow) string { return fnum(r.Figures.OutputTokS) }},
+	{"req/s", true, 5, func(r *RunRow) string { return fnum(r.Figures.ReqS) }},
+	{"TTFT p50", true, 1, func(r *RunRow) string { return fms(r.Figures.TTFTp50) }},
+	{"TPOT p50", true, 1, func(r *RunRow) string { return fms(r.Figures.TPOTp50) }},
+	{"E2E p50", true, 4, func(r *RunRow) string { return fms(r.Figures.E2Ep50) }},
+	{"failed", true, 6, func(r *RunRow) string { return itoa(r.Figures.Failed) }},
+	{"canceled", true, 6, func(r *RunRow) string { return itoa(r.Figures.Canceled) }},
 	{"state", false, 2, func(r *RunRow) string { return r.State.String() }},
 }
 
@@ -168,7 +174,7 @@ func (p *History) Summary(width int) string {
 	var l lineBuf
 	parts := []part{{[]span{{itoa(len(p.Rows)) + " runs", st.Title}}, 0}}
 	if r, ok := p.CursorRow(); ok {
-		parts = append(parts, part{[]span{{r.ID + " ", st.Label}, {fnum(r.OutputTokS), st.Value}, {" tok/s", st.Muted}}, 1})
+		parts = append(parts, part{[]span{{r.ID + " ", st.Label}, {fnum(r.Figures.OutputTokS), st.Value}, {" tok/s", st.Muted}}, 1})
 	}
 	fitParts(&l, parts, span{" · ", st.Subtle}, width)
 	return string(l.b)

@@ -52,6 +52,7 @@ func TestEmptyPanelInvariants(t *testing.T) {
 		"header": panel.NewHeader(st), "throughput": panel.NewThroughput(st), "latency": panel.NewLatency(st),
 		"progress": panel.NewProgress(st), "engine": panel.NewEngine(st), "devices": panel.NewDevices(st),
 		"history": panel.NewHistory(st), "compare": panel.NewCompare(st), "help": panel.NewHelp(st), "hints": panel.NewHints(st),
+		"result": panel.NewResult(st), "trend": panel.NewTrend(st), "requests": panel.NewRequests(st),
 	}
 	for name, p := range panels {
 		for _, w := range []int{1, 5, 10, 12, 20, 40, 80, 250} {
@@ -83,11 +84,29 @@ func TestHostileData(t *testing.T) {
 	tp.Add(-1, 5, 5) // out of order: ignored
 
 	lat := panel.NewLatency(st)
-	lat.SetSamples(panel.MetricTTFT, []float64{nan, inf, -1, 1e12, 0, 0, 0})
-	lat.SetSamples(panel.MetricTPOT, []float64{1e-9})
+	lat.SetDistribution(panel.MetricTTFT, []float64{nan, inf, -1, 1e12, 0, 0, 0}, panel.LatencyStats{N: 5, Max: 1e12, P99: 1e12, P90: nan, Mean: inf})
+	lat.SetDistribution(panel.MetricTPOT, []float64{1e-9}, panel.LatencyStats{N: 1, Min: 1e-9, Max: 1e-9})
+	lat.SetDistribution(panel.MetricITL, nil, panel.LatencyStats{N: 3, P50: nan, P99: -4})
+	lat.Split = panel.TTFTSplit{QueueP50: nan, PrefillP50: -inf, OK: true}
+
+	tr := panel.NewTrend(st)
+	tr.Bucket = -1
+	tr.SetSeries(panel.MetricTTFT, panel.TrendSeries{T: []float64{nan, 1, 0}, P50: []float64{inf, nan, -1}, P99: []float64{1e15}, Part: []float64{3}})
+	tr.SetBaseline(long, panel.MetricTTFT, panel.TrendSeries{T: []float64{5}, P50: []float64{nan}})
+
+	res := panel.NewResult(st)
+	res.Run, res.State, res.BaseName, res.HasBase, res.Mismatch = long, panel.RunState(-3), long, true, long
+	res.Figures = panel.Figures{OutputTokS: inf, ReqS: -1, TTFTp50: nan, Completed: -5, Failed: 1 << 40}
+	res.Base = panel.Figures{OutputTokS: 0, ReqS: nan, TTFTp50: 1e300}
+
+	rq := panel.NewRequests(st)
+	rq.Run = long
+	rq.SetRows([]panel.RequestRow{{Index: -1, StartMS: nan, EndMS: inf, Status: long, Error: long},
+		{Index: 3, StartMS: 5, AdmitMS: 2, FirstMS: 1e18, EndMS: -4, TTFT: nan, E2E: inf}}, nan)
+	rq.SetDetail(-1, []float64{nan, 3}, []float64{inf, -2, nan})
 
 	pr := panel.NewProgress(st)
-	pr.Done, pr.Total, pr.Failed, pr.Phase = 900, 10, 1<<20, long
+	pr.Completed, pr.Total, pr.Failed, pr.Canceled, pr.Phase = 900, 10, 1<<20, -7, long
 	pr.InputTokens, pr.OutputTokens, pr.Elapsed = -1, 1<<62, -time.Second
 
 	en := panel.NewEngine(st)
@@ -101,20 +120,22 @@ func TestHostileData(t *testing.T) {
 	})
 
 	hi := panel.NewHistory(st)
-	hi.SetRows([]panel.RunRow{{ID: long, Model: long, OutputTokS: nan, TTFTp50: inf, State: panel.RunState(99)}, {}})
+	hi.SetRows([]panel.RunRow{{ID: long, Model: long, Figures: panel.Figures{OutputTokS: nan, TTFTp50: inf}, State: panel.RunState(99)}, {}})
 	hi.ToggleMark()
 	cmp := panel.NewCompare(st)
-	cmp.Set(panel.RunRow{ID: long, Model: long, OutputTokS: -1}, panel.RunRow{OutputTokS: inf, ReqS: nan})
+	cmp.Set(panel.RunRow{ID: long, Model: long, Dataset: long, Figures: panel.Figures{OutputTokS: -1}, State: panel.StateCanceled},
+		panel.RunRow{ISL: -1, Figures: panel.Figures{OutputTokS: inf, ReqS: nan}})
 
 	help := panel.NewHelp(st)
 	help.Note = long
-	help.SetGroups([]panel.HelpGroup{{Title: long, Keys: []panel.HelpKey{{long, long}, {"", ""}}}, {}})
+	help.SetGroups([]panel.HelpGroup{{Title: long, Keys: []panel.HelpKey{{Key: long, Desc: long}, {Key: "", Desc: ""}, {Key: "x", Desc: long, Disabled: true, Why: long}}}, {}})
 	hints := panel.NewHints(st)
-	hints.Keys, hints.Status = []panel.HelpKey{{long, long}, {"?", long}}, long
+	hints.Keys, hints.Status = []panel.HelpKey{{Key: long, Desc: long}, {Key: "?", Desc: long, Disabled: true}}, long
 
 	panels := map[string]interface{ Render(int, int) string }{
 		"header": h, "throughput": tp, "latency": lat, "progress": pr, "engine": en,
 		"devices": dv, "history": hi, "compare": cmp, "help": help, "hints": hints,
+		"trend": tr, "result": res, "requests": rq,
 	}
 	for name, p := range panels {
 		for _, w := range []int{1, 3, 10, 13, 27, 41, 80, 133, 250} {

@@ -2,7 +2,6 @@ package panel
 
 import (
 	"math"
-	"slices"
 
 	"github.com/benchtui/benchtui/themes"
 )
@@ -12,15 +11,16 @@ type LatencyMetric int
 
 // The latency metrics, in tab order.
 const (
-	MetricTTFT LatencyMetric = iota // time to first token
-	MetricTPOT                      // time per output token (per request, after the first)
-	MetricITL                       // inter-token latency (every gap between tokens)
-	MetricE2E                       // end-to-end request latency
+	MetricTTFT  LatencyMetric = iota // time to first token
+	MetricTPOT                       // time per output token (per request, after the first)
+	MetricITL                        // inter-token latency (every gap between tokens)
+	MetricE2E                        // end-to-end request latency
+	MetricQueue                      // queue time: from the request's slot to its admission
 	// NumMetrics counts the metrics.
 	NumMetrics
 )
 
-var metricNames = [NumMetrics]string{"TTFT", "TPOT", "ITL", "E2E"}
+var metricNames = [NumMetrics]string{"TTFT", "TPOT", "ITL", "E2E", "queue"}
 
 func (m LatencyMetric) String() string {
 	if m < 0 || m >= NumMetrics {
@@ -35,30 +35,34 @@ func (m LatencyMetric) Next() LatencyMetric { return (m + 1 + NumMetrics) % NumM
 // Prev returns the previous metric, wrapping around.
 func (m LatencyMetric) Prev() LatencyMetric { return (m - 1 + NumMetrics) % NumMetrics }
 
-// LatencyStats summarises one distribution, in milliseconds.
+// LatencyStats summarises one distribution, in milliseconds. The panel never computes
+// these: the root passes the report's figures, so that every surface prints the same.
 type LatencyStats struct {
 	N                             int
 	Min, Mean, P50, P90, P99, Max float64
 }
 
-// fineBins is the resolution of the stored histogram. Render merges fine bins into as
-// many bars as there are columns, interpolating inside a fine bin so bar widths that do
-// not divide fineBins show no striping.
-const fineBins = 512
+// TTFTSplit is the two parts of the time to first token: the wait for a place in the batch
+// (queue) and the prompt's prefill, as medians in milliseconds.
+type TTFTSplit struct {
+	QueueP50, PrefillP50 float64
+	OK                   bool
+}
 
-// distribution is what SetSamples precomputes for one metric.
+// distribution is what SetDistribution precomputes for one metric.
 type distribution struct {
 	stats  LatencyStats
-	lo, hi float64               // histogram range
-	cum    [fineBins + 1]float64 // cum[i] = samples in fine bins before i
-	over   int                   // samples above hi, counted in the last bin
-	sorted []float64             // scratch, reused between calls
+	lo, hi float64   // histogram range
+	counts []float64 // samples per bin
+	over   int       // samples above hi, counted in the last bin
 }
 
 // Latency shows one latency histogram at a time with its p50, p90 and p99.
 type Latency struct {
 	// Metric is the distribution shown; the root switches it (Next, Prev).
 	Metric LatencyMetric
+	// Split, when OK, is shown beside the TTFT histogram.
+	Split TTFTSplit
 	focus
 
 	dist [NumMetrics]distribution
@@ -73,42 +77,30 @@ func NewLatency(st *themes.Styles) *Latency {
 // SetStyles changes the theme.
 func (p *Latency) SetStyles(st *themes.Styles) { p.st = st }
 
-// SetSamples replaces metric m's samples (milliseconds; NaN and negative values are
-// ignored) and precomputes its percentiles and histogram. It sorts a copy, so it costs
-// O(n log n): call it when new results arrive (a few times per second), not per frame.
-func (p *Latency) SetSamples(m LatencyMetric, samples []float64) {
+// SetDistribution replaces metric m's distribution: its summary s (the report's figures)
+// and the samples (milliseconds) the histogram is binned from; NaN, infinite and negative
+// samples are ignored. Samples may be nil when only the summary is known (a report without
+// records): the panel then prints the percentiles without a histogram. It costs O(n): call
+// it when new results arrive, not per frame.
+func (p *Latency) SetDistribution(m LatencyMetric, samples []float64, s LatencyStats) {
 	if m < 0 || m >= NumMetrics {
 		return
 	}
 	d := &p.dist[m]
-	s := d.sorted[:0]
+	d.stats, d.over, d.counts = s, 0, d.counts[:0]
+	n := 0
 	for _, v := range samples {
 		if v >= 0 && !math.IsInf(v, 0) {
-			s = append(s, v)
+			n++
 		}
 	}
-	slices.Sort(s)
-	d.sorted = s
-	d.stats = LatencyStats{N: len(s)}
-	d.over = 0
-	d.cum = [fineBins + 1]float64{}
-	if len(s) == 0 {
+	if n == 0 || s.N == 0 {
 		return
 	}
-	sum := 0.0
-	for _, v := range s {
-		sum += v
-	}
-	d.stats.Min, d.stats.Max = s[0], s[len(s)-1]
-	d.stats.Mean = sum / float64(len(s))
-	d.stats.P50 = quantile(s, 0.50)
-	d.stats.P90 = quantile(s, 0.90)
-	d.stats.P99 = quantile(s, 0.99)
-
 	// A few extreme outliers would squash the histogram into one bar, so a far tail
 	// (beyond twice the p99 span) is clipped and counted in the last bar.
-	lo, hi := d.stats.Min, d.stats.Max
-	if span := d.stats.P99 - lo; span > 0 && hi-lo > 2*span {
+	lo, hi := s.Min, s.Max
+	if span := s.P99 - lo; span > 0 && hi-lo > 2*span {
 		hi = lo + 1.5*span
 	}
 	if hi-lo < 1e-9 {
@@ -116,18 +108,25 @@ func (p *Latency) SetSamples(m LatencyMetric, samples []float64) {
 		lo, hi = lo-pad, hi+pad
 	}
 	d.lo, d.hi = lo, hi
-	var counts [fineBins]float64
-	scale := float64(fineBins) / (hi - lo)
-	for _, v := range s {
-		i := int((v - lo) * scale)
+	nb := binCount(n)
+	d.counts = append(d.counts, make([]float64, nb)...)
+	scale := float64(nb) / (hi - lo)
+	for _, v := range samples {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			continue
+		}
 		if v > hi {
 			d.over++
 		}
-		counts[clamp(i, 0, fineBins-1)]++
+		d.counts[clamp(int((v-lo)*scale), 0, nb-1)]++
 	}
-	for i, c := range counts {
-		d.cum[i+1] = d.cum[i] + c
-	}
+}
+
+// binCount picks the number of histogram bars from the sample size by Rice's rule
+// (2·n^(1/3)): a 64-request run gets 8 readable bars instead of one noisy bar a column.
+// The panel merges bars when it has fewer columns than that.
+func binCount(n int) int {
+	return clamp(int(math.Ceil(2*math.Cbrt(float64(n)))), 1, 240)
 }
 
 // Stats returns metric m's summary.
@@ -138,55 +137,43 @@ func (p *Latency) Stats(m LatencyMetric) LatencyStats {
 	return p.dist[m].stats
 }
 
-// Reset drops all samples.
+// Reset drops all distributions.
 func (p *Latency) Reset() {
 	for m := range p.dist {
-		p.SetSamples(LatencyMetric(m), nil)
+		p.SetDistribution(LatencyMetric(m), nil, LatencyStats{})
 	}
+	p.Split = TTFTSplit{}
 }
 
-// quantile interpolates linearly between the closest ranks of sorted values.
-func quantile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
-		return math.NaN()
+// layout places the bars in iw columns: how many bars, each how wide with its gap, and
+// the columns they span.
+func (d *distribution) layout(iw int) (nb, bw, gap, plotW int) {
+	nb = len(d.counts)
+	for nb > 1 && iw/nb < 1 {
+		nb = (nb + 1) / 2
 	}
-	pos := q * float64(len(sorted)-1)
-	i := int(pos)
-	if i >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
+	bw = max(iw/max(nb, 1), 1)
+	if bw >= 3 {
+		gap = 1
 	}
-	f := pos - float64(i)
-	return sorted[i] + f*(sorted[i+1]-sorted[i])
+	return nb, bw, gap, nb * bw
 }
 
-// cumAt is the cumulative count at fractional fine-bin position x.
-func (d *distribution) cumAt(x float64) float64 {
-	if x <= 0 {
-		return 0
+// merged returns the counts merged into nb bars (nb divides or halves the stored bins).
+func (d *distribution) merged(nb int) []float64 {
+	if nb == len(d.counts) {
+		return d.counts
 	}
-	if x >= fineBins {
-		return d.cum[fineBins]
-	}
-	i := int(x)
-	return d.cum[i] + (x-float64(i))*(d.cum[i+1]-d.cum[i])
-}
-
-// bars merges the fine histogram into k bars.
-func (d *distribution) bars(k int) []float64 {
-	out := make([]float64, k)
-	step := float64(fineBins) / float64(k)
-	prev := 0.0
-	for c := 0; c < k; c++ {
-		next := d.cumAt(float64(c+1) * step)
-		out[c] = next - prev
-		prev = next
+	out := make([]float64, nb)
+	for i, c := range d.counts {
+		out[i*nb/len(d.counts)] += c
 	}
 	return out
 }
 
-// col returns the bar column of value v among k bars.
-func (d *distribution) col(v float64, k int) int {
-	return clamp(int((v-d.lo)/(d.hi-d.lo)*float64(k)), 0, k-1)
+// col returns the column of value v in a plot plotW columns wide.
+func (d *distribution) col(v float64, plotW int) int {
+	return clamp(int((v-d.lo)/(d.hi-d.lo)*float64(plotW)), 0, max(plotW-1, 0))
 }
 
 // zoneInk colours a bar by the percentile band it falls in.
@@ -214,6 +201,18 @@ func (p *Latency) percentileParts(s LatencyStats) []part {
 	}
 }
 
+// splitParts are the TTFT's queue and prefill medians, when known.
+func (p *Latency) splitParts() []part {
+	if p.Metric != MetricTTFT || !p.Split.OK {
+		return nil
+	}
+	st := p.st
+	return []part{
+		{[]span{{"queue p50 ", st.Label}, {ms(p.Split.QueueP50), st.Value}}, 5},
+		{[]span{{"prefill p50 ", st.Label}, {ms(p.Split.PrefillP50), st.Value}}, 6},
+	}
+}
+
 // Summary is the one-line form.
 func (p *Latency) Summary(width int) string {
 	st := p.st
@@ -228,13 +227,14 @@ func (p *Latency) Summary(width int) string {
 		parts = append(parts, part{[]span{{ms(s.P50), st.Value}}, 0})
 	default:
 		parts = append(parts, p.percentileParts(s)...)
+		parts = append(parts, p.splitParts()...)
 	}
 	fitParts(&l, parts, span{" ", st.Text}, width)
 	return string(l.b)
 }
 
 // Render draws the panel in exactly width x height cells. It costs O(width) plus the
-// frame: the histogram was computed by SetSamples.
+// frame: the histogram was binned by SetDistribution.
 func (p *Latency) Render(width, height int) string {
 	if s, ok := small(width, height, p.Summary); ok {
 		return s
@@ -255,6 +255,23 @@ func (p *Latency) Render(width, height int) string {
 	}
 
 	body := make([]string, 0, ih)
+	if len(d.counts) == 0 {
+		// A summary without samples (a report): the figures, and why there are no bars.
+		var l lineBuf
+		fitParts(&l, append(p.percentileParts(s), p.splitParts()...), span{"  ", st.Text}, iw)
+		body = append(body, l.fit(iw))
+		l.reset()
+		fitParts(&l, []part{
+			{[]span{{"mean ", st.Label}, {ms(s.Mean), st.Value}}, 0},
+			{[]span{{"min ", st.Label}, {ms(s.Min), st.Value}}, 1},
+			{[]span{{"max ", st.Label}, {ms(s.Max), st.Value}}, 1},
+		}, span{"  ", st.Text}, iw)
+		body = append(body, l.fit(iw))
+		l.reset()
+		l.ink(st.Muted, truncate("no per-request records: the histogram needs an export", iw))
+		body = append(body, l.fit(iw))
+		return b.render(width, height, body)
+	}
 	if ih < 4 || iw < 20 {
 		// Too small for bars: the percentiles and a one-row histogram.
 		var l lineBuf
@@ -267,13 +284,22 @@ func (p *Latency) Render(width, height int) string {
 		return b.render(width, height, body)
 	}
 
+	split := p.splitParts()
 	barH := ih - 2
 	if ih >= 6 {
+		barH--
+	}
+	if split != nil && ih >= 8 {
 		barH--
 	}
 	bars, peak := p.barRows(d, iw, barH)
 	if ih >= 6 {
 		body = append(body, p.tabs(iw, peak))
+	}
+	if split != nil && ih >= 8 {
+		var l lineBuf
+		fitParts(&l, split, span{"  ", st.Text}, iw)
+		body = append(body, l.fit(iw))
 	}
 	body = append(body, bars...)
 	body = append(body, p.markerRow(d, iw), p.axisRow(d, iw))
@@ -306,36 +332,37 @@ func (p *Latency) tabs(iw int, peak float64) string {
 	return l.fit(iw)
 }
 
-// barRows draws the histogram rows (top first), iw columns of rows cells each, coloured
-// by percentile band; it also returns the sample count of the tallest bar.
+// barRows draws the histogram rows (top first) in iw columns of rows cells each: one bar
+// per bin, as wide as the columns allow with a gap between bars, coloured by the
+// percentile band of the bin; it also returns the sample count of the tallest bar.
 func (p *Latency) barRows(d *distribution, iw, rows int) ([]string, float64) {
-	// Bars are about 2·sqrt(n) (a common histogram rule of thumb) and at most one per
-	// column: with few samples one bar per column would be mostly noise.
-	nb := clamp(int(2*math.Sqrt(float64(d.stats.N))), min(8, iw), iw)
-	counts := d.bars(nb)
+	nb, bw, gap, plotW := d.layout(iw)
+	counts := d.merged(nb)
 	peak := 0.0
 	for _, c := range counts {
 		peak = math.Max(peak, c)
 	}
 	levels := rows * 8
-	heights := make([]int, iw)
-	for i := range heights {
-		if c := counts[i*nb/iw]; c > 0 && peak > 0 {
+	heights := make([]int, nb)
+	for i, c := range counts {
+		if c > 0 && peak > 0 {
 			heights[i] = max(1, int(math.Round(c/peak*float64(levels))))
 		}
 	}
-	// Band boundaries: columns up to c50 are band 0, up to c90 band 1, and so on.
-	c50, c90, c99 := d.col(d.stats.P50, iw), d.col(d.stats.P90, iw), d.col(d.stats.P99, iw)
-	zone := func(c int) int {
+	// Band of each bar, from its middle value.
+	zones := make([]int, nb)
+	for i := range zones {
+		mid := d.lo + (float64(i)+0.5)/float64(nb)*(d.hi-d.lo)
 		switch {
-		case c <= c50:
-			return 0
-		case c <= c90:
-			return 1
-		case c <= c99:
-			return 2
+		case mid <= d.stats.P50:
+			zones[i] = 0
+		case mid <= d.stats.P90:
+			zones[i] = 1
+		case mid <= d.stats.P99:
+			zones[i] = 2
+		default:
+			zones[i] = 3
 		}
-		return 3
 	}
 	out := make([]string, rows)
 	var l lineBuf
@@ -343,24 +370,25 @@ func (p *Latency) barRows(d *distribution, iw, rows int) ([]string, float64) {
 	for r := 0; r < rows; r++ {
 		l.reset()
 		base := (rows - 1 - r) * 8
-		z := zone(0)
-		run = run[:0]
-		for c := 0; c < iw; c++ {
-			if zc := zone(c); zc != z {
-				l.ink(p.zoneInk(z), string(run))
-				run, z = run[:0], zc
+		for i := 0; i < nb; i++ {
+			run = run[:0]
+			cell := sparkLevels[clamp(heights[i]-base, 0, 8)]
+			for k := 0; k < bw-gap; k++ {
+				run = append(run, cell...)
 			}
-			run = append(run, sparkLevels[clamp(heights[c]-base, 0, 8)]...)
+			l.ink(p.zoneInk(zones[i]), string(run))
+			l.pad(gap)
 		}
-		l.ink(p.zoneInk(z), string(run))
+		l.pad(iw - plotW)
 		out[r] = l.fit(iw)
 	}
 	return out, peak
 }
 
-// markerRow puts ▲ under the p50, p90 and p99 bars with their labels where they fit.
+// markerRow puts ▲ under the p50, p90 and p99 columns with their labels where they fit.
 func (p *Latency) markerRow(d *distribution, iw int) string {
 	st := p.st
+	_, _, _, plotW := d.layout(iw)
 	cells := make([]string, iw)
 	inks := make([]themes.Ink, iw)
 	for i := range cells {
@@ -384,7 +412,7 @@ func (p *Latency) markerRow(d *distribution, iw int) string {
 	}
 	cols := make([]int, len(marks))
 	for i, m := range marks {
-		cols[i] = d.col(m.v, iw)
+		cols[i] = d.col(m.v, plotW)
 		cells[cols[i]] = "▲"
 		inks[cols[i]] = p.zoneInk(m.zone)
 	}
@@ -424,6 +452,7 @@ func (p *Latency) markerRow(d *distribution, iw int) string {
 // axisRow labels the histogram's range: low end, middle and high end in ms.
 func (p *Latency) axisRow(d *distribution, iw int) string {
 	st := p.st
+	_, _, _, plotW := d.layout(iw)
 	left := ms(math.Max(d.lo, 0))
 	right := ms(d.hi)
 	if d.over > 0 {
@@ -433,12 +462,12 @@ func (p *Latency) axisRow(d *distribution, iw int) string {
 	mid := ms((d.lo + d.hi) / 2)
 	var l lineBuf
 	l.ink(st.Muted, left)
-	if mw := textWidth(mid); l.w+textWidth(right)+mw+4 <= iw {
-		l.padTo(iw/2 - mw/2)
+	if mw := textWidth(mid); l.w+textWidth(right)+mw+4 <= plotW {
+		l.padTo(plotW/2 - mw/2)
 		l.ink(st.Muted, mid)
 	}
 	if l.w+textWidth(right)+1 <= iw {
-		l.padTo(iw - textWidth(right))
+		l.padTo(max(plotW, l.w+textWidth(right)+1) - textWidth(right))
 		l.ink(st.Muted, right)
 	}
 	return l.fit(iw)

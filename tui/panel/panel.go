@@ -39,4 +39,7 @@ var (
 	_ Panel = (*Sweep)(nil)
 	_ Panel = (*Help)(nil)
 	_ Panel = (*Hints)(nil)
+	_ Panel = (*Result)(nil)
+	_ Panel = (*Trend)(nil)
+	_ Panel = (*Requests)(nil)
 )

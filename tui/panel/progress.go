@@ -8,9 +8,11 @@ import (
 
 // Progress shows how far the run is: requests done, tokens, elapsed time and ETA.
 type Progress struct {
-	// Done and Failed count finished requests (Failed is included in Done); Total is
-	// the number of requests in the run.
-	Done, Failed, Total int
+	// Completed, Failed and Canceled count the requests that ended: completed ones, those
+	// that ended with an error, and those a stop ended before they finished; Total is the
+	// number of requests in the run. The bar shows what really finished (completed and
+	// failed), never the canceled ones.
+	Completed, Failed, Canceled, Total int
 	// Running is the number of requests in flight, shown when positive.
 	Running int
 	// InputTokens and OutputTokens are the tokens processed so far.
@@ -33,16 +35,19 @@ func NewProgress(st *themes.Styles) *Progress {
 // SetStyles changes the theme.
 func (p *Progress) SetStyles(st *themes.Styles) { p.st = st }
 
-// Fraction is the share of requests done, in [0, 1].
+// Ended is the number of requests that finished, completed or failed.
+func (p *Progress) Ended() int { return p.Completed + p.Failed }
+
+// Fraction is the share of requests that finished, in [0, 1].
 func (p *Progress) Fraction() float64 {
 	if p.Total <= 0 {
 		return 0
 	}
-	return clampF(float64(p.Done)/float64(p.Total), 0, 1)
+	return clampF(float64(p.Ended())/float64(p.Total), 0, 1)
 }
 
 func (p *Progress) countText() string {
-	return itoa(p.Done) + "/" + itoa(p.Total)
+	return itoa(p.Ended()) + "/" + itoa(p.Total)
 }
 
 func (p *Progress) pctText() string {
@@ -87,6 +92,9 @@ func (p *Progress) timeParts() []part {
 	if p.Failed > 0 {
 		parts = append(parts, part{[]span{{"failed ", st.Label}, {itoa(p.Failed), st.Bad}}, 0})
 	}
+	if p.Canceled > 0 {
+		parts = append(parts, part{[]span{{"canceled ", st.Label}, {itoa(p.Canceled), st.Warn}}, 0})
+	}
 	return parts
 }
 
@@ -106,12 +114,18 @@ func (p *Progress) Summary(width int) string {
 	if p.ETA >= 0 {
 		eta = dur(p.ETA)
 	}
-	fitParts(&l, []part{
+	parts := []part{
 		{[]span{{p.countText(), st.Value}}, 0},
 		{[]span{{p.pctText(), st.Value}}, 1},
 		{[]span{{"ETA ", st.Label}, {eta, st.Value}}, 2},
-		{[]span{{"failed ", st.Label}, {itoa(p.Failed), st.Bad}}, 3},
-	}[:3+min(p.Failed, 1)], span{" ", st.Text}, width)
+	}
+	if p.Failed > 0 {
+		parts = append(parts, part{[]span{{"failed ", st.Label}, {itoa(p.Failed), st.Bad}}, 3})
+	}
+	if p.Canceled > 0 {
+		parts = append(parts, part{[]span{{"canceled ", st.Label}, {itoa(p.Canceled), st.Warn}}, 3})
+	}
+	fitParts(&l, parts, span{" ", st.Text}, width)
 	return string(l.b)
 }
 

@@ -413,3 +413,40 @@ func fitParts(l *lineBuf, parts []part, sep span, width int) {
 		l.w = start + textWidth(s)
 	}
 }
+
+// wrap breaks plain text into lines of at most width cells at spaces; a word longer than
+// the width is cut.
+func wrap(s string, width int) []string {
+	if width <= 0 {
+		return nil
+	}
+	var lines []string
+	var cur strings.Builder
+	cw := 0
+	for _, word := range strings.Fields(s) {
+		ww := textWidth(word)
+		if cw > 0 && cw+1+ww > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			cw = 0
+		}
+		if cw > 0 {
+			cur.WriteByte(' ')
+			cw++
+		}
+		if ww > width {
+			word = truncate(word, width-cw)
+			ww = textWidth(word)
+		}
+		cur.WriteString(word)
+		cw += ww
+	}
+	if cw > 0 || len(lines) == 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+// Wrap breaks plain text into lines of at most width cells at spaces, for the root's
+// status lines.
+func Wrap(s string, width int) []string { return wrap(s, width) }

@@ -3,10 +3,10 @@ package panel
 import (
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/benchtui/benchtui/themes"
-	"github.com/guptarohit/asciigraph"
 )
 
 // throughputMaxPoints bounds the stored history. When it is reached every other point
@@ -14,14 +14,22 @@ import (
 // chart interpolates to its width anyway.
 const throughputMaxPoints = 2048
 
-// Throughput charts output and total tokens per second over the run's time.
+// Throughput charts output and total tokens per second over the run's time, and a
+// baseline run's output rate behind them on the same time axis.
 type Throughput struct {
-	focus
 	// Window is how many seconds of the most recent history the chart shows; zero
 	// shows the whole run.
 	Window float64
+	// Live says the run is going: the legend then shows the newest rates, labelled as
+	// the recent rate they are (the run's result is the report's, in the result strip).
+	Live bool
+	// RateSpan is the window the rates are averaged over, in seconds, for the legend.
+	RateSpan float64
+	focus
 
 	t, out, total []float64
+	bt, bout      []float64 // baseline
+	baseName      string
 	st            *themes.Styles
 }
 
@@ -60,6 +68,13 @@ func (p *Throughput) SetSeries(t, output, total []float64) {
 	}
 }
 
+// SetBaseline sets the baseline's output rate over its own time (seconds since its start),
+// drawn dotted behind the live lines; name labels it in the legend. Empty slices clear it.
+func (p *Throughput) SetBaseline(name string, t, output []float64) {
+	n := min(len(t), len(output))
+	p.bt, p.bout, p.baseName = append(p.bt[:0], t[:n]...), append(p.bout[:0], output[:n]...), name
+}
+
 // finite returns v, or 0 when v is NaN, infinite or negative.
 func finite(v float64) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
@@ -68,7 +83,7 @@ func finite(v float64) float64 {
 	return v
 }
 
-// Reset clears the history.
+// Reset clears the history (the baseline stays).
 func (p *Throughput) Reset() {
 	p.t, p.out, p.total = p.t[:0], p.out[:0], p.total[:0]
 }
@@ -105,17 +120,50 @@ func (p *Throughput) visible() (t, out, total []float64) {
 	return t, out, total
 }
 
-// legend lists the series with their current values; short drops the words.
+// rateLabel names the legend's values: the rate over the last RateSpan seconds.
+func (p *Throughput) rateLabel() string {
+	if p.RateSpan > 0 {
+		return "last " + strconv.FormatFloat(p.RateSpan, 'g', 3, 64) + " s "
+	}
+	return "now "
+}
+
+// legend lists the lines by shape; while the run is live it adds the newest rates,
+// labelled as a recent rate. short drops the words.
 func (p *Throughput) legend(short bool) []span {
 	st := p.st
 	o, t := p.Current()
+	var sp []span
 	if short {
-		return []span{{"■ ", st.SeriesStyle(0)}, {si(o), st.Value}, {"  ■ ", st.SeriesStyle(1)}, {si(t), st.Value}}
+		sp = append(sp, span{shapeSolid.marker() + " ", st.SeriesStyle(0)})
+		if p.Live {
+			sp = append(sp, span{si(o), st.Value})
+		} else {
+			sp = append(sp, span{"out", st.Label})
+		}
+		sp = append(sp, span{"  " + shapeHeavy.marker() + " ", st.SeriesStyle(1)})
+		if p.Live {
+			sp = append(sp, span{si(t), st.Value})
+		} else {
+			sp = append(sp, span{"total", st.Label})
+		}
+	} else {
+		sp = append(sp, legendSpans(st, shapeSolid, st.SeriesStyle(0), "output")...)
+		sp = append(sp, span{"  ", st.Text})
+		sp = append(sp, legendSpans(st, shapeHeavy, st.SeriesStyle(1), "total")...)
+		if p.Live {
+			sp = append(sp, span{"  " + p.rateLabel(), st.Muted}, span{si(o), st.Value}, span{"/", st.Muted}, span{si(t), st.Value})
+		}
 	}
-	return []span{
-		{"■ ", st.SeriesStyle(0)}, {"output ", st.Label}, {si(o), st.Value},
-		{"  ■ ", st.SeriesStyle(1)}, {"total ", st.Label}, {si(t), st.Value},
+	if len(p.bt) > 0 {
+		name := "baseline"
+		if !short && p.baseName != "" {
+			name = p.baseName
+		}
+		sp = append(sp, span{"  ", st.Text})
+		sp = append(sp, legendSpans(st, shapeDotted, st.Muted, name)...)
 	}
+	return sp
 }
 
 // Summary is the one-line form.
@@ -127,8 +175,12 @@ func (p *Throughput) Summary(width int) string {
 		return string(l.b)
 	}
 	o, t := p.Current()
+	label := "tok/s"
+	if p.Live {
+		label = "tok/s " + strings.TrimSpace(p.rateLabel())
+	}
 	fitParts(&l, []part{
-		{[]span{{"tok/s", st.Title}}, 2},
+		{[]span{{label, st.Title}}, 2},
 		{[]span{{"out ", st.Label}, {si(o), st.Value}}, 0},
 		{[]span{{"total ", st.Label}, {si(t), st.Value}}, 1},
 	}, span{" ", st.Text}, width)
@@ -143,7 +195,7 @@ func (p *Throughput) Render(width, height int) string {
 	st := p.st
 	iw, ih := inner(width, height)
 	b := box{st: st, focused: p.focused, title: []span{{"Throughput", st.Title}, {" tok/s", st.Muted}}}
-	if len(p.t) < 2 {
+	if len(p.t) < 2 && len(p.bt) < 2 {
 		return b.message(width, height, "waiting for samples")
 	}
 	b.note = p.legend(false)
@@ -164,62 +216,27 @@ func (p *Throughput) Render(width, height int) string {
 	return b.render(width, height, body)
 }
 
-// agColor converts an xterm-256 index to asciigraph's colour type, whose zero value
-// means "default" and which uses 188 as a stand-in for black.
-func agColor(idx int) asciigraph.AnsiColor {
-	switch {
-	case idx < 0:
-		return asciigraph.Default
-	case idx == 0:
-		return asciigraph.Black
-	case idx == 188:
-		return 187 // 188 is taken by the black stand-in; 187 is the nearest grey-beige.
-	}
-	return asciigraph.AnsiColor(idx)
-}
-
-// yLabelWidth is the fixed width of the chart's y-axis labels, so the plot width can be
-// computed before plotting.
-const yLabelWidth = 5
-
-// chart draws the line chart with a time axis in iw x ih cells.
+// chart draws the baseline, the total and the output lines with a time axis in iw x ih
+// cells. The time axis spans both the run and the baseline.
 func (p *Throughput) chart(t, out, total []float64, iw, ih int) []string {
 	st := p.st
-	// asciigraph lays a line out as: label (yLabelWidth+1) + "┤" + plot; the last
-	// x-axis label may stick out past the plot by half its width, so keep a margin.
-	const offset = 2
-	leftPad := offset + yLabelWidth
-	plotW := iw - leftPad - 3
-	plotRows := ih - 2
-	hi := math.Max(maxOf(out), maxOf(total))
-	opts := []asciigraph.Option{
-		asciigraph.Height(plotRows - 1),
-		asciigraph.Width(plotW),
-		asciigraph.Offset(offset),
-		asciigraph.LowerBound(0),
-		asciigraph.UpperBound(math.Max(hi*1.05, 1)),
-		asciigraph.YAxisValueFormatter(func(v float64) string {
-			s := si(v)
-			return spaces(yLabelWidth-len(s)) + s
-		}),
-		asciigraph.XAxisRange(t[0], t[len(t)-1]),
-		asciigraph.XAxisTickCount(clamp(plotW/12, 2, 8)),
-		asciigraph.XAxisValueFormatter(secs),
-		asciigraph.AxisColor(agColor(st.AxisANSI)),
-		asciigraph.LabelColor(agColor(st.AxisANSI)),
-	}
-	// Total first so the output line, usually the one people watch, draws on top.
-	opts = append(opts, asciigraph.SeriesColors(agColor(st.SeriesIndex(1)), agColor(st.SeriesIndex(0))))
-	plot := asciigraph.PlotMany([][]float64{total, out}, opts...)
-	lines := strings.Split(plot, "\n")
-	body := make([]string, 0, ih)
-	for _, l := range lines {
-		if len(body) == ih {
-			break
+	t0, t1 := math.Inf(1), math.Inf(-1)
+	for _, ts := range [][]float64{t, p.bt} {
+		if len(ts) > 0 {
+			t0, t1 = math.Min(t0, ts[0]), math.Max(t1, ts[len(ts)-1])
 		}
-		body = append(body, fit(l, iw))
 	}
-	return body
+	if p.Window > 0 {
+		t0 = math.Max(t0, t1-p.Window)
+	}
+	// The baseline first, so that the live lines draw over it; total before output, so
+	// that the output line, usually the one people watch, is on top.
+	lines := []line{
+		{p.bt, p.bout, shapeDotted, st.AxisANSI},
+		{t, total, shapeHeavy, st.SeriesIndex(1)},
+		{t, out, shapeSolid, st.SeriesIndex(0)},
+	}
+	return plotLines(st, lines, t0, t1, iw, ih, si)
 }
 
 // sparks draws one sparkline row per series for panels too small for the chart.

@@ -147,54 +147,57 @@ func TestHBar(t *testing.T) {
 	}
 }
 
-func TestLatencyStatsAndBars(t *testing.T) {
+func TestLatencyBins(t *testing.T) {
 	p := NewLatency(styles("mono"))
 	var s []float64
 	for i := 1; i <= 100; i++ {
 		s = append(s, float64(i))
 	}
-	s = append(s, math.NaN(), -5, math.Inf(1))
-	p.SetSamples(MetricITL, s)
-	st := p.Stats(MetricITL)
-	if st.N != 100 || st.Min != 1 || st.Max != 100 || st.Mean != 50.5 {
-		t.Errorf("stats = %+v", st)
-	}
-	if math.Abs(st.P50-50.5) > 1e-9 || math.Abs(st.P90-90.1) > 1e-9 || math.Abs(st.P99-99.01) > 1e-9 {
-		t.Errorf("percentiles = %v %v %v", st.P50, st.P90, st.P99)
+	st := LatencyStats{N: 100, Min: 1, Mean: 50.5, P50: 51, P90: 91, P99: 100, Max: 100}
+	p.SetDistribution(MetricITL, append(slices.Clone(s), math.NaN(), -5, math.Inf(1)), st)
+	if got := p.Stats(MetricITL); got != st {
+		t.Errorf("stats = %+v, want the ones given: the panel computes no figure", got)
 	}
 	d := &p.dist[MetricITL]
-	for _, k := range []int{1, 7, 10, 33, 200} {
-		bars := d.bars(k)
-		sum := 0.0
-		for _, b := range bars {
-			sum += b
-		}
-		if math.Abs(sum-100) > 1e-6 {
-			t.Errorf("%d bars hold %v samples, want 100", k, sum)
-		}
+	// Rice's rule: 2·cbrt(100) rounds up to 10 bars.
+	if len(d.counts) != 10 {
+		t.Errorf("%d bins for 100 samples, want 10", len(d.counts))
 	}
-	// A uniform distribution gives even bars.
-	for _, b := range d.bars(10) {
-		if math.Abs(b-10) > 1.01 {
-			t.Errorf("uneven bars: %v", d.bars(10))
+	sum := 0.0
+	for _, c := range d.counts {
+		sum += c
+		if math.Abs(c-10) > 1.01 {
+			t.Errorf("uneven bins for a uniform sample: %v", d.counts)
 			break
 		}
 	}
-	// Samples set for one metric leave the others empty.
+	if sum != 100 {
+		t.Errorf("bins hold %v samples, want 100 (NaN, negative and infinite ones left out)", sum)
+	}
+	for _, iw := range []int{5, 10, 33, 80} {
+		nb, bw, gap, plotW := d.layout(iw)
+		merged := 0.0
+		for _, c := range d.merged(nb) {
+			merged += c
+		}
+		if plotW > iw || nb*bw != plotW || merged != 100 || (bw >= 3) != (gap == 1) {
+			t.Errorf("layout(%d) = %d bars of %d (gap %d) in %d columns holding %v", iw, nb, bw, gap, plotW, merged)
+		}
+	}
 	if p.Stats(MetricTTFT).N != 0 {
 		t.Error("TTFT has samples")
 	}
 	// A far outlier is clipped into the last bar instead of squashing the histogram.
-	p.SetSamples(MetricE2E, append(slices.Clone(s[:100]), 100000))
+	p.SetDistribution(MetricE2E, append(slices.Clone(s), 100000), LatencyStats{N: 101, Min: 1, P50: 51, P90: 91, P99: 100, Max: 100000})
 	if d := &p.dist[MetricE2E]; d.over != 1 || d.hi >= 1000 {
 		t.Errorf("outlier not clipped: hi %v over %d", d.hi, d.over)
 	}
 	// A constant distribution still has a range.
-	p.SetSamples(MetricTPOT, []float64{5, 5, 5})
+	p.SetDistribution(MetricTPOT, []float64{5, 5, 5}, LatencyStats{N: 3, Min: 5, Mean: 5, P50: 5, P90: 5, P99: 5, Max: 5})
 	if d := &p.dist[MetricTPOT]; !(d.hi > d.lo) {
 		t.Errorf("constant distribution has empty range [%v, %v]", d.lo, d.hi)
 	}
-	if MetricE2E.Next() != MetricTTFT || MetricTTFT.Prev() != MetricE2E {
+	if MetricQueue.Next() != MetricTTFT || MetricTTFT.Prev() != MetricQueue {
 		t.Error("metric cycling")
 	}
 }
@@ -285,8 +288,11 @@ func TestHistoryScrollsToCursor(t *testing.T) {
 
 func TestCompareDeltas(t *testing.T) {
 	p := NewCompare(styles("nvidia"))
-	a := RunRow{ID: "1", OutputTokS: 1000, TTFTp50: 100}
-	b := RunRow{ID: "2", OutputTokS: 1200, TTFTp50: 120}
+	fa, fb := NoFigures(), NoFigures()
+	fa.OutputTokS, fa.TTFTp50, fa.ReqS = 1000, 100, 0
+	fb.OutputTokS, fb.TTFTp50, fb.ReqS = 1200, 120, 3
+	a := RunRow{ID: "1", ISL: 128, OSL: 64, Requests: 100, Figures: fa, State: StateFinished}
+	b := RunRow{ID: "2", ISL: 128, OSL: 64, Requests: 100, Figures: fb, State: StateFinished}
 	p.Set(a, b)
 	rows := p.rows()
 	find := func(label string) compareRow {
@@ -299,20 +305,31 @@ func TestCompareDeltas(t *testing.T) {
 		return compareRow{}
 	}
 	st := p.st
-	if s, k := p.delta(find("output tok/s")); s != "+20.0%" || k.Prefix() != st.Good.Prefix() {
-		t.Errorf("throughput delta %q, want +20.0%% in the good colour", s)
+	if s, k := p.delta(find("output tok/s")); s != "↑20.0% better" || k.Prefix() != st.Good.Prefix() {
+		t.Errorf("throughput delta %q, want ↑20.0%% better in the good colour", s)
 	}
-	if s, k := p.delta(find("TTFT p50 ms")); s != "+20.0%" || k.Prefix() != st.Bad.Prefix() {
-		t.Errorf("latency delta %q, want +20.0%% in the bad colour", s)
+	if s, k := p.delta(find("TTFT p50 ms")); s != "↑20.0% worse" || k.Prefix() != st.Bad.Prefix() {
+		t.Errorf("latency delta %q, want ↑20.0%% worse in the bad colour", s)
 	}
 	if s, _ := p.delta(find("req/s")); s != "n/a" {
 		t.Errorf("delta against zero = %q, want n/a", s)
 	}
-	out := ansi.Strip(p.Render(80, 12))
-	for _, want := range []string{"A 1", "B 2", "+20.0%", "Δ"} {
+	out := ansi.Strip(p.Render(80, 16))
+	for _, want := range []string{"A 1", "B 2", "↑20.0% better", "B vs A"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("compare view lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "differs") {
+		t.Errorf("like-for-like runs flagged as different:\n%s", out)
+	}
+	// A different workload, or a stopped run, is said before the deltas.
+	b.ISL, b.State = 256, StateCanceled
+	p.Set(a, b)
+	out = ansi.Strip(p.Render(80, 16))
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(lines[1], "workload differs: ISL 128 vs 256; 2 was stopped") {
+		t.Errorf("mismatch not on the first line:\n%s", out)
 	}
 }
 
@@ -335,7 +352,7 @@ func TestHeaderPendingMarked(t *testing.T) {
 
 func TestHintsKeepLastKey(t *testing.T) {
 	h := NewHints(styles("mono"))
-	h.Keys = []HelpKey{{"s", "start"}, {"x", "cancel"}, {"tab", "focus"}, {"?", "help"}}
+	h.Keys = []HelpKey{{Key: "s", Desc: "start"}, {Key: "x", Desc: "cancel"}, {Key: "tab", Desc: "focus"}, {Key: "?", Desc: "help"}}
 	out := ansi.Strip(h.Render(24, 1))
 	if !strings.Contains(out, "? help") || !strings.Contains(out, "s start") {
 		t.Errorf("hints at 24 columns: %q", out)

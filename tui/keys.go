@@ -147,6 +147,8 @@ func (m *Model) syncKeys() {
 	k.set(&k.Export, exportWhy)
 	if cr != nil {
 		k.Export.SetHelp("e", "export "+cr.name())
+	} else {
+		k.Export.SetHelp("e", "export the run under the history cursor")
 	}
 	k.set(&k.Maximize, when(m.view != viewDashboard, "only on the dashboard"))
 	k.set(&k.NextPanel, when(m.view != viewDashboard, "only on the dashboard"))
@@ -190,7 +192,7 @@ func (m *Model) syncKeys() {
 	}
 	k.set(&k.Escape, when(m.view == viewDashboard && !m.maximized, "nothing to go back from"))
 
-	m.hints.Keys = hintKeys(m.shortHelp())
+	m.hints.Keys = k.hintKeys(m.shortHelp())
 	groups := make([]panel.HelpGroup, 0, len(helpGroupTitles))
 	for i, col := range k.fullHelp() {
 		g := panel.HelpGroup{Title: helpGroupTitles[i]}
@@ -224,30 +226,25 @@ func (m *Model) shortHelp() []*key.Binding {
 }
 
 // hintKeys converts bindings to hints, leaving out the disabled ones and those without
-// help text.
-func hintKeys(bindings []*key.Binding) []panel.HelpKey {
+// help text; the hints use shorter words than the help screen.
+func (k *keyMap) hintKeys(bindings []*key.Binding) []panel.HelpKey {
+	short := map[*key.Binding][2]string{
+		&k.Back: {"←/→", "move in time"}, &k.BackMore: {"[/]", "by a tenth"}, &k.Play: {"space", "play"},
+		&k.Open: {"enter", "requests"}, &k.Pin: {"p", "pin baseline"}, &k.Up: {"↑/↓", "move"},
+		&k.Metric: {"l", "metric"}, &k.Chart: {"g", "chart"}, &k.Sort: {"o", "sort"},
+		&k.Reverse: {"O", "reverse"}, &k.Slowest: {"S", "slowest"},
+	}
 	var out []panel.HelpKey
 	for _, b := range bindings {
 		h := b.Help()
 		if !b.Enabled() || (h.Key == "" && h.Desc == "") {
 			continue
 		}
-		desc := h.Desc
-		switch b.Keys()[0] {
-		case "left":
-			h.Key, desc = "←/→", "move in time"
-		case "[":
-			h.Key, desc = "[/]", "by a tenth"
-		case "space":
-			desc = "play"
-		case "enter":
-			desc = "requests"
-		case "p":
-			desc = "pin baseline"
-		case "up":
-			desc = "move"
+		hk := panel.HelpKey{Key: h.Key, Desc: h.Desc}
+		if s, ok := short[b]; ok {
+			hk.Key, hk.Desc = s[0], s[1]
 		}
-		out = append(out, panel.HelpKey{Key: h.Key, Desc: desc})
+		out = append(out, hk)
 	}
 	return out
 }

@@ -33,19 +33,26 @@ func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*e
 	ev.Publish(engine.Lifecycle{Phase: engine.PhaseRunning, Total: s.Requests})
 	recs := make([]engine.Record, s.Requests)
 	for i := range recs {
-		start := int64(i) * 1e6
+		// Requests start 1 ms apart and wait for a place in the batch: a queue that grows
+		// by 10 ms a batch.
+		start := int64(i)*1e6 + 1e6
+		admit := start + int64(i/max(s.Batch, 1))*10e6
 		toks := make([]int64, s.OSL)
 		for j := range toks {
-			toks[j] = start + 5e6 + int64(j)*2e6
+			toks[j] = admit + 5e6 + int64(j)*2e6 + int64(i%3)*1e5*int64(j)
 		}
-		recs[i] = engine.Record{Index: i, InputTokens: s.ISL, TargetOutputTokens: s.OSL, StartNS: start, AdmitNS: start,
+		recs[i] = engine.Record{Index: i, InputTokens: s.ISL, TargetOutputTokens: s.OSL, StartNS: start, AdmitNS: admit,
 			FirstTokenNS: toks[0], EndNS: toks[len(toks)-1], TokenNS: toks}
 	}
 	var series []engine.Snapshot
-	for i := 0; i < len(recs); i += 4 {
+	offered := len(recs)
+	if f.block {
+		offered = len(recs) / 2 // the rest is still running when the run is stopped
+	}
+	for i := 0; i < offered; i += 4 {
 		snap := engine.Snapshot{Phase: engine.PhaseRunning, ElapsedNS: int64(i+1) * 1e8, OutputTokens: int64(i * s.OSL),
 			Completed: i, Total: len(recs), Running: min(s.Batch, len(recs)-i), BatchOccupancy: 1,
-			Finished: recs[i:min(i+4, len(recs))]}
+			Finished: recs[i:min(i+4, offered)]}
 		series = append(series, snap)
 		ev.Offer(snap)
 		time.Sleep(time.Millisecond)

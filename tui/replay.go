@@ -157,7 +157,7 @@ func (m *Model) scrub(d float64) {
 		t = end
 	}
 	t = math.Max(0, t+d)
-	if t >= end {
+	if t >= end-1e-6 {
 		m.setUntil(math.Inf(1))
 		m.play = 0
 		return
@@ -169,6 +169,10 @@ func (m *Model) scrub(d float64) {
 func (m *Model) setUntil(t float64) {
 	m.until = t
 	r := m.cur
+	m.engine.Final = ""
+	if math.IsInf(t, 1) {
+		m.engine.Final = r.state.String()
+	}
 	m.showRun(r, t)
 	switch {
 	case math.IsInf(t, 1):
@@ -224,7 +228,7 @@ func (m *Model) advancePlay(d float64) {
 // secsText formats seconds for the header: 12.3 s, 2m05s.
 func secsText(v float64) string {
 	if v < 60 {
-		return fmt.Sprintf("%.1f s", v)
+		return fmt.Sprintf("%.2f s", v)
 	}
 	return fmt.Sprintf("%dm%02ds", int(v)/60, int(v)%60)
 }

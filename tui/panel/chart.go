@@ -66,6 +66,26 @@ func resample(t, v []float64, t0, t1 float64, n int) []float64 {
 	return out
 }
 
+// known drops the points whose value is NaN (an empty time bucket), so that a line joins
+// the points on either side of a gap instead of vanishing around it.
+func known(t, v []float64) ([]float64, []float64) {
+	n := min(len(t), len(v))
+	clean := true
+	for i := 0; i < n; i++ {
+		clean = clean && !math.IsNaN(v[i]) && !math.IsNaN(t[i])
+	}
+	if clean {
+		return t[:n], v[:n]
+	}
+	var kt, kv []float64
+	for i := 0; i < n; i++ {
+		if !math.IsNaN(v[i]) && !math.IsNaN(t[i]) {
+			kt, kv = append(kt, t[i]), append(kv, v[i])
+		}
+	}
+	return kt, kv
+}
+
 // interpolate is v at time x, NaN outside [t[0], t[len-1]].
 func interpolate(t, v []float64, x float64) float64 {
 	n := min(len(t), len(v))
@@ -117,10 +137,11 @@ func plotLines(st *themes.Styles, lines []line, t0, t1 float64, iw, ih int, yfmt
 	var colors []asciigraph.AnsiColor
 	var chars []asciigraph.CharSet
 	for _, l := range lines {
-		if len(l.t) == 0 {
+		t, v := known(l.t, l.v)
+		if len(t) == 0 {
 			continue
 		}
-		r := resample(l.t, l.v, t0, t1, plotW)
+		r := resample(t, v, t0, t1, plotW)
 		for _, x := range r {
 			if x > hi {
 				hi = x

@@ -172,7 +172,11 @@ const (
 func (p *History) Summary(width int) string {
 	st := p.st
 	var l lineBuf
-	parts := []part{{[]span{{itoa(len(p.Rows)) + " runs", st.Title}}, 0}}
+	runs := " runs"
+	if len(p.Rows) == 1 {
+		runs = " run"
+	}
+	parts := []part{{[]span{{itoa(len(p.Rows)) + runs, st.Title}}, 0}}
 	if r, ok := p.CursorRow(); ok {
 		parts = append(parts, part{[]span{{r.ID + " ", st.Label}, {fnum(r.Figures.OutputTokS), st.Value}, {" tok/s", st.Muted}}, 1})
 	}

@@ -120,7 +120,7 @@ func (p *Result) parts() (head, lat []part) {
 	}
 	head = append(head,
 		p.figure(outLabel, si(f.OutputTokS), " tok/s", b.OutputTokS, f.OutputTokS, true, 0),
-		p.figure(reqLabel, fnum(f.ReqS), "", b.ReqS, f.ReqS, true, 2),
+		p.figure(reqLabel, rate(f.ReqS), "", b.ReqS, f.ReqS, true, 2),
 		part{[]span{{"done ", st.Label}, {itoa(f.Completed), st.Value}}, 1},
 		part{[]span{{"failed ", st.Label}, {itoa(f.Failed), failInk(st, f.Failed)}}, 1},
 		part{[]span{{"canceled ", st.Label}, {itoa(f.Canceled), st.Value}}, 3},
@@ -136,6 +136,17 @@ func (p *Result) parts() (head, lat []part) {
 		{[]span{{"ms", st.Muted}}, 4},
 	}
 	return head, lat
+}
+
+// rate formats a rate that may be zero: "n/a" only when unknown.
+func rate(v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	if v == 0 {
+		return "0"
+	}
+	return fnum(v)
 }
 
 func failInk(st *themes.Styles, n int) themes.Ink {

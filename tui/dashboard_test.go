@@ -196,6 +196,11 @@ func TestTabNeverFocusesHiddenPanel(t *testing.T) {
 	if seen[panelLatency] || seen[panelTrend] {
 		t.Error("tab reached a chart that is not in the slot")
 	}
+	for _, id := range []panelID{panelThroughput, panelProgress, panelEngine, panelDevices} {
+		if !seen[id] {
+			t.Errorf("tab never reached %s, which is on screen", id)
+		}
+	}
 	d.key("g")
 	d.key("g")
 	if screen := d.checkFrame(80, 24); !strings.Contains(screen, "Latency TTFT") || !strings.Contains(screen, "p99") {

@@ -183,3 +183,24 @@ func TestLatencyRenderShowsPercentiles(t *testing.T) {
 		}
 	}
 }
+
+// Without colour the chart's lines and their legend markers differ by shape.
+func TestChartLinesDifferByShapeInMono(t *testing.T) {
+	d := paneltest.New("mono")
+	out := ansi.Strip(d.Throughput.Render(120, 14))
+	for _, want := range []string{"─ output", "━ total", "┏", "╭"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("mono throughput chart lacks %q:\n%s", want, out)
+		}
+	}
+	d.Throughput.SetBaseline("run 2", []float64{0, 60, 119}, []float64{4000, 5000, 5100})
+	if out := ansi.Strip(d.Throughput.Render(120, 14)); !strings.Contains(out, "· run 2") || !strings.Contains(out, "··") {
+		t.Errorf("mono baseline is not dotted:\n%s", out)
+	}
+	out = ansi.Strip(d.Trend.Render(120, 14))
+	for _, want := range []string{"─ p50", "━ p99", "╌ queue p50", "· baseline p50"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("mono trend chart lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -219,7 +219,7 @@ func (m *Model) refreshLatency(now time.Time, force bool) bool {
 		return false
 	}
 	m.latAt, m.latDirty = now, false
-	m.showLatency(r, r.records, float64(time.Since(r.started))/1e9)
+	m.showLatency(r, r.records, r.elapsed())
 	keepRates := r.fig
 	done := finishedOnly(r.records)
 	met := metricsOf(done)

@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"math"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -335,7 +337,17 @@ func (m *Model) ExitNote() string { return m.exitNote }
 
 // Run opens the dashboard on the terminal and returns when it closes, with a note for the
 // user to read once the terminal is back ("" for none).
+//
+// With BENCHTUI_DASHBOARD_PROFILE=FILE it writes a CPU profile of the dashboard process to
+// FILE (go tool pprof reads it), to see what drawing costs.
 func Run(o Options) (string, error) {
+	if path := os.Getenv("BENCHTUI_DASHBOARD_PROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
 	m := newModel(o)
 	opts := []tea.ProgramOption{tea.WithFPS(programFPS)}
 	if env := colorEnv(o.Theme); env != nil {

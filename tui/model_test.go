@@ -49,10 +49,18 @@ func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*e
 	if f.block {
 		offered = len(recs) / 2 // the rest is still running when the run is stopped
 	}
+	// A snapshot after every four requests ended, at the fourth one's end, with the engine
+	// state a batch-limited run would have then.
+	t0 := recs[0].StartNS
 	for i := 0; i < offered; i += 4 {
-		snap := engine.Snapshot{Phase: engine.PhaseRunning, ElapsedNS: int64(i+1) * 1e8, OutputTokens: int64(i * s.OSL),
-			Completed: i, Total: len(recs), Running: min(s.Batch, len(recs)-i), BatchOccupancy: 1,
-			Finished: recs[i:min(i+4, offered)]}
+		j := min(i+4, offered) - 1
+		left := len(recs) - (j + 1)
+		running := min(max(s.Batch, 1), left)
+		snap := engine.Snapshot{Phase: engine.PhaseRunning, ElapsedNS: recs[j].EndNS - t0,
+			OutputTokens: int64((j + 1) * s.OSL), InputTokens: int64((j + 1 + running) * s.ISL),
+			Completed: j + 1, Total: len(recs), Running: running, Queued: left - running,
+			KVUsage: 0.8 * float64(running) / float64(max(s.Batch, 1)), BatchOccupancy: float64(running) / float64(max(s.Batch, 1)),
+			Finished: recs[i : j+1]}
 		series = append(series, snap)
 		ev.Offer(snap)
 		time.Sleep(time.Millisecond)

@@ -188,8 +188,8 @@ func (m *Model) setUntil(t float64) {
 	m.syncResult()
 }
 
-// scrubStep is the small step of ← and →: a hundredth of the run, at least 0.1 s.
-func (m *Model) scrubStep() float64 { return math.Max(m.cur.span()/100, 0.1) }
+// scrubStep is the small step of ← and →: a hundredth of the run.
+func (m *Model) scrubStep() float64 { return math.Max(m.cur.span()/100, 1e-3) }
 
 // togglePlay cycles paused → 1x → 10x → paused; playing from the end starts over.
 func (m *Model) togglePlay() {

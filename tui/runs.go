@@ -76,6 +76,14 @@ func (r *run) span() float64 {
 	return math.Max(float64(end-t0)/1e9, 0)
 }
 
+// elapsed is how long the live run has gone, in seconds, from its newest snapshot.
+func (r *run) elapsed() float64 {
+	if n := len(r.snaps); n > 0 {
+		return float64(r.snaps[n-1].ElapsedNS) / 1e9
+	}
+	return r.span()
+}
+
 // recordsUntil are the records that had ended until seconds after the run's start.
 func (r *run) recordsUntil(until float64) []engine.Record {
 	if math.IsInf(until, 1) {

@@ -76,16 +76,23 @@ func narrowRune(r rune) bool {
 	return false
 }
 
-// lineBuf builds one output line from plain and inked spans.
+// lineBuf builds one output line from plain and inked spans. Consecutive spans of the
+// same ink share one pair of escape sequences, and blanks in an ink that paints nothing on
+// them get none: the terminal renderer parses every sequence of every frame, so fewer of
+// them make each frame cheaper to draw.
 type lineBuf struct {
 	b []byte
 	w int
+	// open is the prefix of the last inked span when nothing was written after it; its
+	// suffix then ends b and the next span in the same ink can continue it.
+	open string
 }
 
 // text appends plain text.
 func (l *lineBuf) text(s string) {
 	l.b = append(l.b, s...)
 	l.w += textWidth(s)
+	l.open = ""
 }
 
 // ink appends text painted with k.
@@ -94,20 +101,38 @@ func (l *lineBuf) ink(k themes.Ink, s string) {
 		return
 	}
 	w := textWidth(s)
-	if k.Plain() {
+	switch {
+	case k.Plain(), !k.BlankVisible() && blank(s):
 		l.b = append(l.b, s...)
-	} else {
+		l.open = ""
+	case l.open != "" && l.open == k.Prefix() && len(k.Suffix()) <= len(l.b):
+		// Continue the previous span: drop its suffix, add the text and the suffix again.
+		l.b = append(l.b[:len(l.b)-len(k.Suffix())], s...)
+		l.b = append(l.b, k.Suffix()...)
+	default:
 		l.b = append(l.b, k.Prefix()...)
 		l.b = append(l.b, s...)
 		l.b = append(l.b, k.Suffix()...)
+		l.open = k.Prefix()
 	}
 	l.w += w
+}
+
+// blank reports whether s is only spaces.
+func blank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // raw appends text whose width the caller already knows.
 func (l *lineBuf) raw(s string, w int) {
 	l.b = append(l.b, s...)
 	l.w += w
+	l.open = ""
 }
 
 // pad appends n spaces.
@@ -117,6 +142,7 @@ func (l *lineBuf) pad(n int) {
 	}
 	l.b = append(l.b, spaces(n)...)
 	l.w += n
+	l.open = ""
 }
 
 // padTo pads the line to width w.
@@ -134,6 +160,7 @@ func (l *lineBuf) fit(width int) string {
 func (l *lineBuf) reset() {
 	l.b = l.b[:0]
 	l.w = 0
+	l.open = ""
 }
 
 // fitKnown cuts or pads s, whose width is w, to exactly width cells.
@@ -394,6 +421,7 @@ func fitParts(l *lineBuf, parts []part, sep span, width int) {
 		n--
 	}
 	start, startLen := l.w, len(l.b)
+	l.open = "" // the parts may be cut apart below: never merge into what came before
 	first := true
 	for i, p := range parts {
 		if !keep[i] {
@@ -411,6 +439,7 @@ func fitParts(l *lineBuf, parts []part, sep span, width int) {
 		s := ansi.Truncate(string(l.b[startLen:]), width, "…")
 		l.b = append(l.b[:startLen], s...)
 		l.w = start + textWidth(s)
+		l.open = ""
 	}
 }
 

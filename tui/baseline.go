@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/tui/panel"
 )
 
@@ -29,7 +30,7 @@ func (m *Model) pinRun(r *run) {
 
 // pinExport pins a saved run: an export, or a report (benchtui's or trtllm-bench's, which
 // have no records: their figures, without curves unless the report has a time series).
-func (m *Model) pinExport(x *engine.Export, name string) {
+func (m *Model) pinExport(x *report.Export, name string) {
 	r := &run{label: filepath.Base(name), export: x, records: x.Requests, state: panel.StateFinished}
 	rep := &x.Report
 	isl, osl := datasetAverages(rep)
@@ -62,14 +63,14 @@ func (b *baseline) curves(r *run) {
 	if r.export != nil && len(r.export.Snapshots) > 0 {
 		snaps = r.export.Snapshots
 	}
-	var w rateWindow
+	w := newRates()
 	for i := range snaps {
 		s := &snaps[i]
 		if s.Phase != engine.PhaseRunning && s.Phase != "" {
 			continue
 		}
 		t := float64(s.ElapsedNS) / 1e9
-		rt := w.add(t, float64(s.OutputTokens))
+		rt := w.add(t, s)
 		b.tputT, b.tputOut = append(b.tputT, t), append(b.tputOut, rt[0])
 	}
 	if t0, ok := r.origin(); ok {

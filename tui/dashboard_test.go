@@ -9,7 +9,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
+	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/tui/panel"
 	"github.com/benchtui/benchtui/tui/panel/paneltest"
 )
@@ -226,13 +228,15 @@ func TestStatusWrapsNotCut(t *testing.T) {
 // Replay of a --report_json report shows its percentiles, time series and telemetry.
 func TestReplayOfReport(t *testing.T) {
 	x := fakeExport(t, Settings{Batch: 4, ISL: 8, OSL: 6, Requests: 32})
-	x.Report.BenchTUI.Hardware = map[string]any{
-		"machine": map[string]any{"cpu_model": "Test CPU", "gpus": []any{}},
-		"series": map[string]any{"source": "host", "interval_ms": 250.0, "t_ms": []any{0.0, 250.0, 500.0},
-			"devices": []any{map[string]any{"index": 0, "name": "host", "kind": "cpu", "util_pct": []any{10.0, 50.0, 90.0}}}},
+	u := func(v float64) *float64 { return &v }
+	x.Report.BenchTUI.Hardware = &report.Hardware{
+		Machine: telemetry.Machine{CPUModel: "Test CPU"},
+		Series: telemetry.Series{Source: "host", IntervalMS: 250, TimesMS: []int64{0, 250, 500},
+			Devices: []telemetry.DeviceSeries{{Device: telemetry.Device{Name: "host", Kind: telemetry.KindCPU},
+				UtilPercent: []*float64{u(10), u(50), u(90)}}}},
 	}
 	path := filepath.Join(t.TempDir(), "report.json")
-	if err := engine.WriteFileNew(path, x.Report.WriteJSON); err != nil {
+	if err := fsutil.WriteNew(path, x.Report.WriteJSON); err != nil {
 		t.Fatal(err)
 	}
 	back, err := ReadReplay(path)

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 )
 
 func (m *Model) exportCmd(r *run) tea.Cmd {
@@ -59,7 +60,7 @@ func exportName(dir, model string, r *run, now time.Time) string {
 // taken: an export never replaces a file. When path's folder cannot take it (gone, full, not
 // writable), the export goes to the temporary folder instead: the returned error says why,
 // and the path where it went.
-func writeExport(path string, x *engine.Export) (string, error) {
+func writeExport(path string, x *report.Export) (string, error) {
 	p, err := writeNew(path, x)
 	if err == nil {
 		return p, nil
@@ -70,7 +71,7 @@ func writeExport(path string, x *engine.Export) (string, error) {
 	return "", err
 }
 
-func writeNew(path string, x *engine.Export) (string, error) {
+func writeNew(path string, x *report.Export) (string, error) {
 	ext := filepath.Ext(path)
 	base := strings.TrimSuffix(path, ext)
 	for i := 1; i < 100; i++ {
@@ -78,7 +79,7 @@ func writeNew(path string, x *engine.Export) (string, error) {
 		if i > 1 {
 			p = fmt.Sprintf("%s-%d%s", base, i, ext)
 		}
-		err := engine.WriteFileNew(p, x.WriteJSON)
+		err := fsutil.WriteNew(p, x.WriteJSON)
 		if err == nil {
 			return p, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/tui/panel"
 )
@@ -13,40 +14,15 @@ import (
 // panels show, for a run that ended and for a replay at any point of its time: every panel
 // shows the state at the time cursor, from the same data the live run drew.
 
-// samplesOf computes each request's TTFT, TPOT, end-to-end latency and queue time and
-// every inter-token gap, in milliseconds, with the report's rules: failed requests and
-// requests without tokens have no latencies.
-func samplesOf(recs []engine.Record) (s [panel.NumMetrics][]float64) {
-	const ms = 1e6
-	for i := range recs {
-		r := &recs[i]
-		if r.Failed() {
-			continue
-		}
-		if r.AdmitNS >= r.StartNS {
-			s[panel.MetricQueue] = append(s[panel.MetricQueue], float64(r.AdmitNS-r.StartNS)/ms)
-		}
-		s[panel.MetricE2E] = append(s[panel.MetricE2E], float64(r.EndNS-r.StartNS)/ms)
-		n := r.OutputTokens()
-		if n == 0 {
-			continue
-		}
-		s[panel.MetricTTFT] = append(s[panel.MetricTTFT], float64(r.FirstTokenNS-r.StartNS)/ms)
-		if n > 1 {
-			s[panel.MetricTPOT] = append(s[panel.MetricTPOT], float64(r.EndNS-r.FirstTokenNS)/ms/float64(n-1))
-			for j := 1; j < n; j++ {
-				s[panel.MetricITL] = append(s[panel.MetricITL], float64(r.TokenNS[j]-r.TokenNS[j-1])/ms)
-			}
-		}
-	}
-	return s
-}
-
 // showLatency fills the latency histogram and the latency-over-time chart from records;
 // spanS is the run's length so far in seconds (it picks the trend's bucket width).
 func (m *Model) showLatency(r *run, recs []engine.Record, spanS float64) {
-	met := metricsOf(finishedOnly(recs))
-	samples := samplesOf(recs)
+	met := metricsOf(recs)
+	smp := report.CollectSamples(recs)
+	samples := [panel.NumMetrics][]float64{
+		panel.MetricTTFT: smp.TTFTMS, panel.MetricTPOT: smp.TPOTMS, panel.MetricITL: smp.ITLMS,
+		panel.MetricE2E: smp.RequestLatencyMS, panel.MetricQueue: smp.QueueTimeMS,
+	}
 	dists := [panel.NumMetrics]panel.LatencyStats{
 		panel.MetricTTFT: statsOf(met.TTFTMS), panel.MetricTPOT: statsOf(met.TPOTMS),
 		panel.MetricITL: statsOf(met.ITLMS), panel.MetricE2E: statsOf(met.RequestLatencyMS),
@@ -55,7 +31,7 @@ func (m *Model) showLatency(r *run, recs []engine.Record, spanS float64) {
 	for k, s := range dists {
 		m.latency.SetDistribution(panel.LatencyMetric(k), samples[k], s)
 	}
-	pre := summarize(prefillSamples(recs))
+	pre := report.Summarize(prefillSamples(recs))
 	m.latency.Split = panel.TTFTSplit{QueueP50: met.QueueTimeMS.P50, PrefillP50: pre.P50, OK: met.QueueTimeMS.Count > 0 && pre.Count > 0}
 	if m.view != viewRequests || m.requestsShown() == r {
 		// The requests table follows the shown run unless its view is open on another.
@@ -95,7 +71,7 @@ func (m *Model) showRun(r *run, until float64) {
 	// Throughput and engine from the snapshots up to the cursor.
 	m.throughput.Reset()
 	m.engine.Reset()
-	m.rates = rateWindow{}
+	m.rates.reset()
 	snaps := r.snaps
 	if x != nil && len(x.Snapshots) > 0 {
 		snaps = x.Snapshots
@@ -111,7 +87,7 @@ func (m *Model) showRun(r *run, until float64) {
 		if t > until {
 			break
 		}
-		rt := m.rates.add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens), float64(s.Completed))
+		rt := m.rates.add(t, s)
 		m.throughput.Add(t, rt[0], rt[1])
 		m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
 		last, lastRt = s, rt
@@ -157,9 +133,8 @@ func (m *Model) showRun(r *run, until float64) {
 	case all && x != nil:
 		r.fig = figuresOfReport(&x.Report, r.records)
 	case !all:
-		done := finishedOnly(recs)
-		met := metricsOf(done)
-		f := figuresOfMetrics(&met, summarize(prefillSamples(done)))
+		met := metricsOf(recs)
+		f := figuresOfMetrics(&met, report.Summarize(prefillSamples(recs)))
 		f.Completed, f.Failed, f.Canceled = p.Completed, p.Failed, p.Canceled
 		f.OutputTokS, f.ReqS, f.Recent = math.NaN(), math.NaN(), true
 		if last != nil {
@@ -170,7 +145,7 @@ func (m *Model) showRun(r *run, until float64) {
 }
 
 // showReportLatency shows a report's percentiles when it has no records to bin.
-func (m *Model) showReportLatency(rep *engine.Report) {
+func (m *Model) showReportLatency(rep *report.Report) {
 	sc := &rep.BenchTUI.SampleCounts
 	n := func(c int) int {
 		if c == 0 {
@@ -179,8 +154,8 @@ func (m *Model) showReportLatency(rep *engine.Report) {
 		return c
 	}
 	m.latency.Reset()
-	set := func(k panel.LatencyMetric, p engine.ReportPercentiles, c int) {
-		if p != (engine.ReportPercentiles{}) {
+	set := func(k panel.LatencyMetric, p report.Percentiles, c int) {
+		if p != (report.Percentiles{}) {
 			m.latency.SetDistribution(k, nil, statsOfReport(p, n(c)))
 		}
 	}

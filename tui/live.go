@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/tui/panel"
 )
 
@@ -101,7 +102,7 @@ func (m *Model) startRunWith(s Settings) tea.Cmd {
 	m.throughput.Reset()
 	m.throughput.Live = true
 	m.trend.Reset()
-	m.rates = rateWindow{}
+	m.rates.reset()
 	m.latency.Reset()
 	m.engine.Reset()
 	m.engine.Final = ""
@@ -185,7 +186,7 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 // applySnapshot draws one engine snapshot into the live panels.
 func (m *Model) applySnapshot(s engine.Snapshot) {
 	t := float64(s.ElapsedNS) / 1e9
-	rt := m.rates.add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens), float64(s.Completed))
+	rt := m.rates.add(t, &s)
 	m.throughput.Add(t, rt[0], rt[1])
 	m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
 	p := m.progress
@@ -193,12 +194,7 @@ func (m *Model) applySnapshot(s engine.Snapshot) {
 	p.Completed, p.Failed = s.Completed, s.Failed
 	p.InputTokens, p.OutputTokens = s.InputTokens, s.OutputTokens
 	p.Elapsed = time.Duration(s.ElapsedNS)
-	p.ETA = -1
-	if done := p.Ended(); done > 0 && done < p.Total {
-		p.ETA = time.Duration(float64(p.Elapsed) / float64(done) * float64(p.Total-done))
-	} else if done == p.Total && p.Total > 0 {
-		p.ETA = 0
-	}
+	p.ETA = report.ETA(p.Elapsed, p.Ended(), p.Total)
 	if r := m.cur; r != nil {
 		r.fig.OutputTokS, r.fig.ReqS, r.fig.Recent = rt[0], rt[2], true
 		m.syncResult()
@@ -221,9 +217,8 @@ func (m *Model) refreshLatency(now time.Time, force bool) bool {
 	m.latAt, m.latDirty = now, false
 	m.showLatency(r, r.records, r.elapsed())
 	keepRates := r.fig
-	done := finishedOnly(r.records)
-	met := metricsOf(done)
-	r.fig = figuresOfMetrics(&met, summarize(prefillSamples(done)))
+	met := metricsOf(r.records)
+	r.fig = figuresOfMetrics(&met, report.Summarize(prefillSamples(r.records)))
 	r.fig.OutputTokS, r.fig.ReqS, r.fig.Recent = keepRates.OutputTokS, keepRates.ReqS, true
 	r.fig.Completed, r.fig.Failed, r.fig.Canceled = counts(r.records)
 	m.progress.Canceled = r.fig.Canceled
@@ -284,7 +279,7 @@ func (m *Model) onRunDone(msg runDoneMsg) {
 // firstError is the first failed request's error.
 func firstError(recs []engine.Record) string {
 	for i := range recs {
-		if recordStatus(&recs[i]) == statusFailed {
+		if recs[i].Failed() {
 			return recs[i].Error
 		}
 	}
@@ -296,32 +291,21 @@ func firstError(recs []engine.Record) string {
 // steadily.
 const rateSpan = 1.0
 
-// rateWindow turns cumulative counts into rates over the last rateSpan seconds.
-type rateWindow struct {
-	t    []float64
-	vals [][3]float64
+// rates are the recent rates of a run from its snapshots, with the report's rate window:
+// output and total tokens per second, and requests per second.
+type rates struct {
+	tokens, requests report.RateWindow
 }
 
-// add records the cumulative counts at time t and returns their rates over the window.
-func (w *rateWindow) add(t float64, v ...float64) [3]float64 {
-	var x [3]float64
-	copy(x[:], v)
-	w.t, w.vals = append(w.t, t), append(w.vals, x)
-	// Keep one point at or before t - rateSpan as the window's start.
-	k := 0
-	for k+1 < len(w.t) && w.t[k+1] <= t-rateSpan {
-		k++
-	}
-	if k > 0 {
-		w.t, w.vals = w.t[k:], w.vals[k:]
-	}
-	var out [3]float64
-	dt := t - w.t[0]
-	if dt <= 0 {
-		return out
-	}
-	for i := range out {
-		out[i] = (x[i] - w.vals[0][i]) / dt
-	}
-	return out
+func newRates() rates {
+	return rates{tokens: report.RateWindow{Span: rateSpan}, requests: report.RateWindow{Span: rateSpan}}
+}
+
+func (r *rates) reset() { r.tokens.Reset(); r.requests.Reset() }
+
+// add takes a snapshot at time t and returns the output, total and request rates.
+func (r *rates) add(t float64, s *engine.Snapshot) [3]float64 {
+	out, total := r.tokens.Add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
+	req, _ := r.requests.Add(t, float64(s.Completed), 0)
+	return [3]float64{out, total, req}
 }

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/themes"
 	"github.com/benchtui/benchtui/tui/panel"
@@ -33,11 +34,11 @@ type Options struct {
 	// ExportDir is where exports go ("" is the working directory).
 	ExportDir string
 	// Replay shows a saved run instead of running anything.
-	Replay *engine.Export
+	Replay *report.Export
 	// ReplayName names the replayed file in the header.
 	ReplayName string
 	// Baseline, when set, is pinned from the start (--baseline); BaselineName names it.
-	Baseline     *engine.Export
+	Baseline     *report.Export
 	BaselineName string
 }
 
@@ -120,7 +121,7 @@ type Model struct {
 	cancel   context.CancelFunc
 	tick     int
 	latDirty bool
-	rates    rateWindow
+	rates    rates
 	latAt    time.Time
 	devAt    time.Time
 	devViews []panel.DeviceView
@@ -167,7 +168,7 @@ func newModel(o Options) *Model {
 		compare: panel.NewCompare(st), help: panel.NewHelp(st), hints: panel.NewHints(st),
 		sweep: panel.NewSweep(st), requests: panel.NewRequests(st), sweepRun: map[int]int{},
 		pending: o.Settings, until: math.Inf(1), chart: panelThroughput, focus: panelThroughput,
-		dirty: true,
+		dirty: true, rates: newRates(),
 	}
 	m.throughput.RateSpan = rateSpan
 	m.header.Settings = o.Settings
@@ -205,7 +206,7 @@ type (
 	}
 	runDoneMsg struct {
 		run    int
-		export *engine.Export
+		export *report.Export
 		err    error
 	}
 	exportedMsg struct {

@@ -9,14 +9,14 @@ import (
 	"os"
 	"strings"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/tui/panel"
 )
 
 // ReadReplay reads a file for `benchtui replay`: an export, or a --report_json report
 // (benchtui's or trtllm-bench's). Anything else is refused with one line saying what the
 // file is and what replay takes, never a decoder's message about Go types.
-func ReadReplay(path string) (*engine.Export, error) {
+func ReadReplay(path string) (*report.Export, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", path, err)
@@ -31,7 +31,7 @@ func ReadReplay(path string) (*engine.Export, error) {
 	case trimmed[0] != '{' || !json.Valid(trimmed):
 		return nil, fmt.Errorf("replay %s: not a JSON object; %s", path, takes)
 	}
-	x, err := engine.ReadExport(path)
+	x, err := report.ReadExport(path)
 	if err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
@@ -60,7 +60,7 @@ func kindOf(k string) string {
 }
 
 // loadReplay shows a saved run as the session's only run.
-func (m *Model) loadReplay(x *engine.Export, name string) {
+func (m *Model) loadReplay(x *report.Export, name string) {
 	rep := &x.Report
 	s := Settings{Batch: rep.WorldInfo.MaxBatchSize, Requests: len(x.Requests), Concurrency: replayConcurrency(rep)}
 	if s.Requests == 0 {
@@ -95,7 +95,7 @@ func (m *Model) loadReplay(x *engine.Export, name string) {
 }
 
 // replayConcurrency is the report's concurrency, unlimited (-1) when it has none.
-func replayConcurrency(rep *engine.Report) int {
+func replayConcurrency(rep *report.Report) int {
 	if cfg, ok := rep.BenchTUI.Config.(map[string]any); ok {
 		for _, sub := range []any{cfg, cfg["settings"]} {
 			if m, ok := sub.(map[string]any); ok {
@@ -110,12 +110,13 @@ func replayConcurrency(rep *engine.Report) int {
 
 // replayDevice names the device the saved run ran on: the report's GPU, the machine's GPUs
 // or CPU from its hardware section, or what the backend said it ran on.
-func replayDevice(x *engine.Export) string {
+func replayDevice(x *report.Export) string {
 	rep := &x.Report
 	if rep.Machine != nil && rep.Machine.Name != "" {
 		return rep.Machine.Name
 	}
-	if mc, _, ok := hardwareOf(rep); ok {
+	if hw := rep.BenchTUI.Hardware; hw != nil {
+		mc := hw.Machine
 		if gpus := mc.GPUs; len(gpus) > 0 {
 			if len(gpus) > 1 {
 				return fmt.Sprintf("%d× %s", len(gpus), gpus[0].Name)
@@ -232,6 +233,3 @@ func secsText(v float64) string {
 	}
 	return fmt.Sprintf("%dm%02ds", int(v)/60, int(v)%60)
 }
-
-// jsonInto decodes raw into v, reporting success.
-func jsonInto(raw []byte, v any) bool { return json.Unmarshal(raw, v) == nil }

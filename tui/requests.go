@@ -30,7 +30,7 @@ func requestRows(recs []engine.Record) (rows []panel.RequestRow, spanMS float64)
 			Index: r.Index, ISL: r.InputTokens, OSL: r.OutputTokens(),
 			StartMS: rel(r.StartNS), AdmitMS: math.NaN(), FirstMS: math.NaN(), EndMS: rel(r.EndNS),
 			TTFT: math.NaN(), TPOT: math.NaN(), E2E: math.NaN(),
-			Status: recordStatus(r), Error: r.Error,
+			Status: statusWord(r.State()), Error: r.Error,
 		}
 		if r.AdmitNS >= r.StartNS && r.AdmitNS > 0 {
 			row.AdmitMS = rel(r.AdmitNS)
@@ -125,4 +125,15 @@ func (m *Model) requestsShown() *run {
 		}
 	}
 	return nil
+}
+
+// statusWord is a request's status as the view writes it.
+func statusWord(s engine.Status) string {
+	switch s {
+	case engine.StatusCompleted:
+		return "ok"
+	case engine.StatusCanceled:
+		return "canceled"
+	}
+	return "failed"
 }

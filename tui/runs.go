@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/tui/panel"
 )
@@ -20,7 +21,7 @@ type Runner interface {
 	// Run runs one benchmark, publishing its events on ev. It returns the run's export,
 	// also for a stopped or failed run (with the requests that finished); the error is
 	// for a run that could not start.
-	Run(ctx context.Context, s Settings, ev *engine.Events) (*engine.Export, error)
+	Run(ctx context.Context, s Settings, ev *engine.Events) (*report.Export, error)
 }
 
 // Target is what the runner benchmarks, for the header.
@@ -42,15 +43,12 @@ type run struct {
 	// their records).
 	records []engine.Record
 	snaps   []engine.Snapshot
-	export  *engine.Export
+	export  *report.Export
 	saved   string // path of the last export
 	// fig are the run's figures: recent rates and the records' latencies while it runs,
 	// the report's once it ended. scrubFig are those at the replay's time cursor.
 	fig      panel.Figures
 	scrubFig panel.Figures
-	// series caches the decoded telemetry of the export.
-	series    *telemetry.Series
-	seriesDec bool
 }
 
 func (r *run) name() string {
@@ -106,20 +104,11 @@ func (r *run) recordsUntil(until float64) []engine.Record {
 // telemetry is the run's saved telemetry series: the export's, or the report's hardware
 // section's.
 func (r *run) telemetry() (*telemetry.Series, bool) {
-	if !r.seriesDec && r.export != nil {
-		r.seriesDec = true
-		x := r.export
-		var s telemetry.Series
-		switch {
-		case len(x.Telemetry) > 0 && jsonInto(x.Telemetry, &s):
-			r.series = &s
-		default:
-			if _, hs, ok := hardwareOf(&x.Report); ok && len(hs.Devices) > 0 {
-				r.series = &hs
-			}
-		}
+	if r.export == nil {
+		return nil, false
 	}
-	return r.series, r.series != nil
+	s := r.export.TelemetrySeries()
+	return s, s != nil
 }
 
 // row is the run as the history table and the comparison show it.

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/tui/panel"
 )
 
@@ -95,7 +96,7 @@ func trendOf(recs []engine.Record, t0 int64, bucket float64) [panel.NumMetrics]p
 		if len(v) == 0 {
 			return math.NaN()
 		}
-		return percentile(v, q)
+		return report.Percentile(v, q)
 	}
 	for m := range out {
 		s := panel.TrendSeries{T: make([]float64, nb), P50: make([]float64, nb), P99: make([]float64, nb)}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/themes"
 )
 
@@ -58,25 +59,30 @@ func NewResult(st *themes.Styles) *Result {
 // SetStyles changes the theme.
 func (p *Result) SetStyles(st *themes.Styles) { p.st = st }
 
-// delta is the change from the baseline as "↑4.1% better", coloured by its sense; empty
-// when either side is unknown. Changes under half a percent read as "≈".
+// delta is the change from the baseline by the report's rule (report.Delta), written
+// with an arrow for its sign and its sense in words: "↑4.1% better", "↓3.0% worse", "≈"
+// within report.SameWithinPercent; empty when either side is unknown.
 func delta(st *themes.Styles, base, v float64, higherBetter bool) span {
-	if math.IsNaN(base) || math.IsNaN(v) || base == 0 {
-		return span{}
+	dir := report.LowerIsBetter
+	if higherBetter {
+		dir = report.HigherIsBetter
 	}
-	d := (v - base) / base * 100
-	if math.Abs(d) < 0.5 {
+	c := report.Delta(base, v, dir)
+	switch c.Verdict {
+	case report.Unknown:
+		return span{}
+	case report.Same:
 		return span{" ≈", st.Muted}
 	}
 	arrow := "↑"
-	if d < 0 {
+	if c.Percent < 0 {
 		arrow = "↓"
 	}
-	word, k := " better", st.Good
-	if (d > 0) != higherBetter {
-		word, k = " worse", st.Bad
+	k := st.Good
+	if c.Verdict == report.Worse {
+		k = st.Bad
 	}
-	return span{" " + arrow + strconv.FormatFloat(math.Abs(d), 'f', 1, 64) + "%" + word, k}
+	return span{" " + arrow + strconv.FormatFloat(math.Abs(c.Percent), 'f', 1, 64) + "% " + c.Verdict.String(), k}
 }
 
 // Delta formats the change from base to v as the strip and the comparison show it,

@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/themes"
 	"github.com/benchtui/benchtui/tui/panel"
 )
@@ -33,7 +33,7 @@ type Dashboard struct {
 
 // Stats summarises samples with the report's percentile rule, as the dashboard does.
 func Stats(v []float64) panel.LatencyStats {
-	s := dataset.Summarize(v)
+	s := report.Summarize(v)
 	return panel.LatencyStats{N: s.Count, Min: s.Minimum, Mean: s.Average, P50: s.P50, P90: s.P90, P99: s.P99, Max: s.Maximum}
 }
 

@@ -408,7 +408,8 @@ func (p *Requests) detail(iw, h int) []string {
 	if sw < 8 || rows < 1 {
 		return out
 	}
-	// One cell per slice of the decode time: the largest gap in it, so stalls show.
+	// One cell per slice of the decode time: the largest gap in it, so stalls show; with
+	// fewer gaps than cells, each gap spans the cells of its own time slice.
 	cells := make([]float64, sw)
 	for i := range cells {
 		cells[i] = math.NaN()
@@ -417,13 +418,21 @@ func (p *Requests) detail(iw, h int) []string {
 	if n := len(p.detailT); n > 0 {
 		t0, t1 = p.detailT[0], math.Max(p.detailT[n-1], p.detailT[0]+1e-9)
 	}
-	for i, g := range gaps {
-		c := i * sw / len(gaps)
+	col := func(i int) int {
 		if i < len(p.detailT) {
-			c = clamp(int((p.detailT[i]-t0)/(t1-t0)*float64(sw-1)), 0, sw-1)
+			return clamp(int((p.detailT[i]-t0)/(t1-t0)*float64(sw-1)), 0, sw-1)
 		}
+		return clamp(i*sw/len(gaps), 0, sw-1)
+	}
+	for i, g := range gaps {
+		c := col(i)
 		if math.IsNaN(cells[c]) || g > cells[c] {
 			cells[c] = g
+		}
+	}
+	for i := 1; i < sw; i++ {
+		if math.IsNaN(cells[i]) {
+			cells[i] = cells[i-1]
 		}
 	}
 	spark := SparklineRows(cells, sw, rows, 0, hi)

@@ -479,3 +479,14 @@ func wrap(s string, width int) []string {
 // Wrap breaks plain text into lines of at most width cells at spaces, for the root's
 // status lines.
 func Wrap(s string, width int) []string { return wrap(s, width) }
+
+// FormatMS, FormatSI and FormatRate are the panels' number formats (a latency in ms, a
+// count or rate with an SI suffix, a rate in the history and compare tables), exported for
+// the tests that check every figure the dashboard prints against the report's.
+func FormatMS(v float64) string { return ms(v) }
+
+// FormatSI formats like the result strip's and the charts' rates.
+func FormatSI(v float64) string { return si(v) }
+
+// FormatRate formats like the history's and compare's rates.
+func FormatRate(v float64) string { return fnum(v) }

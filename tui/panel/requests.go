@@ -247,7 +247,7 @@ func (p *Requests) Render(width, height int) string {
 		b.footer = []span{{itoa(p.cursor+1) + "/" + itoa(len(p.rows)), st.Muted}}
 	}
 	if len(p.rows) == 0 {
-		return b.message(width, height, "no finished requests yet")
+		return b.message(width, height, "no request has ended yet")
 	}
 	detailH := 0
 	if ih >= 14 {

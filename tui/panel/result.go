@@ -129,7 +129,7 @@ func (p *Result) parts() (head, lat []part) {
 		p.figure(reqLabel, rate(f.ReqS), "", b.ReqS, f.ReqS, true, 2),
 		part{[]span{{"done ", st.Label}, {itoa(f.Completed), st.Value}}, 1},
 		part{[]span{{"failed ", st.Label}, {itoa(f.Failed), failInk(st, f.Failed)}}, 1},
-		part{[]span{{"canceled ", st.Label}, {itoa(f.Canceled), st.Value}}, 3},
+		part{[]span{{"canceled ", st.Label}, {itoa(f.Canceled), st.Value}}, 4},
 	)
 	lat = []part{
 		p.figure("TTFT p50 ", ms(f.TTFTp50), "", b.TTFTp50, f.TTFTp50, false, 0),
@@ -168,7 +168,7 @@ func (p *Result) baseParts() []part {
 		return nil
 	}
 	st := p.st
-	parts := []part{{[]span{{"vs ", st.Muted}, {p.BaseName, st.Accent}}, 6}}
+	parts := []part{{[]span{{"vs ", st.Muted}, {p.BaseName, st.Accent}}, 3}}
 	if p.Mismatch != "" {
 		parts = append(parts, part{[]span{{"⚠ " + p.Mismatch, st.Warn}}, 0})
 	}

@@ -134,7 +134,7 @@ func (p *Trend) Render(width, height int) string {
 	b := box{st: st, focused: p.focused, title: title}
 	s, base := &p.series[p.Metric], &p.base[p.Metric]
 	if s.points() == 0 && base.points() == 0 {
-		return b.message(width, height, "no "+p.Metric.String()+" over time yet: it needs finished requests")
+		return b.message(width, height, "no "+p.Metric.String()+" over time yet: it comes as requests end")
 	}
 	b.note = p.legend(false)
 	if spansWidth(b.title)+spansWidth(b.note)+8 > width {

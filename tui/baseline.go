@@ -22,7 +22,7 @@ type baseline struct {
 }
 
 // pinRun pins a run of this session (p on the history cursor).
-func (m *Model) pinRun(r *run) {
+func (m *model) pinRun(r *run) {
 	b := &baseline{name: r.name(), row: r.row(m.target.Model), fig: r.fig}
 	b.curves(r)
 	m.setBaseline(b)
@@ -30,7 +30,7 @@ func (m *Model) pinRun(r *run) {
 
 // pinExport pins a saved run: an export, or a report (benchtui's or trtllm-bench's, which
 // have no records: their figures, without curves unless the report has a time series).
-func (m *Model) pinExport(x *report.Export, name string) {
+func (m *model) pinExport(x *report.Export, name string) {
 	r := &run{label: filepath.Base(name), export: x, records: x.Requests, state: panel.StateFinished}
 	rep := &x.Report
 	isl, osl := datasetAverages(rep)
@@ -79,7 +79,7 @@ func (b *baseline) curves(r *run) {
 }
 
 // setBaseline shows b in the charts and the strip.
-func (m *Model) setBaseline(b *baseline) {
+func (m *model) setBaseline(b *baseline) {
 	m.base = b
 	m.throughput.SetBaseline(b.name, b.tputT, b.tputOut)
 	for k, s := range b.trend {
@@ -90,7 +90,7 @@ func (m *Model) setBaseline(b *baseline) {
 }
 
 // dropBaseline unpins the baseline.
-func (m *Model) dropBaseline() {
+func (m *model) dropBaseline() {
 	m.base = nil
 	m.throughput.SetBaseline("", nil, nil)
 	for k := panel.LatencyMetric(0); k < panel.NumMetrics; k++ {

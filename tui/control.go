@@ -9,7 +9,7 @@ import (
 
 // onKey does what a key press asks. Modal states come first (the quit question, help, the
 // requests view); a key that does nothing now says why in the status line.
-func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := &m.keys
 	if m.confirm {
 		switch {
@@ -142,7 +142,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // onRequestsKey handles the requests view's own keys; ok is false for keys it leaves to
 // the dashboard (quit, help, theme, stop).
-func (m *Model) onRequestsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+func (m *model) onRequestsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := &m.keys
 	p := m.requests
 	page := max(m.height/2, 1)
@@ -210,7 +210,7 @@ func concurrencyDown(c, batch int) int {
 
 // adjust changes the next run's settings; a running run keeps its own, and the header
 // shows the change as pending.
-func (m *Model) adjust(f func(*Settings)) {
+func (m *model) adjust(f func(*Settings)) {
 	if m.opts.Runner == nil {
 		return
 	}
@@ -223,7 +223,7 @@ func (m *Model) adjust(f func(*Settings)) {
 	}
 }
 
-func (m *Model) quit() tea.Cmd {
+func (m *model) quit() tea.Cmd {
 	if m.cancel != nil {
 		m.cancel()
 	}
@@ -236,7 +236,7 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-func (m *Model) maxBatch() int {
+func (m *model) maxBatch() int {
 	if m.opts.MaxBatch > 0 {
 		return m.opts.MaxBatch
 	}
@@ -245,7 +245,7 @@ func (m *Model) maxBatch() int {
 
 // cycleFocus moves the focus to the next (or previous) panel that is on screen: tab never
 // focuses a hidden panel.
-func (m *Model) cycleFocus(dir int) {
+func (m *model) cycleFocus(dir int) {
 	vis := m.focusable()
 	if len(vis) == 0 {
 		return
@@ -260,7 +260,7 @@ func (m *Model) cycleFocus(dir int) {
 }
 
 // nextChart shows the next chart in the shared chart slot.
-func (m *Model) nextChart() {
+func (m *model) nextChart() {
 	order := []panelID{panelThroughput, panelTrend, panelLatency}
 	for i, id := range order {
 		if id == m.chart {

@@ -14,7 +14,7 @@ import (
 	"github.com/benchtui/benchtui/report"
 )
 
-func (m *Model) exportCmd(r *run) tea.Cmd {
+func (m *model) exportCmd(r *run) tea.Cmd {
 	x := r.export
 	path := exportName(m.opts.ExportDir, m.target.Model, r, time.Now())
 	id := r.id
@@ -37,7 +37,7 @@ func (msg exportedMsg) note() string {
 	return "export failed: " + oneLine(msg.err.Error())
 }
 
-func (m *Model) markSaved(id int, path string) {
+func (m *model) markSaved(id int, path string) {
 	for _, r := range m.runs {
 		if r.id == id {
 			r.saved = path

@@ -16,7 +16,7 @@ import (
 
 // showLatency fills the latency histogram and the latency-over-time chart from records;
 // spanS is the run's length so far in seconds (it picks the trend's bucket width).
-func (m *Model) showLatency(r *run, recs []engine.Record, spanS float64) {
+func (m *model) showLatency(r *run, recs []engine.Record, spanS float64) {
 	met := metricsOf(recs)
 	smp := report.CollectSamples(recs)
 	samples := [panel.NumMetrics][]float64{
@@ -50,7 +50,7 @@ func (m *Model) showLatency(r *run, recs []engine.Record, spanS float64) {
 // showRun fills every panel with run r as it stood at until seconds after its start (the
 // whole run when until is +Inf): the records that had ended, the snapshots and telemetry
 // samples taken by then.
-func (m *Model) showRun(r *run, until float64) {
+func (m *model) showRun(r *run, until float64) {
 	x := r.export
 	all := math.IsInf(until, 1)
 	recs := r.recordsUntil(until)
@@ -145,7 +145,7 @@ func (m *Model) showRun(r *run, until float64) {
 }
 
 // showReportLatency shows a report's percentiles when it has no records to bin.
-func (m *Model) showReportLatency(rep *report.Report) {
+func (m *model) showReportLatency(rep *report.Report) {
 	sc := &rep.BenchTUI.SampleCounts
 	n := func(c int) int {
 		if c == 0 {

@@ -112,7 +112,7 @@ func (k *keyMap) set(b *key.Binding, why string) {
 
 // syncKeys enables the bindings that do something in the current state, records why the
 // others do nothing, and refreshes the hints and the help screen.
-func (m *Model) syncKeys() {
+func (m *model) syncKeys() {
 	k := &m.keys
 	replay := m.opts.Runner == nil
 	reqView := m.view == viewRequests
@@ -214,7 +214,7 @@ func when(cond bool, why string) string {
 }
 
 // shortHelp is the hint bar: the keys that matter most in this state.
-func (m *Model) shortHelp() []*key.Binding {
+func (m *model) shortHelp() []*key.Binding {
 	k := &m.keys
 	switch {
 	case m.view == viewRequests:
@@ -261,7 +261,7 @@ func keyIn(msg tea.KeyPressMsg, b key.Binding) bool {
 
 // disabledWhy is the reason a pressed key does nothing, "" when it does something or is
 // not a dashboard key.
-func (m *Model) disabledWhy(msg tea.KeyPressMsg) string {
+func (m *model) disabledWhy(msg tea.KeyPressMsg) string {
 	for b, why := range m.keys.why {
 		if keyIn(msg, *b) {
 			return b.Help().Key + ": " + why

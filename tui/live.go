@@ -14,7 +14,7 @@ import (
 )
 
 // devicesCmd copies the telemetry off the Update path.
-func (m *Model) devicesCmd() tea.Cmd {
+func (m *model) devicesCmd() tea.Cmd {
 	mon := m.opts.Monitor
 	if mon == nil {
 		return nil
@@ -48,7 +48,7 @@ func waitSnapshot(ev *engine.Events, id int) tea.Cmd {
 	}
 }
 
-func (m *Model) startLoad() tea.Cmd {
+func (m *model) startLoad() tea.Cmd {
 	m.loading = true
 	m.header.State = panel.StateLoading
 	m.header.Detail = "loading model"
@@ -64,7 +64,7 @@ func (m *Model) startLoad() tea.Cmd {
 	return tea.Batch(load, waitLifecycle(ev, 0))
 }
 
-func (m *Model) onLoaded(msg loadedMsg) tea.Cmd {
+func (m *model) onLoaded(msg loadedMsg) tea.Cmd {
 	m.loading = false
 	m.cancel = nil
 	if msg.err != nil {
@@ -85,9 +85,9 @@ func (m *Model) onLoaded(msg loadedMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) startRun() tea.Cmd { return m.startRunWith(m.pending) }
+func (m *model) startRun() tea.Cmd { return m.startRunWith(m.pending) }
 
-func (m *Model) startRunWith(s Settings) tea.Cmd {
+func (m *model) startRunWith(s Settings) tea.Cmd {
 	r := &run{id: len(m.runs) + 1, settings: s, state: panel.StateRunning, started: time.Now(), fig: panel.NoFigures()}
 	m.runs = append(m.runs, r)
 	m.cur = r
@@ -126,7 +126,7 @@ func (m *Model) startRunWith(s Settings) tea.Cmd {
 	return tea.Batch(do, waitLifecycle(ev, id), waitSnapshot(ev, id))
 }
 
-func (m *Model) onLifecycle(msg lifecycleMsg) tea.Cmd {
+func (m *model) onLifecycle(msg lifecycleMsg) tea.Cmd {
 	if !msg.ok {
 		return nil
 	}
@@ -160,7 +160,7 @@ func (m *Model) onLifecycle(msg lifecycleMsg) tea.Cmd {
 	return next
 }
 
-func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
+func (m *model) onSnapshot(msg snapshotMsg) tea.Cmd {
 	if !msg.ok {
 		return nil
 	}
@@ -184,7 +184,7 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 }
 
 // applySnapshot draws one engine snapshot into the live panels.
-func (m *Model) applySnapshot(s engine.Snapshot) {
+func (m *model) applySnapshot(s engine.Snapshot) {
 	t := float64(s.ElapsedNS) / 1e9
 	rt := m.rates.add(t, &s)
 	m.throughput.Add(t, rt[0], rt[1])
@@ -206,7 +206,7 @@ func (m *Model) applySnapshot(s engine.Snapshot) {
 
 // refreshLatency recomputes the live run's latency figures from its records, at most every
 // latencyEvery unless forced; it reports whether anything changed.
-func (m *Model) refreshLatency(now time.Time, force bool) bool {
+func (m *model) refreshLatency(now time.Time, force bool) bool {
 	r := m.cur
 	if r == nil || !m.active || (!m.latDirty && !force) {
 		return false
@@ -227,7 +227,7 @@ func (m *Model) refreshLatency(now time.Time, force bool) bool {
 	return true
 }
 
-func (m *Model) onRunDone(msg runDoneMsg) {
+func (m *model) onRunDone(msg runDoneMsg) {
 	r := m.runByID(msg.run)
 	if r == nil {
 		return

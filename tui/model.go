@@ -72,9 +72,9 @@ const (
 
 var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
-// Model is the dashboard's root model: it owns layout, focus, keys and the runs of the
+// model is the dashboard's root model: it owns layout, focus, keys and the runs of the
 // session; the panels only draw what it gives them.
-type Model struct {
+type model struct {
 	opts   Options
 	keys   keyMap
 	st     *themes.Styles
@@ -148,7 +148,7 @@ type Model struct {
 }
 
 // newModel returns the dashboard's model.
-func newModel(o Options) *Model {
+func newModel(o Options) *model {
 	dark := true
 	theme := o.Theme
 	if theme == "" {
@@ -160,7 +160,7 @@ func newModel(o Options) *Model {
 		p, _ = themes.ByName(theme)
 	}
 	st := themes.Build(p, dark)
-	m := &Model{
+	m := &model{
 		opts: o, keys: defaultKeyMap(), st: st, theme: theme, dark: dark,
 		header: panel.NewHeader(st), result: panel.NewResult(st), throughput: panel.NewThroughput(st),
 		trend: panel.NewTrend(st), latency: panel.NewLatency(st), progress: panel.NewProgress(st),
@@ -220,7 +220,7 @@ type (
 
 // Init starts loading the model (unless replaying), asks for the background colour and
 // starts the frame clock.
-func (m *Model) Init() tea.Cmd {
+func (m *model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.frameCmd()}
 	if m.opts.Runner != nil {
 		cmds = append(cmds, m.startLoad())
@@ -228,14 +228,14 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) frameCmd() tea.Cmd {
+func (m *model) frameCmd() tea.Cmd {
 	return tea.Tick(frameEvery, func(t time.Time) tea.Msg { return frameMsg(t) })
 }
 
 // Update routes messages; it does no I/O: side effects are commands. Engine snapshots only
 // change the panels' data: the frame clock decides when that is drawn, so a burst of
 // snapshots costs one frame, not one each.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -307,7 +307,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // onFrame is the frame clock: it turns the spinner, recomputes the latency figures when
 // they are due, fetches telemetry, moves a playing replay, and marks the frame for redrawing
 // when anything it shows changed.
-func (m *Model) onFrame(now time.Time) tea.Cmd {
+func (m *model) onFrame(now time.Time) tea.Cmd {
 	cmds := []tea.Cmd{m.frameCmd()}
 	if m.header.State.Active() {
 		m.tick++
@@ -334,7 +334,7 @@ func (m *Model) onFrame(now time.Time) tea.Cmd {
 }
 
 // ExitNote is what the user should read after the dashboard closed ("" for nothing).
-func (m *Model) ExitNote() string { return m.exitNote }
+func (m *model) ExitNote() string { return m.exitNote }
 
 // Run opens the dashboard on the terminal and returns when it closes, with a note for the
 // user to read once the terminal is back ("" for none).

@@ -81,7 +81,7 @@ func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*r
 // through Update, one at a time.
 type driver struct {
 	t    *testing.T
-	m    *Model
+	m    *model
 	msgs chan tea.Msg
 	quit bool
 }

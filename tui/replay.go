@@ -60,7 +60,7 @@ func kindOf(k string) string {
 }
 
 // loadReplay shows a saved run as the session's only run.
-func (m *Model) loadReplay(x *report.Export, name string) {
+func (m *model) loadReplay(x *report.Export, name string) {
 	rep := &x.Report
 	s := Settings{Batch: rep.WorldInfo.MaxBatchSize, Requests: len(x.Requests), Concurrency: replayConcurrency(rep)}
 	if s.Requests == 0 {
@@ -138,17 +138,17 @@ func replayDevice(x *report.Export) string {
 }
 
 // scrubbing reports whether the replay's time cursor is before the run's end.
-func (m *Model) scrubbing() bool { return !math.IsInf(m.until, 1) }
+func (m *model) scrubbing() bool { return !math.IsInf(m.until, 1) }
 
 // canScrub reports whether the shown run can be moved through in time: a replay or an
 // ended run with records.
-func (m *Model) canScrub() bool {
+func (m *model) canScrub() bool {
 	return m.opts.Replay != nil && m.cur != nil && len(m.cur.records) > 0
 }
 
 // scrub moves the time cursor by d seconds, from the end when it is at the end; reaching
 // the end shows the whole run again.
-func (m *Model) scrub(d float64) {
+func (m *model) scrub(d float64) {
 	if !m.canScrub() {
 		return
 	}
@@ -167,7 +167,7 @@ func (m *Model) scrub(d float64) {
 }
 
 // setUntil shows the run at the cursor t.
-func (m *Model) setUntil(t float64) {
+func (m *model) setUntil(t float64) {
 	m.until = t
 	r := m.cur
 	m.engine.Final = ""
@@ -190,10 +190,10 @@ func (m *Model) setUntil(t float64) {
 }
 
 // scrubStep is the small step of ← and →: a hundredth of the run.
-func (m *Model) scrubStep() float64 { return math.Max(m.cur.span()/100, 1e-3) }
+func (m *model) scrubStep() float64 { return math.Max(m.cur.span()/100, 1e-3) }
 
 // togglePlay cycles paused → 1x → 10x → paused; playing from the end starts over.
-func (m *Model) togglePlay() {
+func (m *model) togglePlay() {
 	switch m.play {
 	case 0:
 		m.play = 1
@@ -218,7 +218,7 @@ func nextPlayWord(speed float64) string {
 }
 
 // advancePlay moves a playing replay by d seconds of run time.
-func (m *Model) advancePlay(d float64) {
+func (m *model) advancePlay(d float64) {
 	if !m.canScrub() || !m.scrubbing() {
 		m.play = 0
 		return

@@ -59,7 +59,7 @@ func requestRows(recs []engine.Record) (rows []panel.RequestRow, spanMS float64)
 
 // requestsRun is the run the requests view opens on: the one under the history cursor,
 // else the shown one.
-func (m *Model) requestsRun() *run {
+func (m *model) requestsRun() *run {
 	if r := m.cursorRun(); r != nil && len(r.records) > 0 {
 		return r
 	}
@@ -70,14 +70,14 @@ func (m *Model) requestsRun() *run {
 }
 
 // openRequests shows the requests view of r.
-func (m *Model) openRequests(r *run) {
+func (m *model) openRequests(r *run) {
 	m.view = viewRequests
 	m.requests.Run = r.name()
 	m.fillRequests(r)
 }
 
 // fillRequests (re)fills the view with r's records (at the time cursor in a replay).
-func (m *Model) fillRequests(r *run) {
+func (m *model) fillRequests(r *run) {
 	recs := r.records
 	if r == m.cur && m.scrubbing() {
 		recs = r.recordsUntil(m.until)
@@ -91,7 +91,7 @@ func (m *Model) fillRequests(r *run) {
 }
 
 // syncRequestDetail gives the view the token gaps of the request under its cursor.
-func (m *Model) syncRequestDetail(r *run) {
+func (m *model) syncRequestDetail(r *run) {
 	sel, ok := m.requests.Selected()
 	if !ok || r == nil {
 		return
@@ -118,7 +118,7 @@ func (m *Model) syncRequestDetail(r *run) {
 }
 
 // requestsShown is the run the open requests view shows.
-func (m *Model) requestsShown() *run {
+func (m *model) requestsShown() *run {
 	for _, r := range m.runs {
 		if r.name() == m.requests.Run {
 			return r

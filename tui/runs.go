@@ -120,7 +120,7 @@ func (r *run) row(model string) panel.RunRow {
 	}
 }
 
-func (m *Model) runByID(id int) *run {
+func (m *model) runByID(id int) *run {
 	for _, r := range m.runs {
 		if r.id == id {
 			return r
@@ -130,7 +130,7 @@ func (m *Model) runByID(id int) *run {
 }
 
 // cursorRun is the run under the history cursor, nil for none.
-func (m *Model) cursorRun() *run {
+func (m *model) cursorRun() *run {
 	row, ok := m.history.CursorRow()
 	if !ok {
 		return nil
@@ -144,7 +144,7 @@ func (m *Model) cursorRun() *run {
 }
 
 // lastEnded is the newest run that ended with an export.
-func (m *Model) lastEnded() *run {
+func (m *model) lastEnded() *run {
 	for i := len(m.runs) - 1; i >= 0; i-- {
 		if m.runs[i].export != nil {
 			return m.runs[i]
@@ -153,7 +153,7 @@ func (m *Model) lastEnded() *run {
 	return nil
 }
 
-func (m *Model) syncHistory() {
+func (m *model) syncHistory() {
 	rows := make([]panel.RunRow, len(m.runs))
 	for i, r := range m.runs {
 		rows[i] = r.row(m.target.Model)
@@ -163,7 +163,7 @@ func (m *Model) syncHistory() {
 
 // syncResult shows the run under the history cursor in the result strip (the one being
 // replayed, at the time cursor), with its deltas from the baseline.
-func (m *Model) syncResult() {
+func (m *model) syncResult() {
 	r := m.cursorRun()
 	res := m.result
 	if r == nil {

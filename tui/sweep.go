@@ -10,7 +10,7 @@ import (
 
 // startSweep runs the current settings at batch sizes from a quarter to four times the
 // current one, one run after the other; each run joins the history as usual.
-func (m *Model) startSweep() tea.Cmd {
+func (m *model) startSweep() tea.Cmd {
 	b := m.pending.Batch
 	var sizes []int
 	for _, f := range []float64{0.25, 0.5, 1, 2, 4} {
@@ -31,7 +31,7 @@ func (m *Model) startSweep() tea.Cmd {
 
 // sweepNext records the run that ended in the sweep, if it was a sweep run, and starts the
 // next batch size; nil when no sweep continues.
-func (m *Model) sweepNext(ended int) tea.Cmd {
+func (m *model) sweepNext(ended int) tea.Cmd {
 	if i, ok := m.sweepRun[ended]; ok {
 		pt := &m.sweep.Points[i]
 		for _, r := range m.runs {

@@ -32,7 +32,7 @@ func colorEnv(theme string) []string {
 	return env
 }
 
-func (m *Model) setDark(dark bool) {
+func (m *model) setDark(dark bool) {
 	if dark == m.dark {
 		return
 	}
@@ -45,7 +45,7 @@ func (m *Model) setDark(dark bool) {
 }
 
 // setTheme rebuilds the styles in place: every panel holds the same pointer.
-func (m *Model) setTheme(name string) {
+func (m *model) setTheme(name string) {
 	p, ok := themes.ByName(name)
 	if !ok {
 		return
@@ -58,7 +58,7 @@ func (m *Model) setTheme(name string) {
 // View draws the frame for the current size (80x24 until the terminal said its size).
 // Bubble Tea calls it after every message; the frame is drawn again only when something it
 // shows changed (dirty), so a message that changes nothing on screen costs nothing.
-func (m *Model) View() tea.View {
+func (m *model) View() tea.View {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
 		w, h = defaultWidth, defaultHeight
@@ -76,13 +76,13 @@ func (m *Model) View() tea.View {
 }
 
 // opts are the layout choices of the moment.
-func (m *Model) layoutOpts(w int) layoutOpts {
+func (m *model) layoutOpts(w int) layoutOpts {
 	m.hints.Status = m.status
 	return layoutOpts{chart: m.chart, hintsH: m.hints.Lines(w)}
 }
 
 // placementFor is the layout for the current view at w x h.
-func (m *Model) placementFor(w, h int) placement {
+func (m *model) placementFor(w, h int) placement {
 	o := m.layoutOpts(w)
 	switch {
 	case m.view == viewHelp:
@@ -102,7 +102,7 @@ func (m *Model) placementFor(w, h int) placement {
 }
 
 // focusable lists the focusable panels on screen now, in tab order.
-func (m *Model) focusable() []panelID {
+func (m *model) focusable() []panelID {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
 		w, h = defaultWidth, defaultHeight
@@ -119,7 +119,7 @@ func (m *Model) focusable() []panelID {
 
 // allChartsShown reports whether the layout shows every chart at once (g has nothing to
 // switch).
-func (m *Model) allChartsShown() bool {
+func (m *model) allChartsShown() bool {
 	w, h := m.width, m.height
 	if w <= 0 || h <= 0 {
 		w, h = defaultWidth, defaultHeight
@@ -129,7 +129,7 @@ func (m *Model) allChartsShown() bool {
 }
 
 // panels maps the layout's ids to the panels.
-func (m *Model) panelOf(id panelID) panel.Panel {
+func (m *model) panelOf(id panelID) panel.Panel {
 	switch id {
 	case panelHeader:
 		return m.header
@@ -165,7 +165,7 @@ func (m *Model) panelOf(id panelID) panel.Panel {
 
 // syncFocus keeps the focus on a panel that is on screen (a resize or g can take the
 // focused one away) and tells the panels which one has it.
-func (m *Model) syncFocus() {
+func (m *model) syncFocus() {
 	vis := m.focusable()
 	found := false
 	for _, id := range vis {
@@ -180,7 +180,7 @@ func (m *Model) syncFocus() {
 }
 
 // render draws the dashboard at w x h; View calls it, tests call it directly.
-func (m *Model) render(w, h int) string {
+func (m *model) render(w, h int) string {
 	r := m.placementFor(w, h)
 	return renderFrame(r, func(id panelID, pw, ph int) string {
 		if p := m.panelOf(id); p != nil {

@@ -25,7 +25,7 @@ var viewThemes = []string{"nvidia", "mono"}
 // run 1 pinned as the baseline and the ISL changed since: every live panel has data and
 // the strip shows deltas and the workload mismatch. It is built without goroutines, by
 // feeding the model the messages a run sends, so that the frames are reproducible.
-func liveModel(t testing.TB, theme string) *Model {
+func liveModel(t testing.TB, theme string) *model {
 	t.Helper()
 	s := Settings{Batch: 8, ISL: 64, OSL: 32, Requests: 96, Concurrency: -1}
 	m := newModel(Options{Runner: &fakeRunner{}, Settings: s, Theme: theme})
@@ -61,7 +61,7 @@ func liveModel(t testing.TB, theme string) *Model {
 }
 
 // finishedModel is the dashboard after two runs, the second one pinned against the first.
-func finishedModel(t testing.TB, theme string) *Model {
+func finishedModel(t testing.TB, theme string) *model {
 	t.Helper()
 	m := liveModel(t, theme)
 	s := m.cur.settings
@@ -70,7 +70,7 @@ func finishedModel(t testing.TB, theme string) *Model {
 }
 
 // replayModel is a replay scrubbed to a point inside the run.
-func replayModel(t testing.TB, theme string) *Model {
+func replayModel(t testing.TB, theme string) *model {
 	t.Helper()
 	x := fakeExport(t, Settings{Batch: 8, ISL: 64, OSL: 32, Requests: 96})
 	m := newModel(Options{Replay: x, ReplayName: "run.json", Theme: theme})
@@ -104,7 +104,7 @@ func keyMsg(s string) tea.KeyPressMsg {
 }
 
 // viewSheet renders the model at every golden size, resizing it first as a terminal does.
-func viewSheet(t *testing.T, m *Model) string {
+func viewSheet(t *testing.T, m *model) string {
 	t.Helper()
 	var b strings.Builder
 	for _, s := range viewSizes {
@@ -121,17 +121,17 @@ func viewSheet(t *testing.T, m *Model) string {
 // scrubbed into the run, the comparison and the help.
 func TestGoldenViews(t *testing.T) {
 	for _, theme := range viewThemes {
-		views := map[string]func() *Model{
-			"live_baseline": func() *Model { return liveModel(t, theme) },
-			"finished":      func() *Model { return finishedModel(t, theme) },
-			"requests": func() *Model {
+		views := map[string]func() *model{
+			"live_baseline": func() *model { return liveModel(t, theme) },
+			"finished":      func() *model { return finishedModel(t, theme) },
+			"requests": func() *model {
 				m := finishedModel(t, theme)
 				m.Update(keyMsg("enter"))
 				m.Update(keyMsg("S"))
 				return m
 			},
-			"replay_scrubbed": func() *Model { return replayModel(t, theme) },
-			"compare": func() *Model {
+			"replay_scrubbed": func() *model { return replayModel(t, theme) },
+			"compare": func() *model {
 				m := finishedModel(t, theme)
 				m.Update(keyMsg("space"))
 				m.Update(keyMsg("up"))
@@ -139,7 +139,7 @@ func TestGoldenViews(t *testing.T) {
 				m.Update(keyMsg("v"))
 				return m
 			},
-			"help": func() *Model {
+			"help": func() *model {
 				m := liveModel(t, theme)
 				m.Update(keyMsg("?"))
 				return m

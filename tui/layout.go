@@ -120,6 +120,9 @@ type layoutOpts struct {
 	chart panelID
 	// hintsH is the hint band's height (more than one line when a status is wrapped).
 	hintsH int
+	// stripH is the result strip's height: 2, or 3 when a baseline's name and workload
+	// note need a line of their own; tiny terminals get 1 whatever it says.
+	stripH int
 }
 
 // headerHeight is the header's share of the height.
@@ -135,10 +138,11 @@ func headerHeight(height int) int {
 
 // frameBands splits off the header, the result strip and the hint band and returns the
 // body band. The strip is there at every size.
-func frameBands(r *placement, width, height, hintsH int) (y0, bh int) {
+func frameBands(r *placement, width, height int, o layoutOpts) (y0, bh int) {
+	hintsH := o.hintsH
 	hh := min(headerHeight(height), height)
 	r.set(panelHeader, 0, 0, width, hh)
-	sh := 2
+	sh := clampInt(o.stripH, 2, 3)
 	if height < tinyHeight {
 		sh = 1
 	}
@@ -171,7 +175,7 @@ func layout(width, height int, o layoutOpts) placement {
 	if width <= 0 || height <= 0 {
 		return r
 	}
-	y, bh := frameBands(&r, width, height, o.hintsH)
+	y, bh := frameBands(&r, width, height, o)
 	switch {
 	case height < tinyHeight:
 		r.Mode = modeTiny
@@ -195,7 +199,7 @@ func layoutMaximized(width, height int, id panelID, o layoutOpts) placement {
 	if width <= 0 || height <= 0 || id < 0 || id >= numPanels {
 		return r
 	}
-	y, bh := frameBands(&r, width, height, o.hintsH)
+	y, bh := frameBands(&r, width, height, o)
 	if id != panelHeader && id != panelHints && id != panelResult {
 		r.set(id, 0, y, width, bh)
 	}

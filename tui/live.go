@@ -191,7 +191,10 @@ func (m *model) applySnapshot(s engine.Snapshot) {
 	m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
 	p := m.progress
 	p.Total, p.Running = s.Total, s.Running
-	p.Completed, p.Failed = s.Completed, s.Failed
+	if r := m.cur; r != nil {
+		// The records the snapshots carried: the same count the strip shows.
+		p.Completed, p.Failed, p.Canceled = counts(r.records)
+	}
 	p.InputTokens, p.OutputTokens = s.InputTokens, s.OutputTokens
 	p.Elapsed = time.Duration(s.ElapsedNS)
 	p.ETA = report.ETA(p.Elapsed, p.Ended(), p.Total)

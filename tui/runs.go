@@ -113,10 +113,16 @@ func (r *run) telemetry() (*telemetry.Series, bool) {
 
 // row is the run as the history table and the comparison show it.
 func (r *run) row(model string) panel.RunRow {
+	f := r.fig
+	if f.Recent {
+		// A live run has no throughput result yet: the table shows none rather than a
+		// recent rate under a result's heading (the strip labels the recent rate).
+		f.OutputTokS, f.ReqS = math.NaN(), math.NaN()
+	}
 	return panel.RunRow{
 		ID: r.name(), Model: model, Batch: r.settings.Batch, ISL: r.settings.ISL, OSL: r.settings.OSL,
 		Requests: r.settings.Requests, Concurrency: r.settings.Concurrency, Dataset: r.dataset,
-		Figures: r.fig, State: r.state,
+		Figures: f, State: r.state,
 	}
 }
 

@@ -78,7 +78,11 @@ func (m *model) View() tea.View {
 // opts are the layout choices of the moment.
 func (m *model) layoutOpts(w int) layoutOpts {
 	m.hints.Status = m.status
-	return layoutOpts{chart: m.chart, hintsH: m.hints.Lines(w)}
+	o := layoutOpts{chart: m.chart, hintsH: m.hints.Lines(w), stripH: 2}
+	if m.base != nil && w < wideWidth {
+		o.stripH = 3
+	}
+	return o
 }
 
 // placementFor is the layout for the current view at w x h.

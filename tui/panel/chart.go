@@ -161,6 +161,9 @@ func plotLines(st *themes.Styles, lines []line, t0, t1 float64, iw, ih int, yfmt
 		asciigraph.LowerBound(0),
 		asciigraph.UpperBound(math.Max(hi*1.05, 1e-3)),
 		asciigraph.YAxisValueFormatter(func(v float64) string {
+			if math.Abs(v) < 1e-9 {
+				v = 0 // rounding leaves the bottom label a hair under zero: "-0"
+			}
 			s := yfmt(v)
 			return spaces(yLabelWidth-textWidth(s)) + s
 		}),

@@ -119,7 +119,7 @@ func (p *Result) parts() (head, lat []part) {
 	if name == "" {
 		name = "no run"
 	}
-	head = append(head, part{[]span{{stateIcon(p.State) + " " + name, stateInk(st, p.State)}}, 0})
+	head = append(head, part{[]span{{stateIcon(p.State) + " " + name, stateInk(st, p.State)}}, -1})
 	outLabel, reqLabel := "out ", "req/s "
 	if f.Recent {
 		outLabel, reqLabel = "recent out ", "recent req/s "
@@ -170,7 +170,7 @@ func (p *Result) baseParts() []part {
 	st := p.st
 	parts := []part{{[]span{{"vs ", st.Muted}, {p.BaseName, st.Accent}}, 3}}
 	if p.Mismatch != "" {
-		parts = append(parts, part{[]span{{"⚠ " + p.Mismatch, st.Warn}}, 0})
+		parts = append(parts, part{[]span{{"⚠ " + p.Mismatch, st.Warn}}, -1})
 	}
 	return parts
 }

@@ -50,6 +50,7 @@ type scheduler struct {
 	b     Backend
 	reqs  []dataset.Request
 	cfg   Config
+	hooks Hooks
 	phase Phase
 	ev    *Events
 
@@ -86,11 +87,12 @@ type scheduler struct {
 	finished    []Record // ended since the last snapshot, for the events reader
 }
 
-func newScheduler(b Backend, reqs []dataset.Request, cfg Config, phase Phase, ev *Events) *scheduler {
+func newScheduler(b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, phase Phase, ev *Events) *scheduler {
 	s := &scheduler{
 		b:        b,
 		reqs:     reqs,
 		cfg:      cfg,
+		hooks:    hooks,
 		phase:    phase,
 		ev:       ev,
 		records:  make([]Record, len(reqs)),
@@ -437,8 +439,8 @@ func (s *scheduler) snapshot(t int64) {
 		Steps:              s.steps,
 	}
 	snap.KVUsage = s.kvUsage()
-	if s.cfg.SpeedOfLight != nil && s.nActive > 0 {
-		snap.SpeedOfLightTokS = s.cfg.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
+	if s.hooks.SpeedOfLight != nil && s.nActive > 0 {
+		snap.SpeedOfLightTokS = s.hooks.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
 	}
 	s.series = append(s.series, snap)
 	if s.ev != nil {

@@ -93,7 +93,13 @@ var ServingFigures = []Figure{
 		}
 		return 0
 	}},
-	{"achieved_rate_req_s", "req/s", Neutral, func(r *Report) float64 { return servingOf(r).Load.AchievedRate }},
+	{"achieved_rate_req_s", "req/s", Neutral, func(r *Report) float64 {
+		// Without a target rate every request goes at once: the rate says nothing.
+		if l := servingOf(r).Load; l.TargetRate > 0 {
+			return l.AchievedRate
+		}
+		return 0
+	}},
 	{"send_lag_p99_ms", "ms", LowerIsBetter, func(r *Report) float64 { return servingOf(r).Load.SendLagMS.P99 }},
 	{"server_overhead_p50_ms", "ms", LowerIsBetter, func(r *Report) float64 {
 		if st := servingOf(r).ServerTimings; st != nil {
@@ -255,9 +261,9 @@ func CompareNotes(names []string, reps []Report) []string {
 				h, o = 0, i
 			}
 			s := reps[h].BenchTUI.Serving
-			note := fmt.Sprintf("%s was measured over HTTP (%s) and %s in process: its TTFT and latencies include the network and the server's request handling", names[h], orNA(reps[h].Engine.Backend), names[o])
+			note := fmt.Sprintf("%s was measured over HTTP (%s) and %s in process: its TTFT and latencies also hold the network, HTTP and the server's handling of the request", names[h], orNA(reps[h].Engine.Backend), names[o])
 			if st := s.ServerTimings; st != nil {
-				note += fmt.Sprintf(", %s ms per request at the median by the server's own timings", FormatValue(st.OverheadMS.P50))
+				note += fmt.Sprintf("; its end-to-end latency exceeds the server's own timings by %s ms at the median (a wait in the server's queue included)", FormatValue(st.OverheadMS.P50))
 			}
 			notes = append(notes, note)
 		}

@@ -84,6 +84,7 @@ type scheduler struct {
 	steps       int64
 	series      []Snapshot
 	finished    []Record // ended since the last snapshot, for the events reader
+	hosts       hostTracker
 }
 
 func newScheduler(b Backend, reqs []dataset.Request, cfg Config, phase Phase, ev *Events) *scheduler {
@@ -128,6 +129,7 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 		defer bw.Flush()
 	}
 	s.epoch = time.Now()
+	s.hosts.start(s.b, 0)
 	n := len(s.reqs)
 	var stepLog StepLog
 	for s.completed+s.failed < n {
@@ -437,6 +439,7 @@ func (s *scheduler) snapshot(t int64) {
 		Steps:              s.steps,
 	}
 	snap.KVUsage = s.kvUsage()
+	snap.Hosts = s.hosts.sample(t)
 	if s.cfg.SpeedOfLight != nil && s.nActive > 0 {
 		snap.SpeedOfLightTokS = s.cfg.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
 	}

@@ -58,6 +58,10 @@ type Options struct {
 	Verbose bool
 	// VocabOnly loads only the vocabulary (for tokenizing).
 	VocabOnly bool
+	// RPC lists RPC servers (host:port) whose devices join this machine's (see rpc.go).
+	RPC []string
+	// RPCDirect connects llama.cpp to the RPC servers without benchtui's measuring relay.
+	RPCDirect bool
 }
 
 // Backend is a loaded model and context. Use it from one goroutine.
@@ -68,6 +72,8 @@ type Backend struct {
 	opts  Options
 	// moveBuf holds the renumberings of a step as two columns for C.
 	moveBuf []int32
+	// rpc is the RPC servers the model is spread over (nil: none).
+	rpc *rpcState
 }
 
 var (
@@ -281,6 +287,10 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 	if o.FlashAttn == "" {
 		o.FlashAttn = "auto"
 	}
+	rpc, err := openRPC(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
 	devs := devices()
 
 	lp := C.bt_load_params{
@@ -303,6 +313,11 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 			s[i] = C.float(v)
 		}
 		lp.tensor_split = split
+	}
+
+	if rpc != nil {
+		lp.devices = rpc.modelDevices()
+		defer C.free(unsafe.Pointer(lp.devices))
 	}
 
 	cpath := C.CString(o.ModelPath)
@@ -344,7 +359,7 @@ wait:
 	if progress != nil {
 		progress(1)
 	}
-	b := &Backend{model: model}
+	b := &Backend{model: model, rpc: rpc}
 	var mi C.bt_model_info
 	C.bt_model_info_get(model, boolInt(o.VocabOnly), &mi)
 	b.info = engine.BackendInfo{
@@ -377,6 +392,13 @@ wait:
 	}
 	b.info.Version, b.info.Commit = releaseOf(lib)
 	b.info.RunsOn = runsOn(devs, o)
+	if rpc != nil {
+		// The servers' devices follow this machine's, and the output stays on a server:
+		// sampling there sends one token per sequence over the network, not its logits.
+		b.info.Devices = append(b.info.Devices, rpc.devices()...)
+		b.info.RPC = rpc.info()
+		b.info.RunsOn = rpc.runsOn(b.info.RunsOn)
+	}
 	b.info.BackendSampling = b.info.RunsOn != "CPU"
 	if o.BackendSampling != nil {
 		b.info.BackendSampling = *o.BackendSampling
@@ -562,8 +584,15 @@ func (b *Backend) Step(batch *engine.Batch, out []int32) error {
 	if len(out) > 0 {
 		outP = (*C.int32_t)(unsafe.Pointer(&out[0]))
 	}
+	var t0 time.Time
+	if b.rpc != nil && n > 0 {
+		t0 = time.Now()
+	}
 	rc := C.bt_step(b.state, C.int32_t(len(batch.Free)), freeP, C.int32_t(nMove), srcP, dstP,
 		C.int32_t(n), tokP, posP, seqP, logP, outP, C.int32_t(len(out)))
+	if b.rpc != nil && n > 0 {
+		b.rpc.step(time.Since(t0))
+	}
 	switch {
 	case rc == 0:
 		return nil

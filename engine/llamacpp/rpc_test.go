@@ -108,6 +108,11 @@ func TestRPCSplitMatchesLocal(t *testing.T) {
 			t.Errorf("host %s waited on for %.1f%% of the step time", h.Host, 100*s)
 		}
 	}
+	// The second server holds the output layer and samples there: only tokens come back,
+	// not a vocabulary of logits per sequence (4 x 2048 floats a step here).
+	if got := split.Hosts[1].RecvPerStep(); got >= 4*2048 {
+		t.Errorf("the server holding the output sent back %.0f bytes a step: logits rows are copied", got)
+	}
 }
 
 // TestRPCDirect connects llama.cpp to a server without the relay: the model runs, and no

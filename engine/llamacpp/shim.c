@@ -364,6 +364,9 @@ static void bg_backend_apply(struct llama_sampler *s, struct ggml_context *ctx, 
     (void) gf;
     bt_batch_greedy *g = (bt_batch_greedy *) s->ctx;
     struct ggml_tensor *row = data->logits;
+    // llama.cpp copies to the host every output row whose sampler leaves data->logits set
+    // (a vocabulary of floats per row): greedy sampling needs only the token.
+    data->logits = NULL;
     struct ggml_tensor *src = row->view_src;
     if (!src || src->ne[0] != row->ne[0] || src->nb[1] == 0 || row->view_offs % src->nb[1] != 0) {
         // Not a row of a logits matrix (llama.cpp's probe graph): argmax this row alone.

@@ -258,7 +258,7 @@ func CheckOptions(o *Options) error {
 			return fmt.Errorf("kv_cache_dtype %q: want f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1 or f32", o.KVType)
 		}
 	}
-	return nil
+	return checkRPC(o)
 }
 
 // Open loads the library and the model; CreateContext makes the context. progress, if set, is called with the load
@@ -316,7 +316,9 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 	}
 
 	if rpc != nil {
-		lp.devices = rpc.modelDevices()
+		if lp.devices, err = rpc.modelDevices(o.TensorSplit, devs); err != nil {
+			return nil, err
+		}
 		defer C.free(unsafe.Pointer(lp.devices))
 	}
 

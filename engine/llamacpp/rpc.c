@@ -113,13 +113,20 @@ static void rpc_abort_cb(const char *message) {
         fflush(stderr);
         return;
     }
+    // A server that was killed may close our connection a moment before its listening
+    // socket: one that accepts is asked again after a pause.
     int found = 0;
-    for (int i = 0; i < n_servers; i++) {
-        if (servers[i].probe && !reachable(servers[i].endpoint)) {
-            fprintf(stderr, "RPC server %s closed the connection and accepts no new one (is its rpc-server still running?)\n",
-                    servers[i].endpoint);
-            found = 1;
-            break;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        if (pass == 1) {
+            usleep(200 * 1000);
+        }
+        for (int i = 0; i < n_servers; i++) {
+            if (servers[i].probe && !reachable(servers[i].endpoint)) {
+                fprintf(stderr, "RPC server %s closed the connection and accepts no new one (is its rpc-server still running?)\n",
+                        servers[i].endpoint);
+                found = 1;
+                break;
+            }
         }
     }
     if (!found) {

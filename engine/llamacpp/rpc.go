@@ -63,16 +63,6 @@ func openRPC(ctx context.Context, o *Options) (*rpcState, error) {
 	if len(o.RPC) == 0 {
 		return nil, nil
 	}
-	seen := map[string]bool{}
-	for _, h := range o.RPC {
-		if _, _, err := rpcwire.ParseEndpoint(h); err != nil {
-			return nil, err
-		}
-		if seen[h] {
-			return nil, fmt.Errorf("RPC server %s is listed twice", h)
-		}
-		seen[h] = true
-	}
 	st := &rpcState{hosts: make([]rpcHost, len(o.RPC))}
 	errs := make([]error, len(o.RPC))
 	var wg sync.WaitGroup
@@ -170,15 +160,35 @@ func noteRPCFailure(line string) {
 	C.bt_rpc_note(cl)
 }
 
-// modelDevices is the NULL-terminated device list for the model (free it with C.free).
-func (st *rpcState) modelDevices() *C.ggml_backend_dev_t {
+// modelDevices is the NULL-terminated device list for the model (free it with C.free). It
+// refuses a tensor split with more weights than the list has devices, which llama.cpp
+// would ignore.
+func (st *rpcState) modelDevices(split []float32, local []engine.Device) (*C.ggml_backend_dev_t, error) {
 	ids := make([]C.int32_t, len(st.hosts))
 	for i := range st.hosts {
 		ids[i] = C.int32_t(st.hosts[i].id)
 	}
 	list := (*C.ggml_backend_dev_t)(C.calloc(maxModelDevices, C.size_t(unsafe.Sizeof(C.ggml_backend_dev_t(nil)))))
-	C.bt_rpc_model_devices(&ids[0], C.int(len(ids)), list, maxModelDevices)
-	return list
+	n := int(C.bt_rpc_model_devices(&ids[0], C.int(len(ids)), list, maxModelDevices))
+	if len(split) > n {
+		C.free(unsafe.Pointer(list))
+		var names []string
+		for _, d := range st.devices() {
+			names = append(names, d.Name+" on "+d.Host)
+		}
+		for _, d := range local {
+			if d.Type == "gpu" || d.Type == "igpu" {
+				names = append(names, d.Name)
+			}
+		}
+		devs := "devices"
+		if n == 1 {
+			devs = "device"
+		}
+		return nil, fmt.Errorf("tensor_split has %d weights but the layers are split over %d %s (%s): give one weight per device, the RPC servers' first; layers not offloaded (n_gpu_layers) stay on this machine's CPU",
+			len(split), n, devs, strings.Join(names, ", "))
+	}
+	return list, nil
 }
 
 // devices lists the servers' devices, in the model's order.
@@ -236,3 +246,24 @@ func (b *Backend) ReadHostTraffic(t *engine.HostTraffic) {
 		t.Hosts = append(t.Hosts, engine.HostCounters{Host: h.host, SentBytes: c.SentBytes, RecvBytes: c.RecvBytes, Commands: c.Commands, BusyNS: c.BusyNS})
 	}
 }
+
+// checkRPC refuses malformed or repeated RPC server names.
+func checkRPC(o *Options) error {
+	seen := map[string]bool{}
+	for _, h := range o.RPC {
+		if _, _, err := rpcwire.ParseEndpoint(h); err != nil {
+			return err
+		}
+		if seen[h] {
+			return fmt.Errorf("RPC server %s is listed twice", h)
+		}
+		seen[h] = true
+	}
+	if len(o.RPC) > maxRPCServers {
+		return fmt.Errorf("%d RPC servers: llama.cpp takes at most %d", len(o.RPC), maxRPCServers)
+	}
+	return nil
+}
+
+// maxRPCServers is GGML_RPC_MAX_SERVERS.
+const maxRPCServers = 16

@@ -143,3 +143,14 @@ func TestRPCUnreachable(t *testing.T) {
 		t.Fatalf("open with an unreachable server: %v", err)
 	}
 }
+
+// TestRPCTensorSplitTooLong checks that a weight for a device that does not exist is one
+// clear error naming the devices, where llama.cpp would ignore it.
+func TestRPCTensorSplitTooLong(t *testing.T) {
+	srv := startRPCServers(t, 1)
+	_, err := Open(context.Background(), Options{ModelPath: tinyModel(t), Threads: 1, GPULayers: -1,
+		SplitMode: "layer", TensorSplit: []float32{1, 1}, RPC: []string{srv[0].Addr}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "tensor_split has 2 weights but the layers are split over 1 device (RPC") {
+		t.Fatalf("open with a weight too many: %v", err)
+	}
+}

@@ -74,6 +74,12 @@ func (f *HostFigures) CommandsPerStep() float64 { return perStep(float64(f.Comma
 // BusyPerStepNS is the mean time per step spent waiting on the host.
 func (f *HostFigures) BusyPerStepNS() float64 { return perStep(float64(f.BusyNS), f.Steps) }
 
+// SentPerSec is the bytes sent to the host per second of the phase.
+func (f *HostFigures) SentPerSec() float64 { return ratio(float64(f.SentBytes), float64(f.WallNS)/1e9) }
+
+// RecvPerSec is the bytes received from the host per second of the phase.
+func (f *HostFigures) RecvPerSec() float64 { return ratio(float64(f.RecvBytes), float64(f.WallNS)/1e9) }
+
 // BusyShare is the share of the phase's step time spent waiting on the host.
 func (f *HostFigures) BusyShare() float64 { return ratio(float64(f.BusyNS), float64(f.StepNS)) }
 

@@ -30,6 +30,12 @@ type BackendOptions struct {
 	KVCacheFreeMemFraction float64 `toml:"kv_cache_free_gpu_mem_fraction" json:"kv_cache_free_gpu_mem_fraction,omitempty"`
 	// Library is libllama's path or folder.
 	Library string `toml:"library" json:"library,omitempty"`
+	// RPC lists llama.cpp RPC servers (host:port) whose devices join this machine's; the
+	// layers are split over them (tensor_split weights them, servers first).
+	RPC []string `toml:"rpc" json:"rpc,omitempty"`
+	// RPCMeasure routes the RPC traffic through a relay that measures it per host (nil:
+	// on).
+	RPCMeasure *bool `toml:"rpc_measure" json:"rpc_measure,omitempty"`
 }
 
 // LoadBackendOptions reads a strict TOML file of backend options.
@@ -52,7 +58,7 @@ func LoadBackendOptions(path string) (BackendOptions, error) {
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return o, fmt.Errorf("config %s: unknown key %s (known: threads, threads_batch, n_gpu_layers, split_mode, main_gpu, tensor_split, flash_attn, kv_cache_dtype, kv_unified, offload_kqv, backend_sampling, n_ubatch, kv_cache_free_gpu_mem_fraction, library)",
+		return o, fmt.Errorf("config %s: unknown key %s (known: threads, threads_batch, n_gpu_layers, split_mode, main_gpu, tensor_split, flash_attn, kv_cache_dtype, kv_unified, offload_kqv, backend_sampling, n_ubatch, kv_cache_free_gpu_mem_fraction, library, rpc, rpc_measure)",
 			path, strings.Join(keys, ", "))
 	}
 	return o, nil

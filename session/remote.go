@@ -438,6 +438,9 @@ func (s *Session) salvage(c *child, death error, nReqs int) *engine.Result {
 // error, or a signal it caught (an abort or a fault in native code arrives as one).
 var goCrash = regexp.MustCompile(`(?m)^(panic: |fatal error: |(SIGABRT|SIGSEGV|SIGBUS|SIGILL|SIGFPE|SIGTRAP): |unexpected fault address)`)
 
+// rpcLost matches the line that names an RPC server that failed mid-run.
+var rpcLost = regexp.MustCompile(`(?m)^RPC server (\S+ (closed|refused|stopped)|failed:)`)
+
 // classify names why a child died from its exit status and the end of its stderr.
 func classify(waitErr error, ps *os.ProcessState, stderr string) *ChildDeath {
 	d := &ChildDeath{Kind: "exited"}
@@ -458,6 +461,14 @@ func classify(waitErr error, ps *os.ProcessState, stderr string) *ChildDeath {
 	if loc := goCrash.FindStringIndex(stderr); loc != nil {
 		native = stderr[:loc[0]]
 		header, _, _ = strings.Cut(stderr[loc[0]:], "\n")
+	}
+	// An RPC server that went away makes llama.cpp abort; the line after its message names
+	// the server (see engine/llamacpp/rpc.c).
+	if loc := rpcLost.FindAllStringIndex(native, -1); loc != nil {
+		last := loc[len(loc)-1]
+		line, _, _ := strings.Cut(native[last[0]:], "\n")
+		d.Kind, d.Detail = "RPC server lost", strings.TrimSpace(line)
+		return d
 	}
 	low := strings.ToLower(native)
 	switch {

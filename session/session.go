@@ -146,6 +146,8 @@ func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
 		OffloadKQV:      *bo.OffloadKQV,
 		BackendSampling: bo.BackendSampling,
 		Verbose:         o.Verbose,
+		RPC:             bo.RPC,
+		RPCDirect:       bo.RPCMeasure != nil && !*bo.RPCMeasure,
 	}
 	for _, v := range bo.TensorSplit {
 		lo.TensorSplit = append(lo.TensorSplit, float32(v))
@@ -427,6 +429,7 @@ func (s *Session) Report(r *Run, x ReportExtra) report.Report {
 		LlamaCppCommit: info.Commit,
 		Warmup:         r.Result.WarmupRequests,
 	})
+	rep.BenchTUI.RPC = report.NewRPC(r.Result.Hosts, r.Result.Series, info.Devices)
 	if hw := s.opts.Hardware; hw != nil {
 		hr := &report.Hardware{
 			Machine: hw.Machine,
@@ -483,7 +486,7 @@ func NormalizeBackend(o engine.BackendOptions) (engine.BackendOptions, error) {
 		u := o.KVCacheFreeMemFraction > 0
 		o.KVUnified = &u
 	}
-	lo := llamacpp.Options{SplitMode: o.SplitMode, FlashAttn: o.FlashAttn, KVType: o.KVCacheDType}
+	lo := llamacpp.Options{SplitMode: o.SplitMode, FlashAttn: o.FlashAttn, KVType: o.KVCacheDType, RPC: o.RPC}
 	if err := llamacpp.CheckOptions(&lo); err != nil {
 		return o, err
 	}
@@ -494,8 +497,9 @@ func NormalizeBackend(o engine.BackendOptions) (engine.BackendOptions, error) {
 func tensorParallel(lo *llamacpp.Options, tp int, o engine.BackendOptions) error {
 	if tp <= 1 {
 		// --tp 1 means one GPU, as in trtllm-bench: without a split mode of the user's,
-		// llama.cpp would spread the layers over every GPU it sees.
-		if o.SplitMode == "" {
+		// llama.cpp would spread the layers over every GPU it sees. RPC servers are there
+		// to be spread over.
+		if o.SplitMode == "" && len(o.RPC) == 0 {
 			lo.SplitMode = "none"
 		}
 		return nil

@@ -58,6 +58,9 @@ type benchFlags struct {
 	Static        bool    `json:"static_batching,omitempty"`
 	InProcess     bool    `json:"in_process,omitempty"`
 	StallTimeoutS float64 `json:"stall_timeout_s,omitempty"`
+	RPC           string  `json:"rpc,omitempty"`
+	TensorSplit   string  `json:"tensor_split,omitempty"`
+	RPCMeasure    bool    `json:"rpc_measure"`
 }
 
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
@@ -106,6 +109,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.Float(&f.StallTimeoutS, "stall_timeout", 120, "seconds without progress after which the backend process is killed and the run fails")
 	fs.Bool(&f.Static, "static_batching", false, "run static batches (a batch starts when the last one has finished): the baseline in-flight batching is measured against")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
+	f.RPCMeasure = true
+	addRPCFlags(fs, &f.RPC, &f.TensorSplit, &f.RPCMeasure)
 	return fs, f
 }
 
@@ -336,6 +341,9 @@ func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, 
 	}
 	if set["llama_lib"] || o.Library == "" {
 		o.Library = f.LlamaLib
+	}
+	if err := rpcOptions(&o, f.RPC, f.TensorSplit, f.RPCMeasure, set); err != nil {
+		return o, err
 	}
 	return session.NormalizeBackend(o)
 }

@@ -45,12 +45,15 @@ type dashConfig struct {
 	TP           int    `toml:"tp" json:"tp"`
 	LlamaLib     string `toml:"llama_lib" json:"-"`
 	InProcess    bool   `toml:"in_process" json:"in_process,omitempty"`
+	RPC          string `toml:"rpc" json:"rpc,omitempty"`
+	TensorSplit  string `toml:"tensor_split" json:"tensor_split,omitempty"`
+	RPCMeasure   bool   `toml:"rpc_measure" json:"rpc_measure"`
 }
 
 func defaultDashConfig() dashConfig {
 	return dashConfig{
 		Model: "tiny", MaxBatchSize: 8, ISL: 128, OSL: 128, NumRequests: 64, Concurrency: -1,
-		MaxNumTokens: 2048, Seed: 420, GPULayers: -1, FlashAttn: "auto", TP: 1,
+		MaxNumTokens: 2048, Seed: 420, GPULayers: -1, FlashAttn: "auto", TP: 1, RPCMeasure: true,
 	}
 }
 
@@ -85,7 +88,7 @@ func loadDashConfig(path string, c *dashConfig) error {
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process)",
+		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, rpc, tensor_split, rpc_measure)",
 			path, strings.Join(keys, ", "))
 	}
 	return nil
@@ -137,9 +140,11 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if !isTerminal(stdout) {
 		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
 	}
-	bo, err := session.NormalizeBackend(engine.BackendOptions{
-		Threads: c.Threads, GPULayers: &c.GPULayers, FlashAttn: c.FlashAttn, Library: c.LlamaLib,
-	})
+	bo := engine.BackendOptions{Threads: c.Threads, GPULayers: &c.GPULayers, FlashAttn: c.FlashAttn, Library: c.LlamaLib}
+	if err := rpcOptions(&bo, c.RPC, c.TensorSplit, c.RPCMeasure, map[string]bool{"rpc_measure": true}); err != nil {
+		return usageError{err}
+	}
+	bo, err := session.NormalizeBackend(bo)
 	if err != nil {
 		return usageError{err}
 	}
@@ -203,6 +208,7 @@ func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs.Int(&c.TP, "tp", def.TP, "tensor parallel size")
 	fs.String(&c.LlamaLib, "llama_lib", def.LlamaLib, "libllama to load")
 	fs.Bool(&c.InProcess, "in_process", def.InProcess, "run llama.cpp in this process instead of a child process")
+	addRPCFlags(fs, &c.RPC, &c.TensorSplit, &c.RPCMeasure)
 	fs.String(cfgPath, "config", *cfgPath, "dashboard settings file (TOML, keys as the flags)")
 	return fs, c
 }

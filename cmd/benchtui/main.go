@@ -106,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // rootBoolFlags are the flags without a value that may come before the subcommand.
-var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true, "run": true, "static_batching": true, "in_process": true}
+var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true, "run": true, "static_batching": true, "in_process": true, "rpc_measure": true}
 
 var errHelpShown = errors.New("help shown")
 

@@ -7,6 +7,7 @@
 //	benchtui [--model M] latency [flags]      batch size 1, one request at a time
 //	benchtui prepare-dataset ...              write a synthetic dataset (prepare_dataset.py)
 //	benchtui models [--write SPEC]            list the synthetic model presets, or write one
+//	benchtui rpc-server [flags]               llama.cpp's rpc-server, for --rpc on another host
 //	benchtui version
 package main
 
@@ -82,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return prepareDataset(args, stdout, stderr)
 	case "models":
 		err = runModels(args, stdout, stderr)
+	case "rpc-server", "rpc_server":
+		err = runRPCServer(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "benchtui %s\n", version)
 		return 0
@@ -89,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return 0
 	default:
-		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, prepare-dataset, models or version", cmd)
+		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, prepare-dataset, models, rpc-server or version", cmd)
 	}
 	if err == nil {
 		return 0
@@ -128,6 +131,7 @@ Usage:
   benchtui compare A.json B.json [...]      reports side by side with changes in percent
   benchtui prepare-dataset [flags] token-norm-dist|token-unif-dist [flags]
   benchtui models [--write SPEC]            list synthetic model presets, or write one and print its path
+  benchtui rpc-server [--host --port ...]   lend this machine's devices to a run elsewhere (--rpc there)
   benchtui version
 
 --model takes a preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file.

@@ -398,6 +398,7 @@ wait:
 		// The servers' devices follow this machine's, and the output stays on a server:
 		// sampling there sends one token per sequence over the network, not its logits.
 		b.info.Devices = append(b.info.Devices, rpc.devices()...)
+		rpc.modelBytes(LogTail(200), b.info.Devices)
 		b.info.RPC = rpc.info()
 		b.info.RunsOn = rpc.runsOn(b.info.RunsOn)
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -267,3 +268,55 @@ func checkRPC(o *Options) error {
 
 // maxRPCServers is GGML_RPC_MAX_SERVERS.
 const maxRPCServers = 16
+
+// modelBytes sets each device's ModelBytes from llama.cpp's load log, whose lines
+// "load_tensors: NAME model buffer size = X MiB" name a buffer per device: CPU (and
+// CPU_Mapped), a local device by its name, and "RPC<i>[endpoint]" for device i of the server
+// at endpoint (the relay's address when measured). The sizes are llama.cpp's, rounded to
+// 0.01 MiB.
+func (st *rpcState) modelBytes(log string, devs []engine.Device) {
+	for _, line := range strings.Split(log, "\n") {
+		head, rest, ok := strings.Cut(line, " model buffer size = ")
+		if !ok {
+			continue
+		}
+		mib, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "MiB")), 64)
+		if err != nil {
+			continue
+		}
+		name := head[strings.LastIndexByte(head, ' ')+1:]
+		bytes := uint64(mib * (1 << 20))
+		if d := st.deviceOf(name, devs); d != nil {
+			d.ModelBytes += bytes
+		}
+	}
+}
+
+// deviceOf finds the device a buffer name of the load log belongs to.
+func (st *rpcState) deviceOf(name string, devs []engine.Device) *engine.Device {
+	if idx, endpoint, ok := strings.Cut(strings.TrimPrefix(name, "RPC"), "["); ok && strings.HasPrefix(name, "RPC") {
+		j, err := strconv.Atoi(idx)
+		endpoint = strings.TrimSuffix(endpoint, "]")
+		if err != nil {
+			return nil
+		}
+		for _, h := range st.hosts {
+			if h.endpoint != endpoint || j >= len(h.devices) {
+				continue
+			}
+			for i := range devs {
+				if devs[i].Host == h.host && devs[i].Name == h.devices[j].Name {
+					return &devs[i]
+				}
+			}
+		}
+		return nil
+	}
+	base, _, _ := strings.Cut(name, "_") // CPU_Mapped, CPU_REPACK
+	for i := range devs {
+		if devs[i].Host == "" && (devs[i].Name == name || devs[i].Name == base) {
+			return &devs[i]
+		}
+	}
+	return nil
+}

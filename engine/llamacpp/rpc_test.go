@@ -50,7 +50,8 @@ func runTiny(t *testing.T, o Options, reqs []dataset.Request) (*engine.Result, e
 }
 
 // TestRPCSplitMatchesLocal splits the tiny model over two loopback rpc-servers and this
-// machine's CPU (one layer here, the rest and the output over the servers) and checks the
+// machine's CPU (n_gpu_layers 3 counts the output layer: two layers stay here, two and the
+// output go to the servers) and checks the
 // greedy tokens against a local run, the devices named with their hosts, and the per-host
 // traffic.
 func TestRPCSplitMatchesLocal(t *testing.T) {
@@ -79,8 +80,13 @@ func TestRPCSplitMatchesLocal(t *testing.T) {
 	}
 
 	var hosts []string
+	var weights uint64
 	for _, d := range info.Devices {
+		weights += d.ModelBytes
 		if d.Type == "rpc" {
+			if d.ModelBytes == 0 {
+				t.Errorf("RPC device %s holds no weights", d.Name)
+			}
 			hosts = append(hosts, d.Host)
 			if !strings.Contains(d.Description, d.Host) || d.TotalBytes == 0 {
 				t.Errorf("RPC device %+v: want its host in the description and its memory", d)
@@ -89,6 +95,10 @@ func TestRPCSplitMatchesLocal(t *testing.T) {
 	}
 	if len(hosts) != 2 || hosts[0] != srv[0].Addr || hosts[1] != srv[1].Addr {
 		t.Errorf("RPC devices on %v, want %s and %s", hosts, srv[0].Addr, srv[1].Addr)
+	}
+	// The load log's buffer sizes (rounded to 0.01 MiB) add up to the model's size.
+	if diff := float64(weights) - float64(info.SizeBytes); diff < -0.1*float64(info.SizeBytes) || diff > 0.1*float64(info.SizeBytes) {
+		t.Errorf("devices hold %d bytes of weights, the model has %d", weights, info.SizeBytes)
 	}
 	if len(info.RPC) != 2 || info.RPC[0].Protocol != "7.0.0" || !info.RPC[1].Measured {
 		t.Errorf("RPC servers %+v", info.RPC)

@@ -375,3 +375,39 @@ func TestProbeRealServer(t *testing.T) {
 		t.Errorf("rpc-server speaks %v, this package says %d.%d.%d", v, ProtoMajor, ProtoMinor, ProtoPatch)
 	}
 }
+
+// BenchmarkRoundTrip times one small request and its reply, and one 1 MiB upload and a
+// small reply, to the fake server directly and through the relay: the difference is what the
+// relay adds per command on loopback.
+func BenchmarkRoundTrip(b *testing.B) {
+	srv := newFakeServer(&testing.T{}, Version{7, 0, 0})
+	defer srv.ln.Close()
+	r, err := Listen(srv.addr(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for _, path := range []struct{ name, addr string }{{"direct", srv.addr()}, {"relay", r.Addr()}} {
+		k := dialClient(b, path.addr)
+		k.hello()
+		b.Run(path.name+"/small", func(b *testing.B) {
+			for range b.N {
+				k.send(cmdGetTensor, 64, 64)
+				if _, err := k.recv(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(path.name+"/1MiB", func(b *testing.B) {
+			b.SetBytes(1 << 20)
+			for range b.N {
+				k.send(cmdSetTensor, 1<<20-64, 0)
+				k.send(cmdGetTensor, 64, 64)
+				if _, err := k.recv(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		k.c.Close()
+	}
+}

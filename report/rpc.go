@@ -24,6 +24,8 @@ type RPCHost struct {
 	Host string `json:"host"`
 	// Devices names the server's devices (as llama.cpp names them, RPC0, RPC1, ...).
 	Devices []string `json:"devices,omitempty"`
+	// ModelBytes is the model's weights on those devices, as llama.cpp's load log says.
+	ModelBytes uint64 `json:"model_bytes,omitempty"`
 	// SentBytes and ReceivedBytes are the bytes to and from the server, Commands the RPC
 	// commands sent.
 	SentBytes     uint64 `json:"sent_bytes"`
@@ -75,6 +77,7 @@ func NewRPC(hosts []engine.HostFigures, series []engine.Snapshot, devices []engi
 		for _, d := range devices {
 			if d.Host == h.Host {
 				r.Devices = append(r.Devices, d.Name)
+				r.ModelBytes += d.ModelBytes
 			}
 		}
 		s.Hosts = append(s.Hosts, r)
@@ -86,14 +89,22 @@ func NewRPC(hosts []engine.HostFigures, series []engine.Snapshot, devices []engi
 func writeRPCSection(b *strings.Builder, s *RPC) {
 	summaryTitle(b, "RPC HOSTS")
 	fmt.Fprintf(b, "Decode steps: %d, mean %.3f ms\n", s.Steps, s.MeanStepMS)
-	fmt.Fprintf(b, "%-22s %-10s %14s %14s %10s %10s %9s %8s\n", "host", "devices", "sent B/step", "recv B/step", "sent MB/s", "recv MB/s", "wait ms", "wait %")
+	fmt.Fprintf(b, "%-22s %-10s %10s %14s %14s %10s %10s %9s %8s\n", "host", "devices", "weights", "sent B/step", "recv B/step", "sent MB/s", "recv MB/s", "wait ms", "wait %")
 	for _, h := range s.Hosts {
 		devs := strings.Join(h.Devices, ",")
 		if devs == "" {
 			devs = "-"
 		}
-		fmt.Fprintf(b, "%-22s %-10s %14.0f %14.0f %10.2f %10.2f %9.3f %7.1f%%\n", h.Host, devs,
+		fmt.Fprintf(b, "%-22s %-10s %10s %14.0f %14.0f %10.2f %10.2f %9.3f %7.1f%%\n", h.Host, devs, mib(h.ModelBytes),
 			h.SentBytesPerStep, h.ReceivedBytesPerStep, h.SentMBPerSec, h.ReceivedMBPerSec, h.WaitMSPerStep, 100*h.WaitShare)
 	}
 	b.WriteString(summaryBanner + "\n")
+}
+
+// mib writes a size in MiB, "-" when not known.
+func mib(b uint64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 }

@@ -53,7 +53,7 @@ func ParseEndpoints(list string) ([]string, error) {
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("--rpc: no RPC server given (want host:port[,host:port...])")
+		return nil, errors.New("no RPC server given (want host:port[,host:port...])")
 	}
 	return out, nil
 }

@@ -253,13 +253,14 @@ func TestRelayCounts(t *testing.T) {
 	start := time.Now()
 	k.send(cmdSetTensor, 100<<10, 0)
 	k.send(cmdGraphCompute, 16, uint64(compute/time.Microsecond))
-	k.send(cmdGetTensor, 64, 64<<10)
-	if _, err := k.recv(); err != nil {
-		t.Fatal(err)
+	k.send(cmdGetTensor, 64, 640<<10)
+	rsp, err = k.recv()
+	if err != nil || len(rsp) != 640<<10 {
+		t.Fatalf("reply of %d bytes (%v), want %d", len(rsp), err, 640<<10)
 	}
 	wall := time.Since(start)
 	sent += 9 + 100<<10 + 9 + 16 + 9 + 64
-	recv += 8 + 64<<10
+	recv += 8 + 640<<10
 	time.Sleep(100 * time.Millisecond) // idle: not busy
 	c := r.Counters()
 	if c.SentBytes != sent || c.RecvBytes != recv {
@@ -325,10 +326,16 @@ func TestRelayNoAllocs(t *testing.T) {
 	k := dialClient(t, r.Addr())
 	defer k.c.Close()
 	k.hello()
+	// Small payloads go through the relay's buffers, large ones are spliced.
 	step := func() {
 		k.send(cmdSetTensor, 4<<10, 0)
+		k.send(cmdSetTensor, 256<<10, 0)
 		k.send(cmdGraphCompute, 16, 0)
 		k.send(cmdGetTensor, 64, 16<<10)
+		if _, err := k.recv(); err != nil {
+			t.Fatal(err)
+		}
+		k.send(cmdGetTensor, 64, 200<<10)
 		if _, err := k.recv(); err != nil {
 			t.Fatal(err)
 		}

@@ -329,7 +329,12 @@ func (c *relayConn) toClient() {
 		if n > 0 {
 			done := c.replies(&p, buf[:n])
 			if _, werr := c.down.Write(buf[:n]); werr != nil {
-				return // llama.cpp went away
+				// llama.cpp went away: close both sides, so that neither toServer nor
+				// the server (which serves one client at a time) waits on this
+				// connection any longer.
+				c.down.Close()
+				c.up.Close()
+				return
 			}
 			c.r.recv.Add(uint64(n))
 			if err == nil && p.nhdr == len(p.hdr) && p.left >= spliceMin && !p.hello {

@@ -92,6 +92,7 @@ type setup struct {
 	all     []float64 // mean ms of every step of each run (the per-server figures' steps)
 	tokS    []float64
 	hosts   [][]hostFig // each run's per-host figures
+	failed  []string    // runs that failed, and why
 }
 
 type hostFig struct {
@@ -159,13 +160,16 @@ func run(o *options, w io.Writer) error {
 		if p%2 == 1 {
 			first, second = on, off
 		}
+		nOn, nOff := len(on.steps), len(off.steps)
 		if err := measure(o, first, srv, p); err != nil {
 			return err
 		}
 		if err := measure(o, second, srv, p); err != nil {
 			return err
 		}
-		ratios = append(ratios, on.steps[p]/off.steps[p])
+		if len(on.steps) > nOn && len(off.steps) > nOff { // both runs of the pair succeeded
+			ratios = append(ratios, on.steps[nOn]/off.steps[nOff])
+		}
 	}
 	load1 := loadAvg()
 
@@ -191,8 +195,15 @@ func run(o *options, w io.Writer) error {
 		fmt.Fprintf(w, "| %s | %.2f | %.2fx | %.2f | %.1f | %s |\n", s.name, st, st/base, median(s.all), median(s.tokS), strings.Join(per, "; "))
 	}
 	fmt.Fprintln(w, "\nStep times are medians over the rounds of each run's mean (decode-only steps: every token an output); per-server figures are medians over the rounds of the report's benchtui.rpc section.")
-	fmt.Fprintf(w, "\nThe relay (one server, %d pairs with and without it, back to back): decode step %.2f ms with it, %.2f ms without; ratio median %.3f (min %.3f, max %.3f).\n",
-		o.pairs, median(on.steps), median(off.steps), median(ratios), slices.Min(ratios), slices.Max(ratios))
+	if len(ratios) > 0 {
+		fmt.Fprintf(w, "\nThe relay (one server, %d pairs with and without it, back to back): decode step %.2f ms with it, %.2f ms without; ratio median %.3f (min %.3f, max %.3f).\n",
+			len(ratios), median(on.steps), median(off.steps), median(ratios), slices.Min(ratios), slices.Max(ratios))
+	}
+	for _, s := range append(setups, on, off) {
+		for _, f := range s.failed {
+			fmt.Fprintf(w, "\nFailed: %s\n", f)
+		}
+	}
 	fmt.Fprintf(w, "\nRuns: %s\n", o.out)
 	return nil
 }
@@ -204,7 +215,7 @@ func measure(o *options, s *setup, srv []*rpctest.Server, round int) error {
 	iter := filepath.Join(o.out, fmt.Sprintf("%s-%d.jsonl", tag, round))
 	args := []string{"--model", o.model, "throughput", "--num_requests", strconv.Itoa(o.numRequests),
 		"--isl", strconv.Itoa(o.isl), "--osl", strconv.Itoa(o.osl), "--max_batch_size", strconv.Itoa(o.batch),
-		"--threads", strconv.Itoa(o.threads), "--report_json", rep, "--iteration_log", iter, "--quiet"}
+		"--threads", strconv.Itoa(o.threads), "--report_json", rep, "--iteration_log", iter, "--quiet", "--stall_timeout", "60"}
 	if s.servers > 0 {
 		var hosts, split []string
 		for i := range s.servers {
@@ -220,7 +231,14 @@ func measure(o *options, s *setup, srv []*rpctest.Server, round int) error {
 	cmd := exec.Command(o.bin, args...)
 	cmd.Env = append(os.Environ(), llamacpp.ThreadsEnv+"="+strconv.Itoa(o.threads))
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s: %v: %s", strings.Join(cmd.Args, " "), err, out)
+		// A failed run is counted and reported, not fatal: on a shared machine a run may
+		// stall, and the others still say something.
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		why := fmt.Sprintf("%s round %d: %v: %s", s.name, round+1, err, lines[len(lines)-1])
+		s.failed = append(s.failed, why)
+		fmt.Fprintf(os.Stderr, "rpcbench: %s (output in %s)\n", why, o.out)
+		os.WriteFile(filepath.Join(o.out, fmt.Sprintf("%s-%d.failed.txt", tag, round)), out, 0o644)
+		return nil
 	}
 	ms, all, err := meanStepMS(iter)
 	if err != nil {

@@ -153,6 +153,7 @@ func testRPCServerDies(t *testing.T, measure string) {
 	srv := startRPCServers(t, 2)
 	dir := t.TempDir()
 	records := filepath.Join(dir, "requests.json")
+	report := filepath.Join(dir, "report.json")
 	stderr := &watchWriter{want: "running 4000 requests", seen: make(chan struct{})}
 	killed := make(chan time.Time, 1)
 	go func() {
@@ -168,7 +169,7 @@ func testRPCServerDies(t *testing.T, measure string) {
 	var out bytes.Buffer
 	code := run([]string{"--model", "tiny", "throughput", "--num_requests", "4000", "--isl", "16", "--osl", "16",
 		"--max_batch_size", "4", "--warmup", "0", "--rpc", srv[0].Addr + "," + srv[1].Addr, "--n_gpu_layers", "3",
-		"--rpc_measure=" + measure, "--request_json", records}, &out, stderr)
+		"--rpc_measure=" + measure, "--request_json", records, "--report_json", report}, &out, stderr)
 	select {
 	case <-killed:
 	default:
@@ -209,5 +210,24 @@ func testRPCServerDies(t *testing.T, measure string) {
 	}
 	if len(recs) != 4000 || done == 0 || failed == 0 || done+failed != 4000 {
 		t.Errorf("%d records: %d completed, %d failed; want 4000 with some of each", len(recs), done, failed)
+	}
+	// The report keeps what each server carried until then (from the last snapshot the
+	// backend process sent), when it was measured.
+	var r struct {
+		BenchTUI struct {
+			RPC *struct {
+				Hosts []struct {
+					Host      string `json:"host"`
+					SentBytes uint64 `json:"sent_bytes"`
+				} `json:"hosts"`
+			} `json:"rpc"`
+		} `json:"benchtui"`
+	}
+	readJSON(t, report, &r)
+	switch rpc := r.BenchTUI.RPC; {
+	case measure == "false" && rpc != nil:
+		t.Errorf("an unmeasured run has an rpc section: %+v", rpc)
+	case measure == "true" && (rpc == nil || len(rpc.Hosts) != 2 || rpc.Hosts[1].SentBytes == 0):
+		t.Errorf("rpc section of the run cut short: %+v", rpc)
 	}
 }

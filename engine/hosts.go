@@ -28,7 +28,8 @@ type HostTraffic struct {
 }
 
 // HostMeter is implemented by a backend whose model is spread over remote hosts and whose
-// traffic to them it measures.
+// traffic to them it measures. A wrapper of such a backend passes it on with a method
+// Unwrap() Backend.
 type HostMeter interface {
 	// ReadHostTraffic fills t, reusing the storage of t.Hosts; hosts keep their order.
 	ReadHostTraffic(t *HostTraffic)
@@ -110,11 +111,27 @@ type hostTracker struct {
 	baseAt, lastAt int64 // the phase's clock at base and last
 }
 
+// meterOf finds the HostMeter of b, looking through wrappers that say what they wrap
+// (Unwrap() Backend), as the session's do.
+func meterOf(b Backend) HostMeter {
+	for b != nil {
+		if m, ok := b.(HostMeter); ok {
+			return m
+		}
+		u, ok := b.(interface{ Unwrap() Backend })
+		if !ok {
+			return nil
+		}
+		b = u.Unwrap()
+	}
+	return nil
+}
+
 // start takes the counters at the phase's beginning (now on the phase's clock); a backend
 // that measures no host leaves the tracker off.
 func (h *hostTracker) start(b Backend, now int64) {
-	m, ok := b.(HostMeter)
-	if !ok {
+	m := meterOf(b)
+	if m == nil {
 		return
 	}
 	h.m = m

@@ -54,7 +54,7 @@ func TestRunHostFigures(t *testing.T) {
 	warmSteps := int64(0)
 	ev := NewEvents(context.Background())
 	defer ev.Close()
-	res, err := Run(context.Background(), b, reqs, cfg, ev)
+	res, err := Run(context.Background(), b, reqs, cfg, Hooks{}, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,9 +113,26 @@ func TestRunHostFigures(t *testing.T) {
 	}
 }
 
+// wrapper stands for a session's wrapper of a backend (fault injection, liveness).
+type wrapper struct{ Backend }
+
+func (w wrapper) Unwrap() Backend { return w.Backend }
+
+func TestRunHostFiguresThroughWrapper(t *testing.T) {
+	b := newMetered(t)
+	reqs := makeReqs(4, func(int) int { return 4 }, func(int) int { return 3 })
+	res, err := Run(context.Background(), wrapper{wrapper{b}}, reqs, Config{MaxBatchSize: 4, MaxNumTokens: 64, MaxSeqLen: 16, EOSID: -1}, Hooks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hosts) != 2 || res.Hosts[0].SentBytes != uint64(1000*res.Steps) {
+		t.Errorf("through two wrappers: hosts %+v", res.Hosts)
+	}
+}
+
 func TestRunWithoutHostMeter(t *testing.T) {
 	reqs := makeReqs(4, func(int) int { return 4 }, func(int) int { return 3 })
-	res, err := Run(context.Background(), newFake(t, 64, 4), reqs, Config{MaxBatchSize: 4, MaxNumTokens: 64, MaxSeqLen: 16, EOSID: -1}, nil)
+	res, err := Run(context.Background(), newFake(t, 64, 4), reqs, Config{MaxBatchSize: 4, MaxNumTokens: 64, MaxSeqLen: 16, EOSID: -1}, Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,7 @@ type scheduler struct {
 	b     Backend
 	reqs  []dataset.Request
 	cfg   Config
+	hooks Hooks
 	phase Phase
 	ev    *Events
 
@@ -87,11 +88,12 @@ type scheduler struct {
 	hosts       hostTracker
 }
 
-func newScheduler(b Backend, reqs []dataset.Request, cfg Config, phase Phase, ev *Events) *scheduler {
+func newScheduler(b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, phase Phase, ev *Events) *scheduler {
 	s := &scheduler{
 		b:        b,
 		reqs:     reqs,
 		cfg:      cfg,
+		hooks:    hooks,
 		phase:    phase,
 		ev:       ev,
 		records:  make([]Record, len(reqs)),
@@ -440,8 +442,8 @@ func (s *scheduler) snapshot(t int64) {
 	}
 	snap.KVUsage = s.kvUsage()
 	snap.Hosts = s.hosts.sample(t)
-	if s.cfg.SpeedOfLight != nil && s.nActive > 0 {
-		snap.SpeedOfLightTokS = s.cfg.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
+	if s.hooks.SpeedOfLight != nil && s.nActive > 0 {
+		snap.SpeedOfLightTokS = s.hooks.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
 	}
 	s.series = append(s.series, snap)
 	if s.ev != nil {

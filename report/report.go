@@ -124,9 +124,12 @@ type BenchTUI struct {
 	LlamaCppCommit  string `json:"llama_cpp_commit"`
 	ModelPreset     string `json:"model_preset"`
 	ModelDtype      string `json:"model_dtype"`
-	Seed            int64  `json:"seed"`
-	Streaming       bool   `json:"streaming"`
-	WarmupRequests  int    `json:"warmup_requests"`
+	// SyntheticWeights is set when the weights were benchtui's synthetic ones (a preset, a
+	// Hugging Face id or a config.json): speed as the real model's, output meaningless.
+	SyntheticWeights bool  `json:"synthetic_weights"`
+	Seed             int64 `json:"seed"`
+	Streaming        bool  `json:"streaming"`
+	WarmupRequests   int   `json:"warmup_requests"`
 	// NumCompleted is request_info.num_requests; NumFailed and NumCanceled requests (cut
 	// short or kept from starting by a failure of the run, or by its cancellation) are
 	// excluded from every metric.
@@ -200,6 +203,8 @@ type Input struct {
 	Seed   int64
 	// Preset is the model preset's name.
 	Preset string
+	// SyntheticWeights says that the weights were synthetic.
+	SyntheticWeights bool
 	// Version is benchtui's version.
 	Version string
 	// LlamaCppCommit is llama.cpp's build commit.
@@ -274,6 +279,7 @@ func Build(in Input) Report {
 			LlamaCppCommit:                     in.LlamaCppCommit,
 			ModelPreset:                        in.Preset,
 			ModelDtype:                         in.Engine.Dtype,
+			SyntheticWeights:                   in.SyntheticWeights,
 			Seed:                               in.Seed,
 			Streaming:                          in.Streaming,
 			WarmupRequests:                     in.Warmup,

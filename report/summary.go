@@ -77,7 +77,11 @@ func writeBackendSection(b *strings.Builder, r *Report) {
 	summaryKV(b, backendKeyWidth, "llama.cpp Version", orNA(e.Version))
 	summaryKV(b, backendKeyWidth, "llama.cpp Commit", orNA(r.BenchTUI.LlamaCppCommit))
 	summaryKV(b, backendKeyWidth, "benchtui Version", orNA(r.BenchTUI.Version))
-	summaryKV(b, backendKeyWidth, "Model Preset", orNA(r.BenchTUI.ModelPreset))
+	preset := orNA(r.BenchTUI.ModelPreset)
+	if r.BenchTUI.SyntheticWeights {
+		preset += " (synthetic weights)"
+	}
+	summaryKV(b, backendKeyWidth, "Model Preset", preset)
 	summaryKV(b, backendKeyWidth, "Dtype", orNA(e.Dtype))
 	summaryKV(b, backendKeyWidth, "KV Cache Dtype", orNA(e.KVCacheDtype))
 	summaryKV(b, backendKeyWidth, "Quantization", orNA(e.Quantization))

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
@@ -17,59 +16,62 @@ import (
 	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/report"
+	htmlreport "github.com/benchtui/benchtui/report/html"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
 
 // benchFlags are the flags of throughput and latency, named as trtllm-bench names them.
 type benchFlags struct {
-	Model         string  `json:"model"`
-	ModelPath     string  `json:"model_path,omitempty"`
-	Dataset       string  `json:"dataset,omitempty"`
-	Backend       string  `json:"backend"`
-	MaxBatchSize  int     `json:"max_batch_size"`
-	MaxNumTokens  int     `json:"max_num_tokens"`
-	MaxSeqLen     int     `json:"max_seq_len"`
-	NumRequests   int     `json:"num_requests"`
-	Warmup        int     `json:"warmup"`
-	Concurrency   int     `json:"concurrency"`
-	TP            int     `json:"tp"`
-	PP            int     `json:"pp"`
-	EOSID         int     `json:"eos_id"`
-	Streaming     bool    `json:"streaming"`
-	Verbose       bool    `json:"verbose"`
-	Quiet         bool    `json:"-"`
-	ReportJSON    string  `json:"report_json,omitempty"`
-	RequestJSON   string  `json:"request_json,omitempty"`
-	IterationLog  string  `json:"iteration_log,omitempty"`
-	ConfigFile    string  `json:"config,omitempty"`
-	ISL           int     `json:"isl"`
-	OSL           int     `json:"osl"`
-	ISLStdev      int     `json:"isl_stdev"`
-	OSLStdev      int     `json:"osl_stdev"`
-	Seed          uint64  `json:"seed"`
-	SkipBadLines  bool    `json:"skip_bad_lines,omitempty"`
-	KVFraction    float64 `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
-	Threads       int     `json:"threads,omitempty"`
-	GPULayers     int     `json:"n_gpu_layers"`
-	FlashAttn     string  `json:"flash_attn"`
-	KVDtype       string  `json:"kv_cache_dtype,omitempty"`
-	LlamaLib      string  `json:"llama_lib,omitempty"`
-	Static        bool    `json:"static_batching,omitempty"`
-	InProcess     bool    `json:"in_process,omitempty"`
-	StallTimeoutS float64 `json:"stall_timeout_s,omitempty"`
-	RPC           string  `json:"rpc,omitempty"`
-	TensorSplit   string  `json:"tensor_split,omitempty"`
-	RPCMeasure    bool    `json:"rpc_measure"`
+	Model         string      `json:"model"`
+	ModelPath     string      `json:"model_path,omitempty"`
+	Dataset       string      `json:"dataset,omitempty"`
+	Backend       string      `json:"backend"`
+	MaxBatchSize  int         `json:"max_batch_size"`
+	MaxNumTokens  int         `json:"max_num_tokens"`
+	MaxSeqLen     int         `json:"max_seq_len"`
+	NumRequests   int         `json:"num_requests"`
+	Warmup        int         `json:"warmup"`
+	Concurrency   int         `json:"concurrency"`
+	TP            int         `json:"tp"`
+	PP            int         `json:"pp"`
+	EOSID         int         `json:"eos_id"`
+	Streaming     bool        `json:"streaming"`
+	Verbose       bool        `json:"verbose"`
+	Quiet         bool        `json:"-"`
+	ReportJSON    string      `json:"report_json,omitempty"`
+	RequestJSON   string      `json:"request_json,omitempty"`
+	IterationLog  string      `json:"iteration_log,omitempty"`
+	ConfigFile    string      `json:"config,omitempty"`
+	ISL           int         `json:"isl"`
+	OSL           int         `json:"osl"`
+	ISLStdev      int         `json:"isl_stdev"`
+	OSLStdev      int         `json:"osl_stdev"`
+	Seed          uint64      `json:"seed"`
+	SkipBadLines  bool        `json:"skip_bad_lines,omitempty"`
+	KVFraction    float64     `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
+	Threads       int         `json:"threads,omitempty"`
+	GPULayers     int         `json:"n_gpu_layers"`
+	FlashAttn     string      `json:"flash_attn"`
+	KVDtype       string      `json:"kv_cache_dtype,omitempty"`
+	LlamaLib      string      `json:"llama_lib,omitempty"`
+	Static        bool        `json:"static_batching,omitempty"`
+	InProcess     bool        `json:"in_process,omitempty"`
+	StallTimeoutS float64     `json:"stall_timeout_s,omitempty"`
+	Export        string      `json:"export,omitempty"`
+	RPC           string      `json:"rpc,omitempty"`
+	TensorSplit   string      `json:"tensor_split,omitempty"`
+	RPCMeasure    bool        `json:"rpc_measure"`
+	Page          pageOutputs `json:"-"`
 }
 
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	f := &benchFlags{}
 	fs := newFlagSet(name)
-	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file", "m")
+	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b:q4_0, ...), Hugging Face id (meta-llama/Llama-3.1-8B), model folder or config.json, or a GGUF file", "m")
 	fs.String(&f.ModelPath, "model_path", "", "GGUF file to load (overrides the file of --model)")
 	fs.String(&f.Dataset, "dataset", "", "trtllm-bench dataset (JSON Lines or the single-document form); without it, a token-norm-dist set from --isl/--osl/--num_requests")
-	fs.String(&f.Backend, "backend", "llamacpp", "inference backend (llamacpp)")
+	fs.String(&f.Backend, "backend", "llamacpp", "inference backend: llamacpp (TensorRT-LLM's pytorch, _autodeploy and tensorrt run behind trtllm-serve: see the message they give)")
 	batch := 16
 	if latency {
 		batch = 1
@@ -93,7 +95,9 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.ReportJSON, "report_json", "", "write the report JSON here", "output")
 	fs.String(&f.RequestJSON, "request_json", "", "write per-request records (JSON array) here")
 	fs.String(&f.IterationLog, "iteration_log", "", "write one JSON line per decode step here")
-	fs.String(&f.ConfigFile, "config", "", "strict TOML file of backend options", "extra_llm_api_options")
+	fs.String(&f.Export, "export", "", "write the run as the dashboard exports it (report, every request's token times, engine snapshots, telemetry) for replay and report")
+	f.Page.register(fs)
+	fs.String(&f.ConfigFile, "config", "", "options file: benchtui's TOML or trtllm-bench's extra_llm_api_options YAML (flags given win)", "extra_llm_api_options")
 	fs.Int(&f.ISL, "isl", 128, "mean input length of a generated set", "target_input_len")
 	fs.Int(&f.OSL, "osl", 128, "mean output length of a generated set", "target_output_len")
 	fs.Int(&f.ISLStdev, "isl_stdev", 0, "input length standard deviation of a generated set")
@@ -116,22 +120,17 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 
 // runConfig is the full configuration saved in the report.
 type runConfig struct {
-	Command   string                `json:"command"`
-	Flags     *benchFlags           `json:"flags"`
-	Backend   engine.BackendOptions `json:"backend_options"`
-	Engine    engineConfig          `json:"engine"`
-	LlamaCpp  engine.BackendInfo    `json:"llama_cpp"`
-	ModelFile string                `json:"model_file"`
-}
-
-type engineConfig struct {
-	MaxBatchSize int   `json:"max_batch_size"`
-	MaxNumTokens int   `json:"max_num_tokens"`
-	MaxSeqLen    int   `json:"max_seq_len"`
-	KVCapacity   int   `json:"kv_capacity"`
-	Concurrency  int   `json:"concurrency"`
-	Warmup       int   `json:"warmup"`
-	EOSID        int32 `json:"eos_id"`
+	Command string                  `json:"command"`
+	Flags   *benchFlags             `json:"flags"`
+	Backend llamacpp.BackendOptions `json:"backend_options"`
+	// OptionsFile is the --config / --extra_llm_api_options file: the keys applied and the
+	// keys ignored, with why.
+	OptionsFile *llamacpp.OptionsFile `json:"options_file,omitempty"`
+	// Notes say where the run differs from what was asked, and why.
+	Notes     []string           `json:"notes,omitempty"`
+	Engine    engine.Config      `json:"engine"`
+	LlamaCpp  engine.BackendInfo `json:"llama_cpp"`
+	ModelFile string             `json:"model_file"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
@@ -157,36 +156,68 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 		f.Streaming = true
 	}
-	if err := checkBenchFlags(f); err != nil {
-		return usageError{err}
+	if err := checkBackend(f, set, name); err != nil {
+		return err
 	}
-	opts, err := backendOptions(f, set)
+	// The options file's settings are merged with the flags (flags given win), then the
+	// merged values are checked once, each named as the user gave it.
+	of, err := readOptionsFile(f.ConfigFile, stderr)
 	if err != nil {
-		return usageError{err}
+		return err
+	}
+	batch := &f.MaxBatchSize
+	if latency {
+		batch = nil // latency runs one request at a time, whatever the file says
+	}
+	fileRunSettings(of, set, batch, &f.MaxNumTokens, &f.MaxSeqLen, &f.TP)
+	optName := namedFrom(set, optionsFile(of))
+	var notes []string
+	if note := clampBatch(&f.MaxBatchSize, optName, stderr); note != "" {
+		notes = append(notes, note)
+	}
+	settings := runSettings{
+		MaxBatchSize: f.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, MaxSeqLen: f.MaxSeqLen, NumRequests: f.NumRequests,
+		Warmup: f.Warmup, Concurrency: f.Concurrency, TP: f.TP, PP: f.PP, EOSID: f.EOSID,
+		ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallTimeoutS,
+	}
+	if err := settings.check(optName); err != nil {
+		return err
+	}
+	opts, err := backendOptions(f, of, set, optName)
+	if err != nil {
+		return err
+	}
+	if err := checkLibrary(opts.Library, optName); err != nil {
+		return err
 	}
 
 	// Everything the user named is checked before anything slow starts.
-	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose,
-		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
+	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose}
+	env := session.Env{InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	var logPath string
-	so.Log, logPath = openLog()
-	_, modelFile, err := session.Check(so)
+	env.Log, logPath = openLog()
+	model, modelFile, err := session.Check(so)
 	if err != nil {
 		return usageError{err}
 	}
+	sayModel(stderr, model)
 	modelFlag := "model"
 	if f.ModelPath != "" {
 		modelFlag = "model_path"
 	}
 	// Outputs are checked, and their symlinks resolved, before anything loads: no output
 	// may be an input or another output, and a folder that cannot take one is found now.
-	plan, err := fsutil.PlanOutputs(
-		[]fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}},
-		[]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
-			{Flag: "iteration_log", Path: f.IterationLog}})
+	if err := f.Page.checkStdout(false); err != nil {
+		return err
+	}
+	inputs := []fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}}
+	plan, err := fsutil.PlanOutputs(inputs,
+		append([]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
+			{Flag: "iteration_log", Path: f.IterationLog}, {Flag: "export", Path: f.Export}}, f.Page.outputs()...))
 	if err != nil {
 		return usageError{err}
 	}
+	warn := func(w string) { fmt.Fprintf(stderr, "benchtui: warning: %s\n", w) }
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{
@@ -210,12 +241,16 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		if res.Skipped > 0 && !f.Quiet {
 			fmt.Fprintf(stderr, "benchtui: skipped %d bad dataset lines\n", res.Skipped)
 		}
+		if w := loraWarning(f.Dataset, res.Requests); w != "" {
+			warn(w)
+		}
 	}
 
 	spec.IterationLogPath = plan.Path("iteration_log")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, f.Quiet)
+	defer in.stop()
+	ctx := in.ctx
 	progress := newProgress(stderr, f.Quiet)
 	// Every phase, loading included, is published as a lifecycle event; the headless
 	// follower prints them, as the dashboard draws them.
@@ -231,45 +266,61 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		wg.Wait()
 	})
 	defer closeEvents()
-	spec.Events = events
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
-	so.Hardware = hw
+	env.Hardware = hw
+	if err := preflight(so, env, spec, warn); err != nil {
+		return err
+	}
 
-	sess, err := session.Open(ctx, so, events)
+	sess, err := session.Open(ctx, so, env, events)
 	if err != nil {
+		if in.interrupted() {
+			return interruptedError{err}
+		}
 		return asUsage(err)
 	}
 	defer sess.Close()
+	// The second Ctrl-C kills the backend process; the run then reports what finished.
+	in.onSecond(sess.Abort)
 
-	run, err := sess.Run(ctx, spec)
+	run, err := sess.Run(ctx, spec, events)
 	if err != nil {
 		return asUsage(err)
 	}
 	closeEvents()
 
 	// Whatever finished is reported, also after a failure or Ctrl-C.
-	cfg := run.Config
 	rc := runConfig{
-		Command: name, Flags: f, Backend: sess.Options().Backend, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
-		Engine: engineConfig{
-			MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens, MaxSeqLen: cfg.MaxSeqLen,
-			KVCapacity: cfg.KVCapacity, Concurrency: cfg.Concurrency, Warmup: cfg.Warmup, EOSID: cfg.EOSID,
-		},
+		Command: name, Flags: f, Backend: sess.Options().Backend, OptionsFile: of, Notes: notes, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
+		Engine: run.Config,
 	}
 	rc.LlamaCpp.SystemInfo = ""
 	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})
 	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if err := writeOutputs(f, plan, &rep, run.Result.Records, stderr); err != nil {
+	if err := writeOutputs(f, plan, inputs, &rep, run, stdout, stderr); err != nil {
 		return err
 	}
 	var death *session.ChildDeath
-	if errors.As(run.Err, &death) && logPath != "" {
+	switch {
+	case errors.Is(run.Err, engine.ErrCanceled) && in.interrupted():
+		return interruptedError{run.Err}
+	case errors.As(run.Err, &death) && logPath != "":
 		return fmt.Errorf("%w (its whole stderr is in %s)", run.Err, logPath)
 	}
 	return run.Err
+}
+
+// pathless is err without the path that an *os.PathError repeats, for messages that name
+// the path already.
+func pathless(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // asUsage reports a session's input errors as bad input (exit status 2).
@@ -281,74 +332,27 @@ func asUsage(err error) error {
 	return err
 }
 
-func checkBenchFlags(f *benchFlags) error {
-	switch {
-	case f.Backend != "llamacpp":
-		return fmt.Errorf("--backend %q: the only backend is llamacpp", f.Backend)
-	case f.MaxBatchSize < 1:
-		return fmt.Errorf("--max_batch_size is %d: it must be at least 1", f.MaxBatchSize)
-	case f.MaxBatchSize > llamacpp.MaxSequences:
-		return fmt.Errorf("--max_batch_size is %d: llama.cpp decodes at most %d sequences at once", f.MaxBatchSize, llamacpp.MaxSequences)
-	case f.MaxNumTokens < 1:
-		return fmt.Errorf("--max_num_tokens is %d: it must be at least 1", f.MaxNumTokens)
-	case f.MaxSeqLen < 0:
-		return fmt.Errorf("--max_seq_len is %d: it must be 0 (from the dataset) or more", f.MaxSeqLen)
-	case f.NumRequests < 0:
-		return fmt.Errorf("--num_requests is %d: it must be 0 (all) or more", f.NumRequests)
-	case f.Warmup < 0:
-		return fmt.Errorf("--warmup is %d: it must be 0 or more", f.Warmup)
-	case f.Concurrency == 0 || f.Concurrency < -1:
-		return fmt.Errorf("--concurrency is %d: it must be -1 (unlimited) or at least 1", f.Concurrency)
-	case f.TP < 1:
-		return fmt.Errorf("--tp is %d: it must be at least 1", f.TP)
-	case f.PP != 1:
-		return fmt.Errorf("--pp is %d: llama.cpp has no pipeline parallelism here; use --tp", f.PP)
-	case f.ISL < 1 || f.OSL < 1:
-		return fmt.Errorf("--isl and --osl must be at least 1 (got %d and %d)", f.ISL, f.OSL)
-	case f.ISLStdev < 0 || f.OSLStdev < 0:
-		return errors.New("--isl_stdev and --osl_stdev must not be negative")
-	case f.KVFraction < 0 || f.KVFraction > 1:
-		return fmt.Errorf("--kv_cache_free_gpu_mem_fraction is %g: it must be between 0 and 1", f.KVFraction)
-	case f.EOSID < -1:
-		return fmt.Errorf("--eos_id is %d: it must be -1 (ignore EOS) or a token id", f.EOSID)
-	}
-	return nil
-}
-
-// backendOptions merges the config file with the flags; flags given on the command line win.
-func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, error) {
-	var o engine.BackendOptions
-	if f.ConfigFile != "" {
-		var err error
-		if o, err = engine.LoadBackendOptions(f.ConfigFile); err != nil {
-			return o, err
+// loraWarning says that requests of a dataset name LoRA adapters, which benchtui does not
+// apply: they run on the base model.
+func loraWarning(path string, reqs []dataset.Request) string {
+	n := 0
+	for i := range reqs {
+		if reqs[i].LoRA != nil {
+			n++
 		}
 	}
-	if set["threads"] || o.Threads == 0 {
-		o.Threads = f.Threads
+	if n == 0 {
+		return ""
 	}
-	if set["n_gpu_layers"] || o.GPULayers == nil {
-		o.GPULayers = &f.GPULayers
+	have := "have"
+	if n == 1 {
+		have = "has"
 	}
-	if set["flash_attn"] || o.FlashAttn == "" {
-		o.FlashAttn = f.FlashAttn
-	}
-	if set["kv_cache_dtype"] || o.KVCacheDType == "" {
-		o.KVCacheDType = f.KVDtype
-	}
-	if set["kv_cache_free_gpu_mem_fraction"] || o.KVCacheFreeMemFraction == 0 {
-		o.KVCacheFreeMemFraction = f.KVFraction
-	}
-	if set["llama_lib"] || o.Library == "" {
-		o.Library = f.LlamaLib
-	}
-	if err := rpcOptions(&o, f.RPC, f.TensorSplit, f.RPCMeasure, set); err != nil {
-		return o, err
-	}
-	return session.NormalizeBackend(o)
+	return fmt.Sprintf("dataset %s: %d of its %d requests %s a lora_request; benchtui applies no LoRA adapters, so they run on the base model", path, n, len(reqs), have)
 }
 
-func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records []engine.Record, stderr io.Writer) error {
+func writeOutputs(f *benchFlags, plan *fsutil.Plan, inputs []fsutil.Input, rep *report.Report, run *session.Run, stdout, stderr io.Writer) error {
+	records := run.Result.Records
 	var errs []error
 	if f.ReportJSON != "" {
 		errs = append(errs, writeOrRescue("report", f.ReportJSON, plan.Path("report_json"), rep.WriteJSON, f.Quiet, stderr))
@@ -356,6 +360,20 @@ func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records 
 	if f.RequestJSON != "" {
 		errs = append(errs, writeOrRescue("request records", f.RequestJSON, plan.Path("request_json"),
 			func(w io.Writer) error { return report.WriteRequestJSON(w, records) }, f.Quiet, stderr))
+	}
+	if f.Export != "" || f.Page.any() {
+		x := runExport(rep, run)
+		if f.Export != "" {
+			errs = append(errs, writeOrRescue("export", f.Export, plan.Path("export"), x.WriteJSON, f.Quiet, stderr))
+		}
+		name := "this run"
+		for _, p := range []string{f.Export, f.ReportJSON} {
+			if p != "" {
+				name = filepath.Base(p)
+				break
+			}
+		}
+		errs = append(errs, f.Page.write([]*htmlreport.Source{htmlreport.FromExport(name, x)}, inputs, plan, true, f.Quiet, stdout, stderr))
 	}
 	return errors.Join(errs...)
 }
@@ -511,7 +529,7 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	var write string
 	var seed uint64
 	var quiet bool
-	fs.String(&write, "write", "", "write this preset (preset[:dtype]) and print its file's path")
+	fs.String(&write, "write", "", "write this model (preset[:dtype], Hugging Face id, folder or config.json) and print its file's path")
 	fs.Uint64(&seed, "seed", 420, "seed of the synthetic weights", "random_seed")
 	fs.Bool(&quiet, "quiet", false, "no progress lines")
 	if err := fs.parse(args); err != nil {
@@ -527,27 +545,50 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	if m.IsFile() {
 		return badInput("--write takes a preset, not a file (%s)", write)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, true)
+	defer in.stop()
 	p := newProgress(stderr, quiet)
-	path, err := synth.Ensure(ctx, m, seed, p.writing(m.String()))
+	path, err := synth.Ensure(in.ctx, m, seed, p.writing(m.String()))
 	if err != nil {
-		return fmt.Errorf("write synthetic model %s: %w", m, err)
+		err = fmt.Errorf("write synthetic model %s: %w", m, err)
+		if in.interrupted() {
+			return interruptedError{err}
+		}
+		return err
 	}
 	fmt.Fprintln(stdout, path)
 	return nil
 }
 
 func listModels(w io.Writer) error {
-	fmt.Fprintf(w, "%-16s %7s %7s %6s %5s %7s %8s %9s\n", "PRESET", "LAYERS", "HIDDEN", "HEADS", "KV", "FFN", "VOCAB", "PARAMS")
+	ids := synth.HFIDs()
+	fmt.Fprintf(w, "%-18s %-7s %6s %6s %5s %4s %5s %9s %7s %8s  %s\n", "PRESET", "ARCH", "LAYERS", "HIDDEN", "HEADS", "KV", "HEAD", "FFN", "VOCAB", "PARAMS", "HUGGING FACE IDS")
 	for _, name := range synth.Presets() {
 		p, _ := synth.LookupPreset(name)
-		fmt.Fprintf(w, "%-16s %7d %7d %6d %5d %7d %8d %9s\n", name, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.FFN, p.Vocab, session.HumanCount(p.ParamCount()))
+		ffn := strconv.Itoa(p.FFN)
+		if p.Experts > 0 {
+			ffn = fmt.Sprintf("%dx%d", p.Experts, p.FFN)
+		}
+		line := fmt.Sprintf("%-18s %-7s %6d %6d %5d %4d %5d %9s %7d %8s  %s", name, p.Arch, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.HeadDim,
+			ffn, p.Vocab, session.HumanCount(p.ParamCount()), strings.Join(ids[name], ", "))
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	var dts []string
 	for _, d := range synth.DTypes() {
 		dts = append(dts, string(d))
 	}
-	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s)\n", strings.Join(dts, ", "), synth.DefaultDType)
+	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s). Hugging Face ids work in any case, with or without -Instruct;\n", strings.Join(dts, ", "), synth.DefaultDType)
+	fmt.Fprintln(w, "a model folder with a config.json (or the config.json) of a llama, mistral, mixtral, qwen2, qwen3 or gpt_oss model gets its own shape.")
+	fmt.Fprintln(w, "Every synthetic model has synthetic weights: the speed of the real model, not its output.")
 	return nil
+}
+
+// runExport is a finished run as the dashboard exports it: the report, every record, the
+// engine snapshots and the telemetry series.
+func runExport(rep *report.Report, run *session.Run) *report.Export {
+	x := &report.Export{Report: *rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
+	if hr := rep.BenchTUI.Hardware; hr != nil {
+		x.Telemetry = &hr.Series
+	}
+	return x
 }

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/internal/rpcwire"
 )
 
@@ -17,24 +17,25 @@ func addRPCFlags(fs *flagSet, rpc, split *string, measure *bool) {
 	fs.Bool(measure, "rpc_measure", *measure, "route the RPC traffic through a loopback relay that measures bytes and waiting per host (false: llama.cpp connects directly)")
 }
 
-// rpcOptions puts the RPC and split flags into o; flags given on the command line win over
-// the config file's keys.
-func rpcOptions(o *engine.BackendOptions, rpc, split string, measure bool, set map[string]bool) error {
-	if set["rpc"] || (len(o.RPC) == 0 && rpc != "") {
+// rpcOptions puts the RPC and split flags into o where use says the flag decides (given on
+// the command line, or not set by the options file); an empty value that was not given
+// leaves o as it is.
+func rpcOptions(o *llamacpp.BackendOptions, rpc, split string, measure bool, set map[string]bool, use func(key string) bool) error {
+	if use("rpc") && (set["rpc"] || rpc != "") {
 		hosts, err := rpcwire.ParseEndpoints(rpc)
 		if err != nil {
 			return fmt.Errorf("--rpc: %w", err)
 		}
 		o.RPC = hosts
 	}
-	if set["tensor_split"] || (len(o.TensorSplit) == 0 && split != "") {
+	if use("tensor_split") && (set["tensor_split"] || split != "") {
 		v, err := parseTensorSplit(split)
 		if err != nil {
 			return err
 		}
 		o.TensorSplit = v
 	}
-	if set["rpc_measure"] || o.RPCMeasure == nil {
+	if use("rpc_measure") {
 		m := measure
 		o.RPCMeasure = &m
 	}

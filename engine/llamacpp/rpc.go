@@ -248,10 +248,11 @@ func (b *Backend) ReadHostTraffic(t *engine.HostTraffic) {
 	}
 }
 
-// checkRPC refuses malformed or repeated RPC server names.
-func checkRPC(o *Options) error {
+// CheckRPC refuses malformed or repeated RPC server names, and more servers than llama.cpp
+// takes.
+func CheckRPC(hosts []string) error {
 	seen := map[string]bool{}
-	for _, h := range o.RPC {
+	for _, h := range hosts {
 		if _, _, err := rpcwire.ParseEndpoint(h); err != nil {
 			return err
 		}
@@ -260,8 +261,8 @@ func checkRPC(o *Options) error {
 		}
 		seen[h] = true
 	}
-	if len(o.RPC) > maxRPCServers {
-		return fmt.Errorf("%d RPC servers: llama.cpp takes at most %d", len(o.RPC), maxRPCServers)
+	if len(hosts) > maxRPCServers {
+		return fmt.Errorf("%d RPC servers: llama.cpp takes at most %d", len(hosts), maxRPCServers)
 	}
 	return nil
 }

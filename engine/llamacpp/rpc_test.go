@@ -42,7 +42,7 @@ func runTiny(t *testing.T, o Options, reqs []dataset.Request) (*engine.Result, e
 	if err := b.CreateContext(cfg.MaxBatchSize*cfg.MaxSeqLen, cfg.MaxNumTokens, 0, cfg.MaxBatchSize); err != nil {
 		t.Fatal(err)
 	}
-	res, err := engine.Run(context.Background(), b, reqs, cfg, nil)
+	res, err := engine.Run(context.Background(), b, reqs, cfg, engine.Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,31 +1,31 @@
-package dataset
+package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/synth"
 )
 
-func prepare(t *testing.T, args string, vocab func(string) (int, int32, error)) (code int, stdout, stderr string) {
+func prepare(t *testing.T, args string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errw bytes.Buffer
-	code = PrepareDataset(strings.Fields(args), &out, &errw, vocab)
-	return code, out.String(), errw.String()
+	return runCLI(t, append([]string{"prepare-dataset"}, strings.Fields(args)...)...)
 }
 
 func TestPrepareDatasetJSONL(t *testing.T) {
-	code, out, errs := prepare(t, "--stdout token-norm-dist --num-requests 50 --input-mean 16 --input-stdev 4 --output-mean 8 --output-stdev 2", nil)
+	code, out, errs := prepare(t, "--stdout token-norm-dist --num-requests 50 --input-mean 16 --input-stdev 4 --output-mean 8 --output-stdev 2")
 	if code != 0 || errs != "" {
 		t.Fatalf("code %d, stderr %q", code, errs)
 	}
-	res, err := Read(strings.NewReader(out), ReadOptions{})
+	res, err := dataset.Read(strings.NewReader(out), dataset.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Requests) != 50 || res.Format != FormatJSONL {
+	if len(res.Requests) != 50 || res.Format != dataset.FormatJSONL {
 		t.Fatalf("%d requests", len(res.Requests))
 	}
 	for i, r := range res.Requests {
@@ -33,79 +33,76 @@ func TestPrepareDatasetJSONL(t *testing.T) {
 			t.Fatalf("task_id %d at %d", r.TaskID, i)
 		}
 		for _, id := range r.InputIDs {
-			if id < 0 || id >= DefaultVocabSize {
+			if id < 0 || id >= defaultVocabSize {
 				t.Fatalf("token %d outside the default vocabulary", id)
 			}
 		}
 	}
 	// The same command, spelled with underscores and = and no --stdout, gives the same bytes
 	// (seed 420 by default).
-	code2, out2, _ := prepare(t, "--random_seed=420 token_norm_dist --num_requests=50 --input_mean 16 --input-stdev=4 --output_mean 8 --output_stdev 2", nil)
+	code2, out2, _ := prepare(t, "--random_seed=420 token_norm_dist --num_requests=50 --input_mean 16 --input-stdev=4 --output_mean 8 --output_stdev 2")
 	if code2 != 0 || out2 != out {
 		t.Errorf("spellings differ: code %d", code2)
 	}
-	// The API gives the same set.
-	reqs, _, err := GenerateNormal(NormalOptions{
-		GenerateOptions: GenerateOptions{NumRequests: 50, VocabSize: DefaultVocabSize, EOS: -1, Seed: 420},
+	// The library gives the same set.
+	reqs, _, err := dataset.GenerateNormal(dataset.NormalOptions{
+		GenerateOptions: dataset.GenerateOptions{NumRequests: 50, VocabSize: defaultVocabSize, EOS: -1, Seed: 420},
 		InputMean:       16, InputStdev: 4, OutputMean: 8, OutputStdev: 2,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want bytes.Buffer
-	if err := WriteJSONL(&want, reqs); err != nil {
+	if err := dataset.WriteJSONL(&want, reqs); err != nil {
 		t.Fatal(err)
 	}
 	if out != want.String() {
-		t.Error("PrepareDataset and GenerateNormal disagree")
+		t.Error("prepare-dataset and GenerateNormal disagree")
 	}
 }
 
+// --tokenizer takes its vocabulary and EOS id from a preset, or from a GGUF file through
+// llama.cpp's vocabulary-only load.
 func TestPrepareDatasetTokenizerAndLoRA(t *testing.T) {
-	var asked string
-	vocab := func(tok string) (int, int32, error) {
-		asked = tok
-		if tok == "missing/model" {
-			return 0, 0, errors.New("no such tokenizer")
-		}
-		return 10, 3, nil
-	}
-	code, out, errs := prepare(t, "--model meta/llama --task-id 2 --lora-dir /l token-unif-dist --num-requests 100 --input-min 5 --input-max 9 --output-min 1 --output-max 3", vocab)
-	if code != 0 || asked != "meta/llama" {
-		t.Fatalf("code %d, stderr %q, asked %q", code, errs, asked)
-	}
-	res, err := Read(strings.NewReader(out), ReadOptions{})
+	p, _ := synth.LookupPreset("tiny")
+	m, _ := synth.ParseModel("tiny")
+	file, err := synth.Ensure(t.Context(), m, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range res.Requests {
-		if r.LoRA == nil || *r.LoRA != (LoRARequest{Name: "lora_2", IntID: 2, Path: "/l/2"}) {
-			t.Fatalf("lora %+v", r.LoRA)
+	for _, tok := range []string{"tiny", file} {
+		code, out, errs := prepare(t, "--model "+tok+" --task-id 2 --lora-dir /l token-unif-dist --num-requests 100 --input-min 5 --input-max 9 --output-min 1 --output-max 3")
+		if code != 0 {
+			t.Fatalf("%s: code %d, stderr %q", tok, code, errs)
 		}
-		for _, id := range r.InputIDs {
-			if id == 3 || id >= 10 {
-				t.Fatalf("token %d (EOS 3, vocabulary 10)", id)
+		res, err := dataset.Read(strings.NewReader(out), dataset.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Requests {
+			if r.LoRA == nil || *r.LoRA != (dataset.LoRARequest{Name: "lora_2", IntID: 2, Path: "/l/2"}) {
+				t.Fatalf("lora %+v", r.LoRA)
+			}
+			for _, id := range r.InputIDs {
+				if id == synth.EOSTokenID || int(id) >= p.Vocab {
+					t.Fatalf("%s: token %d (EOS %d, vocabulary %d)", tok, id, synth.EOSTokenID, p.Vocab)
+				}
 			}
 		}
+		if first := strings.Split(out, "\n")[0]; !strings.HasSuffix(first, `"lora_request":{"lora_name":"lora_2","lora_int_id":2,"lora_path":"/l/2"}}`) {
+			t.Errorf("first line %q", first)
+		}
 	}
-	if !strings.Contains(out, `"output_tokens":`) || !strings.HasSuffix(strings.Split(out, "\n")[0], `"lora_request":{"lora_name":"lora_2","lora_int_id":2,"lora_path":"/l/2"}}`) {
-		t.Errorf("first line %q", strings.Split(out, "\n")[0])
-	}
-
-	code, _, errs = prepare(t, "--tokenizer missing/model token-unif-dist --num-requests 1 --input-min 1 --input-max 1 --output-min 1 --output-max 1", vocab)
-	if code != 2 || errs != "prepare-dataset: tokenizer missing/model: no such tokenizer\n" {
+	code, _, errs := prepare(t, "--tokenizer missing/model.gguf token-unif-dist --num-requests 1 --input-min 1 --input-max 1 --output-min 1 --output-max 1")
+	if code != 2 || !strings.HasPrefix(errs, "benchtui: prepare-dataset: --tokenizer missing/model.gguf: ") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("code %d, stderr %q", code, errs)
-	}
-	asked = ""
-	if code, _, _ := prepare(t, "--vocab-size 100 token-unif-dist --num-requests 1 --input-min 1 --input-max 1 --output-min 1 --output-max 1", vocab); code != 0 || asked != "" {
-		t.Errorf("vocab called without --tokenizer (code %d)", code)
 	}
 }
 
 func TestPrepareDatasetOutputFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sub", "dir", "data.json")
-	code, out, errs := prepare(t, "--output "+path+" --format document --rand-task-id 0 3 --lora-dir /l token-norm-dist --num-requests 20 --input-mean 8 --input-stdev 0 --output-mean 4 --output-stdev 0", nil)
+	code, out, errs := prepare(t, "--output "+path+" --format document --rand-task-id 0 3 --lora-dir /l token-norm-dist --num-requests 20 --input-mean 8 --input-stdev 0 --output-mean 4 --output-stdev 0")
 	if code != 0 || out != "" || errs != "" {
 		t.Fatalf("code %d, stdout %q, stderr %q", code, out, errs)
 	}
@@ -116,7 +113,7 @@ func TestPrepareDatasetOutputFile(t *testing.T) {
 	if !bytes.HasPrefix(data, []byte(`{"metadata": {"workload_type": "token-norm-dist", "input_mean": 8, "input_stdev": 0, "output_mean": 4, "output_stdev": 0, "num_requests": 20, "tokenize_vocabsize": 32000, "max_input_len": 8, "max_output_len": 4, "workload_name": "workload_type:token-norm-dist__input_mean:8__`)) {
 		t.Errorf("document starts %.200s", data)
 	}
-	res, err := ReadFile(path, ReadOptions{})
+	res, err := dataset.ReadFile(path, dataset.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +128,7 @@ func TestPrepareDatasetOutputFile(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
 	// Without LoRA the document's task ids are -1, as prepare_dataset.py writes them.
-	code, out, _ = prepare(t, "--format document token-unif-dist --num-requests 2 --input-min 1 --input-max 1 --output-min 1 --output-max 1", nil)
+	code, out, _ = prepare(t, "--format document token-unif-dist --num-requests 2 --input-min 1 --input-max 1 --output-min 1 --output-max 1")
 	if code != 0 || strings.Count(out, `"task_id": -1`) != 2 || !strings.HasSuffix(out, "]}\n") {
 		t.Errorf("document to stdout: code %d, %q", code, out)
 	}
@@ -147,9 +144,9 @@ func TestPrepareDatasetUsageErrors(t *testing.T) {
 		{"--input-min 5" + norm, "put it after token-unif-dist"},
 		{norm + " --stdout", "--stdout is a root option: put it before token-norm-dist"},
 		{"--bogus" + norm, "unknown flag --bogus"},
-		{"--random-seed x" + norm, `--random-seed takes an integer, got "x"`},
-		{"--rand-task-id 1" + norm, "--rand-task-id takes two integers"},
-		{"--rand-task-id=1,2" + norm, "--rand-task-id takes two values"},
+		{"--random-seed x" + norm, `--random_seed takes an integer of 0 or more, got "x"`},
+		{"--rand-task-id 1" + norm, "--rand_task_id takes two integers"},
+		{"--rand-task-id=1,2" + norm, "--rand_task_id takes two values: --rand-task-id MIN MAX"},
 		{"--rand-task-id 5 1" + norm, "MIN is above MAX"},
 		{"--format yaml" + norm, `--format "yaml": use jsonl or document`},
 		{"--stdout --output x" + norm, "--stdout and --output are exclusive"},
@@ -161,14 +158,15 @@ func TestPrepareDatasetUsageErrors(t *testing.T) {
 		{"token-norm-dist --num-requests 1 --input-mean 1 --input-stdev -1 --output-mean 1 --output-stdev 0", "standard deviations must not be negative"},
 		{"token-unif-dist --num-requests 1 --input-min 0 --input-max 1 --output-min 1 --output-max 1", "input minimum is 0"},
 		{norm + " extra", `unexpected argument "extra"`},
-		{"--stdout=maybe" + norm, "--stdout takes no value or true/false"},
+		{"--stdout=maybe" + norm, `--stdout takes no value or true/false, got "maybe"`},
+		{"token-norm-dist --num-requests", "--num_requests needs a value"},
 	} {
 		t.Run(tc.args, func(t *testing.T) {
-			code, out, errs := prepare(t, tc.args, nil)
+			code, out, errs := prepare(t, tc.args)
 			if code != 2 || out != "" {
 				t.Errorf("code %d, stdout %q", code, out)
 			}
-			if strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "prepare-dataset: ") || !strings.Contains(errs, tc.msg) {
+			if strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "benchtui: prepare-dataset") || !strings.Contains(errs, tc.msg) {
 				t.Errorf("stderr %q, want one line containing %q", errs, tc.msg)
 			}
 		})
@@ -178,20 +176,20 @@ func TestPrepareDatasetUsageErrors(t *testing.T) {
 func TestPrepareDatasetMisc(t *testing.T) {
 	// --help at either level prints usage and succeeds.
 	for _, args := range []string{"--help", "-h", "token-unif-dist --help"} {
-		code, out, errs := prepare(t, args, nil)
-		if code != 0 || !strings.Contains(out, "Usage: prepare-dataset") || errs != "" {
+		code, out, errs := prepare(t, args)
+		if code != 0 || !strings.Contains(out, "Usage: benchtui prepare-dataset") || errs != "" {
 			t.Errorf("%s: code %d, stdout %q", args, code, out)
 		}
 	}
 	// Task ids without --lora-dir warn and are ignored, as in prepare_dataset.py.
-	code, out, errs := prepare(t, "--task-id 4 token-unif-dist --num-requests 2 --input-min 1 --input-max 1 --output-min 1 --output-max 1", nil)
+	code, out, errs := prepare(t, "--task-id 4 token-unif-dist --num-requests 2 --input-min 1 --input-max 1 --output-min 1 --output-max 1")
 	if code != 0 || strings.Contains(out, "lora_request") || !strings.Contains(errs, "warning: task ids select LoRA adapters") {
 		t.Errorf("code %d, stdout %q, stderr %q", code, out, errs)
 	}
 	// --correlated-lengths reproduces ISL == OSL with equal parameters; a --stdout=false is
 	// the same as none.
-	code, out, _ = prepare(t, "--stdout=false --correlated_lengths token-norm-dist --num-requests 30 --input-mean 50 --input-stdev 20 --output-mean 50 --output-stdev 20", nil)
-	res, err := Read(strings.NewReader(out), ReadOptions{})
+	code, out, _ = prepare(t, "--stdout=false --correlated_lengths token-norm-dist --num-requests 30 --input-mean 50 --input-stdev 20 --output-mean 50 --output-stdev 20")
+	res, err := dataset.Read(strings.NewReader(out), dataset.ReadOptions{})
 	if code != 0 || err != nil {
 		t.Fatalf("code %d, %v", code, err)
 	}
@@ -202,12 +200,11 @@ func TestPrepareDatasetMisc(t *testing.T) {
 	}
 	// An output that cannot be written is bad input, found before anything is generated:
 	// exit 2 and one line.
-	dir := t.TempDir()
-	blocker := filepath.Join(dir, "file")
+	blocker := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errs = prepare(t, "--output "+filepath.Join(blocker, "x.jsonl")+" token-unif-dist --num-requests 1 --input-min 1 --input-max 1 --output-min 1 --output-max 1", nil)
+	code, _, errs = prepare(t, "--output "+filepath.Join(blocker, "x.jsonl")+" token-unif-dist --num-requests 1 --input-min 1 --input-max 1 --output-min 1 --output-max 1")
 	if code != 2 || strings.Count(errs, "\n") != 1 {
 		t.Errorf("unwritable: code %d, stderr %q", code, errs)
 	}

@@ -164,3 +164,24 @@ func TestRPCTensorSplitTooLong(t *testing.T) {
 		t.Fatalf("open with a weight too many: %v", err)
 	}
 }
+
+// TestRPCOptionsFile reads the RPC keys of an options file, in TOML and in YAML, as a list
+// or as --rpc's comma-separated string.
+func TestRPCOptionsFile(t *testing.T) {
+	for name, body := range map[string]string{
+		"opts.toml": "rpc = [\"10.0.0.2:50052\", \"10.0.0.3:50052\"]\nrpc_measure = false\n",
+		"opts.yaml": "rpc: 10.0.0.2:50052,10.0.0.3:50052\nrpc_measure: false\n",
+	} {
+		o, err := LoadOptionsFile(writeFile(t, name, body))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b := o.Backend
+		if strings.Join(b.RPC, " ") != "10.0.0.2:50052 10.0.0.3:50052" || b.RPCMeasure == nil || *b.RPCMeasure {
+			t.Errorf("%s: rpc %v, rpc_measure %v", name, b.RPC, b.RPCMeasure)
+		}
+	}
+	if _, err := LoadOptionsFile(writeFile(t, "bad.toml", "rpc = 5\n")); err == nil || !strings.Contains(err.Error(), "host:port") {
+		t.Errorf("rpc = 5: %v", err)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/BurntSushi/toml"
 	"github.com/charmbracelet/x/term"
 
@@ -50,6 +49,7 @@ type dashConfig struct {
 	InProcess    bool   `toml:"in_process" json:"in_process,omitempty"`
 	// ExtraOptions is trtllm-bench's options file (or benchtui's options TOML).
 	ExtraOptions string `toml:"extra_llm_api_options" json:"extra_llm_api_options,omitempty"`
+	Baseline     string `toml:"baseline" json:"-"`
 }
 
 func defaultDashConfig() dashConfig {
@@ -95,7 +95,7 @@ func loadDashConfig(path string, c *dashConfig) (func(key string) bool, error) {
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return none, fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options, rpc, tensor_split, rpc_measure)",
+		return none, fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options, baseline, rpc, tensor_split, rpc_measure)",
 			path, strings.Join(keys, ", "))
 	}
 	return func(key string) bool { return md.IsDefined(key) }, nil
@@ -163,6 +163,14 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	var base *report.Export
+	if c.Baseline != "" {
+		x, err := tui.ReadReplay(c.Baseline)
+		if err != nil {
+			return usageError{fmt.Errorf("baseline: %w", err)}
+		}
+		base = x
+	}
 	if !isTerminal(stdout) {
 		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
 	}
@@ -201,13 +209,13 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	}
 	r := &dashRunner{so: so, env: env, cfg: c}
 	defer r.close()
-	m := tui.New(tui.Options{
+	return runProgram(tui.Options{
 		Runner:   r,
 		Monitor:  hw.Monitor,
 		Settings: tui.Settings{Batch: c.MaxBatchSize, ISL: c.ISL, OSL: c.OSL, Requests: c.NumRequests, Concurrency: c.Concurrency},
 		Theme:    c.Theme, AutoRun: c.Run, ExportDir: c.ExportDir, MaxBatch: llamacpp.MaxSequences,
+		Baseline: base, BaselineName: c.Baseline,
 	})
-	return runProgram(m)
 }
 
 func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
@@ -236,6 +244,7 @@ func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs.Bool(&c.InProcess, "in_process", def.InProcess, "run llama.cpp in this process instead of a child process")
 	fs.String(cfgPath, "config", *cfgPath, "dashboard settings file (TOML, keys as the flags)")
 	fs.String(&c.ExtraOptions, "extra_llm_api_options", def.ExtraOptions, "options file: trtllm-bench's YAML or benchtui's TOML (a flag or the settings file wins over it)")
+	fs.String(&c.Baseline, "baseline", def.Baseline, "an export or a --report_json report (benchtui's or trtllm-bench's) to pin as the baseline")
 	return fs, c
 }
 
@@ -258,7 +267,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return badInput("replay takes one file: benchtui replay FILE.json (an export from the dashboard, or a --report_json report)")
 	}
 	path := fs.Arg(0)
-	x, err := report.ReadExport(path)
+	x, err := tui.ReadReplay(path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -270,15 +279,15 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	if !isTerminal(stdout) {
 		return badInput("replay needs a terminal, and stdout is not one; the file's figures are in its JSON")
 	}
-	return runProgram(tui.New(tui.Options{Replay: x, ReplayName: filepath.Base(path), Theme: theme}))
+	return runProgram(tui.Options{Replay: x, ReplayName: filepath.Base(path), Theme: theme})
 }
 
-func runProgram(m *tui.Model) error {
-	p := tea.NewProgram(m)
-	if _, err := p.Run(); err != nil {
+func runProgram(o tui.Options) error {
+	note, err := tui.Run(o)
+	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
-	if note := m.ExitNote(); note != "" {
+	if note != "" {
 		fmt.Fprintln(os.Stderr, "benchtui: "+note)
 	}
 	return nil

@@ -51,6 +51,26 @@ func (s *tmuxSession) waitFor(what string, timeout time.Duration) string {
 	}
 }
 
+// waitForAll waits until the screen shows every one of whats at once.
+func (s *tmuxSession) waitForAll(whats []string, timeout time.Duration) string {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		scr := s.screen()
+		all := true
+		for _, w := range whats {
+			all = all && strings.Contains(scr, w)
+		}
+		if all {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("screen never showed all of %q; last screen:\n%s", whats, scr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // buildBinary builds benchtui into dir (as benchtui-bin: dir/benchtui is where the log
 // goes when XDG_STATE_HOME is dir).
 func buildBinary(t *testing.T, dir string) string {
@@ -63,7 +83,8 @@ func buildBinary(t *testing.T, dir string) string {
 }
 
 // TestDashboardEndToEnd runs the real binary in tmux on the tiny model: change the batch
-// size, run, export, and check the exported file and the screen.
+// size, run, export, and check the exported file and the screen; then pin the run as the
+// baseline, run again and open the second run's requests.
 func TestDashboardEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: go tool task setup installs it")
@@ -93,7 +114,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	s.tmux("send-keys", "-t", "e2e", "B")
 	s.waitFor("B 16", 5*time.Second)
 	s.tmux("send-keys", "-t", "e2e", "r")
-	s.waitFor("finished", 60*time.Second)
+	s.waitFor("✓ finished", 60*time.Second)
 	s.tmux("send-keys", "-t", "e2e", "e")
 	scr := s.waitFor("exported", 10*time.Second)
 
@@ -130,6 +151,31 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Errorf("export has %d snapshots and %.1f tok/s", len(x.Snapshots), x.Report.Performance.SystemOutputThroughputTokS)
 	}
 
+	// Pin run 1 as the baseline and run again: run 2 is measured against it.
+	s.tmux("send-keys", "-t", "e2e", "p")
+	s.waitFor("baseline: run 1", 5*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "r")
+	s.waitFor("run 2", 10*time.Second)
+	scr = s.waitForAll([]string{"✓ run 2", "✓ finished"}, 60*time.Second)
+	for _, want := range []string{"vs run 1", "· run 1"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("the second run's screen lacks the baseline's %q:\n%s", want, scr)
+		}
+	}
+	if !strings.Contains(scr, "better") && !strings.Contains(scr, "worse") && !strings.Contains(scr, "≈") {
+		t.Errorf("the strip shows no change from the baseline:\n%s", scr)
+	}
+	// Its requests: the table, then the slowest first.
+	s.tmux("send-keys", "-t", "e2e", "Enter")
+	scr = s.waitFor("Requests run 2", 5*time.Second)
+	if !strings.Contains(scr, "sorted by start") || !strings.Contains(scr, "timeline") {
+		t.Errorf("the requests view lacks its table:\n%s", scr)
+	}
+	s.tmux("send-keys", "-t", "e2e", "S")
+	s.waitFor("sorted by E2E", 5*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "Escape")
+	s.waitFor("Throughput", 5*time.Second)
+
 	s.tmux("send-keys", "-t", "e2e", "q")
 	s.waitFor("BENCHTUI-EXIT 0", 10*time.Second)
 }
@@ -155,7 +201,7 @@ func TestDashboardSurvivesBackendCrash(t *testing.T) {
 
 	s.waitFor("press r to run", 30*time.Second)
 	s.tmux("send-keys", "-t", "e2e", "r")
-	scr := s.waitFor("failed", 60*time.Second)
+	scr := s.waitFor("✗ failed", 60*time.Second)
 	if !strings.Contains(scr, "backend process died: assertion") {
 		t.Errorf("the screen does not name the crash:\n%s", scr)
 	}

@@ -59,6 +59,9 @@ type Snapshot struct {
 	// SpeedOfLightTokS is the decode rate memory bandwidth allows at the current batch and
 	// context (0 when not known); OutputTokensPerSec over it is how close the run comes.
 	SpeedOfLightTokS float64 `json:"speed_of_light_tok_s,omitempty"`
+	// Hosts are the remote hosts' traffic (RPC servers), when the backend measures it:
+	// totals since the phase began and rates since the previous snapshot.
+	Hosts []HostFigures `json:"hosts,omitempty"`
 	// The fields below are set by stream runs (request-driven servers) only. There, Running
 	// counts the requests sent and not yet finished (some may wait in the server's queue),
 	// Queued those not yet sent, and KVUsage is the server's own figure when it reports one.

@@ -79,6 +79,7 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 		LlamaCppCommit:   info.Commit,
 		Warmup:           r.Result.WarmupRequests,
 	})
+	rep.BenchTUI.RPC = report.NewRPC(r.Result.Hosts, r.Result.Series, info.Devices)
 	if r.Endpoints != nil {
 		rep.BenchTUI.Serving = report.ComputeServing(r.Result.Records, report.ServingInput{
 			API: orDefault(s.opts.Server.Endpoint, "completions"), Endpoints: r.Endpoints,

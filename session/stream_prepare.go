@@ -232,6 +232,10 @@ func (s *stream) serverOptions(shape serverShape) llamaserver.Options {
 	if bo.MainGPU > 0 {
 		o.Extra = append(o.Extra, "--main-gpu", fmt.Sprint(bo.MainGPU))
 	}
+	if len(bo.RPC) > 0 {
+		// llama-server reaches the RPC servers itself (no relay measures the traffic).
+		o.Extra = append(o.Extra, "--rpc", strings.Join(bo.RPC, ","))
+	}
 	if bo.OffloadKQV != nil && !*bo.OffloadKQV {
 		o.Extra = append(o.Extra, "--no-kv-offload")
 	}

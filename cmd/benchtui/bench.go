@@ -59,6 +59,9 @@ type benchFlags struct {
 	InProcess     bool        `json:"in_process,omitempty"`
 	StallTimeoutS float64     `json:"stall_timeout_s,omitempty"`
 	Export        string      `json:"export,omitempty"`
+	RPC           string      `json:"rpc,omitempty"`
+	TensorSplit   string      `json:"tensor_split,omitempty"`
+	RPCMeasure    bool        `json:"rpc_measure"`
 	Page          pageOutputs `json:"-"`
 	serveFlags
 }
@@ -112,6 +115,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.Float(&f.StallTimeoutS, "stall_timeout", 120, "seconds without progress after which the backend process is killed and the run fails")
 	fs.Bool(&f.Static, "static_batching", false, "run static batches (a batch starts when the last one has finished): the baseline in-flight batching is measured against")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
+	f.RPCMeasure = true
+	addRPCFlags(fs, &f.RPC, &f.TensorSplit, &f.RPCMeasure)
 	return fs, f
 }
 

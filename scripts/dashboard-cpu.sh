@@ -4,10 +4,11 @@
 # given size in tmux, beside the same run headless. Both figures are /proc CPU ticks of the
 # benchtui process over the same window, as a percentage of one core.
 #
-#   scripts/dashboard-cpu.sh [-s SECONDS] [-x WIDTH] [-y HEIGHT] [-b BATCH] [-m MODEL] [-v VIEW]
+#   scripts/dashboard-cpu.sh [-s SECONDS] [-x WIDTH] [-y HEIGHT] [-b BATCH] [-m MODEL] [-v VIEW] [-r RENDERER]
 #
 # Defaults: 20 s, 200x60, tiny model, B=16, ISL=OSL=128, the dashboard view. -v requests opens
-# the requests view (enter) before measuring. BENCHTUI_BIN measures that binary instead of
+# the requests view (enter) before measuring. -r bubbletea draws with Bubble Tea's renderer
+# instead of the dashboard's own screen (BENCHTUI_DASHBOARD_RENDERER), to compare the two. BENCHTUI_BIN measures that binary instead of
 # building this tree. The run is long enough to outlast the window;
 # both processes are stopped after it. Timings on a shared machine are noisy: run it twice.
 set -euo pipefail
@@ -19,7 +20,8 @@ height=60
 batch=16
 model=tiny
 view=dashboard
-while getopts "s:x:y:b:m:v:" opt; do
+renderer=screen
+while getopts "s:x:y:b:m:v:r:" opt; do
   case $opt in
     s) secs=$OPTARG ;;
     x) width=$OPTARG ;;
@@ -27,7 +29,8 @@ while getopts "s:x:y:b:m:v:" opt; do
     b) batch=$OPTARG ;;
     m) model=$OPTARG ;;
     v) view=$OPTARG ;;
-    *) echo "usage: $0 [-s SECONDS] [-x WIDTH] [-y HEIGHT] [-b BATCH] [-m MODEL] [-v dashboard|requests]" >&2; exit 2 ;;
+    r) renderer=$OPTARG ;;
+    *) echo "usage: $0 [-s SECONDS] [-x WIDTH] [-y HEIGHT] [-b BATCH] [-m MODEL] [-v dashboard|requests] [-r screen|bubbletea]" >&2; exit 2 ;;
   esac
 done
 command -v tmux >/dev/null || { echo "dashboard-cpu: tmux is needed (go tool task setup installs it)" >&2; exit 2; }
@@ -67,7 +70,7 @@ measure() {
 }
 
 # The dashboard, started with --run; measured once the run shows on screen.
-tmux -L "$sock" new-session -d -s cpu -x "$width" -y "$height" -e TERM=xterm-256color \
+tmux -L "$sock" new-session -d -s cpu -x "$width" -y "$height" -e TERM=xterm-256color -e BENCHTUI_DASHBOARD_RENDERER="$renderer" \
   "exec $tmp/benchtui --run --theme nvidia ${args[*]} --export_dir $tmp"
 pid=$(tmux -L "$sock" display-message -p -t cpu '#{pane_pid}')
 for _ in $(seq 300); do
@@ -88,4 +91,4 @@ headless_pid=$!
 sleep 6 # model load and the first batch
 head=$(measure "$headless_pid")
 
-echo "dashboard ($view, ${width}x${height}): ${dash}% of one core; headless: ${head}% of one core ($secs s of /proc ticks of the benchtui process, $model, B=$batch)"
+echo "dashboard ($view, ${width}x${height}, $renderer): ${dash}% of one core; headless: ${head}% of one core ($secs s of /proc ticks of the benchtui process, $model, B=$batch)"

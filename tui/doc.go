@@ -22,9 +22,12 @@
 //
 // # Frames
 //
-// Bubble Tea calls View after every message and its renderer parses and diffs the whole
-// frame whenever it changed. The model draws only on its frame clock (10 a second) or a key
-// press, and View returns the cached frame otherwise.
+// Bubble Tea calls View after every message. The model draws only on its frame clock (10
+// a second) or a key press, and View returns the cached frame otherwise. Frames go to the
+// terminal through screen (screen.go), not Bubble Tea's renderer, which parsed each whole
+// frame into cells to diff them and cost more than drawing it: the screen writes the lines
+// that changed since the last frame, and owns raw mode, the alternate screen, the cursor
+// and resizes, giving the terminal back however the program ends.
 //
 // The package exports only what the commands use: Run, Options, Runner, Target, Settings
 // and ReadReplay.

@@ -61,7 +61,7 @@ func (m *model) startLoad() tea.Cmd {
 		ev.Close()
 		return loadedMsg{target: t, err: err}
 	}
-	return tea.Batch(load, waitLifecycle(ev, 0))
+	return tea.Batch(m.guarded(load), waitLifecycle(ev, 0))
 }
 
 func (m *model) onLoaded(msg loadedMsg) tea.Cmd {
@@ -123,7 +123,7 @@ func (m *model) startRunWith(s Settings) tea.Cmd {
 		return runDoneMsg{run: id, export: x, err: err}
 	}
 	m.syncKeys()
-	return tea.Batch(do, waitLifecycle(ev, id), waitSnapshot(ev, id))
+	return tea.Batch(m.guarded(do), waitLifecycle(ev, id), waitSnapshot(ev, id))
 }
 
 func (m *model) onLifecycle(msg lifecycleMsg) tea.Cmd {

@@ -9,6 +9,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
@@ -145,6 +148,8 @@ type model struct {
 	dirty      bool
 	frames     int // frames drawn, for the cost measurements
 	lastRender time.Time
+	// scr is the terminal the frames go to (nil in tests and with Bubble Tea's renderer).
+	scr *screen
 }
 
 // newModel returns the dashboard's model.
@@ -236,12 +241,25 @@ func (m *model) frameCmd() tea.Cmd {
 // change the panels' data: the frame clock decides when that is drawn, so a burst of
 // snapshots costs one frame, not one each.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.scr != nil {
+		defer m.giveBackOnPanic()
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
+		if msg.Width <= 0 || msg.Height <= 0 {
+			// Bubble Tea without its renderer sends 0x0 first; the screen sends the size.
+			return m, nil
+		}
 		m.width, m.height = msg.Width, msg.Height
 		m.dirty = true
 		m.syncKeys()
 		m.syncFocus()
+		return m, nil
+	case tea.ModeReportMsg:
+		if msg.Mode == ansi.ModeSynchronizedOutput && m.scr != nil {
+			// Known to the terminal (set or reset, not "not recognized"): use it.
+			m.scr.setSync(msg.Value == ansi.ModeSet || msg.Value == ansi.ModeReset)
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.setDark(msg.IsDark())
@@ -350,12 +368,57 @@ func Run(o Options) (string, error) {
 		}
 	}
 	m := newModel(o)
-	opts := []tea.ProgramOption{tea.WithFPS(programFPS)}
-	if env := colorEnv(o.Theme); env != nil {
-		opts = append(opts, tea.WithEnvironment(env))
+	env := colorEnv(o.Theme)
+	if os.Getenv(rendererEnv) == "bubbletea" {
+		// Bubble Tea's own renderer, to compare with the screen's.
+		opts := []tea.ProgramOption{tea.WithFPS(programFPS)}
+		if env != nil {
+			opts = append(opts, tea.WithEnvironment(env))
+		}
+		if _, err := tea.NewProgram(m, opts...).Run(); err != nil {
+			return "", err
+		}
+		return m.ExitNote(), nil
 	}
-	if _, err := tea.NewProgram(m, opts...).Run(); err != nil {
+	if env == nil {
+		env = os.Environ()
+	}
+	scr, err := openScreen(os.Stdin, os.Stdout, colorprofile.Detect(os.Stdout, env))
+	if err != nil {
+		return "", err
+	}
+	defer scr.close()
+	m.scr = scr
+	p := tea.NewProgram(m, tea.WithoutRenderer(), tea.WithOutput(scr), tea.WithFPS(programFPS), tea.WithEnvironment(env))
+	done := make(chan struct{})
+	defer close(done)
+	go scr.watchSize(p.Send, done)
+	if _, err := p.Run(); err != nil {
 		return "", err
 	}
 	return m.ExitNote(), nil
+}
+
+// rendererEnv names the environment variable that, set to "bubbletea", draws the dashboard
+// with Bubble Tea's renderer instead of the screen (see screen.go), for comparisons.
+const rendererEnv = "BENCHTUI_DASHBOARD_RENDERER"
+
+// giveBackOnPanic, deferred, gives the terminal back before a panic goes on, so that
+// Bubble Tea's report of it is printed on the main screen with the keys echoed again.
+func (m *model) giveBackOnPanic() {
+	if r := recover(); r != nil {
+		if m.scr != nil {
+			m.scr.close()
+		}
+		panic(r)
+	}
+}
+
+// guarded is cmd with giveBackOnPanic: commands run the runner, whose panics would
+// otherwise be reported on the alternate screen.
+func (m *model) guarded(cmd tea.Cmd) tea.Cmd {
+	return func() tea.Msg {
+		defer m.giveBackOnPanic()
+		return cmd()
+	}
 }

@@ -68,6 +68,9 @@ func (m *model) View() tea.View {
 		m.dirty = false
 		m.frames++
 		m.lastRender = time.Now()
+		if m.scr != nil {
+			_ = m.scr.draw(m.frame, w, h)
+		}
 	}
 	v := tea.NewView(m.frame)
 	v.AltScreen = true

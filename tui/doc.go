@@ -27,7 +27,9 @@
 // terminal through screen (screen.go), not Bubble Tea's renderer, which parsed each whole
 // frame into cells to diff them and cost more than drawing it: the screen writes the lines
 // that changed since the last frame, and owns raw mode, the alternate screen, the cursor
-// and resizes, giving the terminal back however the program ends.
+// and resizes, giving the terminal back however the program ends. Long runs make the
+// latency figures dearer to recompute (every sample is sorted), so their recomputation
+// waits in proportion to its own cost.
 //
 // The package exports only what the commands use: Run, Options, Runner, Target, Settings
 // and ReadReplay.

@@ -15,8 +15,9 @@ import (
 // shows the state at the time cursor, from the same data the live run drew.
 
 // showLatency fills the latency histogram and the latency-over-time chart from records;
-// spanS is the run's length so far in seconds (it picks the trend's bucket width).
-func (m *model) showLatency(r *run, recs []engine.Record, spanS float64) {
+// spanS is the run's length so far in seconds (it picks the trend's bucket width). It
+// returns the report's metrics over recs, which it computed for the histograms.
+func (m *model) showLatency(r *run, recs []engine.Record, spanS float64) report.Metrics {
 	met := metricsOf(recs)
 	smp := report.CollectSamples(recs)
 	samples := [panel.NumMetrics][]float64{
@@ -45,6 +46,7 @@ func (m *model) showLatency(r *run, recs []engine.Record, spanS float64) {
 			m.trend.SetSeries(panel.LatencyMetric(k), s)
 		}
 	}
+	return met
 }
 
 // showRun fills every panel with run r as it stood at until seconds after its start (the

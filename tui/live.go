@@ -208,25 +208,29 @@ func (m *model) applySnapshot(s engine.Snapshot) {
 }
 
 // refreshLatency recomputes the live run's latency figures from its records, at most every
-// latencyEvery unless forced; it reports whether anything changed.
+// latencyEvery unless forced; it reports whether anything changed. Sorting every sample of
+// a long run costs more with every request that ends, so the wait before the next
+// recomputation grows with the last one's cost (latencyBudget), keeping what it takes of a
+// core bounded however long the run goes.
 func (m *model) refreshLatency(now time.Time, force bool) bool {
 	r := m.cur
 	if r == nil || !m.active || (!m.latDirty && !force) {
 		return false
 	}
-	if !force && now.Sub(m.latAt) < latencyEvery {
+	if !force && now.Sub(m.latAt) < max(latencyEvery, m.latCost*latencyBudget) {
 		return false
 	}
 	m.latAt, m.latDirty = now, false
-	m.showLatency(r, r.records, r.elapsed())
+	t0 := time.Now()
+	met := m.showLatency(r, r.records, r.elapsed())
 	keepRates := r.fig
-	met := metricsOf(r.records)
 	r.fig = figuresOfMetrics(&met, report.Summarize(prefillSamples(r.records)))
 	r.fig.OutputTokS, r.fig.ReqS, r.fig.Recent = keepRates.OutputTokS, keepRates.ReqS, true
 	r.fig.Completed, r.fig.Failed, r.fig.Canceled = counts(r.records)
 	m.progress.Canceled = r.fig.Canceled
 	m.syncHistory()
 	m.syncResult()
+	m.latCost = time.Since(t0)
 	return true
 }
 

@@ -67,7 +67,10 @@ const (
 	devicesEvery = 250 * time.Millisecond
 	// latencyEvery is how often the latency figures are recomputed during a run (sorting
 	// the samples is the dearest thing the dashboard does).
-	latencyEvery  = 500 * time.Millisecond
+	latencyEvery = 500 * time.Millisecond
+	// latencyBudget is how many times its own cost the latency recomputation waits before
+	// the next one: it takes at most about a three-hundredth of a core.
+	latencyBudget = 300
 	defaultWidth  = 80
 	defaultHeight = 24
 	deviceHistory = 240 // samples kept per sparkline (a minute at the default interval)
@@ -126,6 +129,7 @@ type model struct {
 	latDirty bool
 	rates    rates
 	latAt    time.Time
+	latCost  time.Duration // what the last latency recomputation took
 	devAt    time.Time
 	devViews []panel.DeviceView
 	status   string

@@ -250,10 +250,12 @@ wait:
 		// The servers' devices follow this machine's, and the output stays on a server:
 		// sampling there sends one token per sequence over the network, not its logits.
 		b.info.Devices = append(b.info.Devices, rpc.devices()...)
-		rpc.modelBytes(LogTail(200), b.info.Devices)
 		b.info.RPC = rpc.info()
 		b.info.RunsOn = rpc.runsOn(b.info.RunsOn)
 	}
+	// Each device's share of the weights, local GPUs as RPC servers' (the dashboard and
+	// the report show a split model's devices with their shares).
+	rpc.modelBytes(LogTail(200), b.info.Devices)
 	b.info.BackendSampling = b.info.RunsOn != "CPU"
 	if o.BackendSampling != nil {
 		b.info.BackendSampling = *o.BackendSampling

@@ -274,7 +274,7 @@ const maxRPCServers = 16
 // "load_tensors: NAME model buffer size = X MiB" name a buffer per device: CPU (and
 // CPU_Mapped), a local device by its name, and "RPC<i>[endpoint]" for device i of the server
 // at endpoint (the relay's address when measured). The sizes are llama.cpp's, rounded to
-// 0.01 MiB.
+// 0.01 MiB. st is nil for a model without RPC servers.
 func (st *rpcState) modelBytes(log string, devs []engine.Device) {
 	for _, line := range strings.Split(log, "\n") {
 		head, rest, ok := strings.Cut(line, " model buffer size = ")
@@ -298,7 +298,7 @@ func (st *rpcState) deviceOf(name string, devs []engine.Device) *engine.Device {
 	if idx, endpoint, ok := strings.Cut(strings.TrimPrefix(name, "RPC"), "["); ok && strings.HasPrefix(name, "RPC") {
 		j, err := strconv.Atoi(idx)
 		endpoint = strings.TrimSuffix(endpoint, "]")
-		if err != nil {
+		if err != nil || st == nil {
 			return nil
 		}
 		for _, h := range st.hosts {

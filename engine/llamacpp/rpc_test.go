@@ -185,3 +185,39 @@ func TestRPCOptionsFile(t *testing.T) {
 		t.Errorf("rpc = 5: %v", err)
 	}
 }
+
+// A load log's model buffers go to their devices: two local GPUs, the CPU (mapped and
+// repacked buffers together) and a measured RPC server's device, by its relay's address;
+// without RPC servers, the local ones all the same.
+func TestModelBytesFromLoadLog(t *testing.T) {
+	log := strings.Join([]string{
+		"load_tensors: offloading 32 repeating layers to GPU",
+		"load_tensors:        CUDA0 model buffer size =  7605.34 MiB",
+		"load_tensors:        CUDA1 model buffer size =  7200.00 MiB",
+		"load_tensors:   CPU_Mapped model buffer size =   250.00 MiB",
+		"load_tensors:   CPU_REPACK model buffer size =     6.00 MiB",
+		"load_tensors: RPC0[127.0.0.1:40001] model buffer size =  1024.00 MiB",
+		"llama_context: CUDA0 compute buffer size = 300.00 MiB",
+	}, "\n")
+	devs := func() []engine.Device {
+		return []engine.Device{{Name: "CUDA0", Type: "gpu"}, {Name: "CUDA1", Type: "gpu"}, {Name: "CPU", Type: "cpu"},
+			{Name: "RPC0", Type: "rpc", Host: "10.0.0.2:50052"}}
+	}
+	st := &rpcState{hosts: []rpcHost{{host: "10.0.0.2:50052", endpoint: "127.0.0.1:40001", devices: []engine.Device{{Name: "RPC0"}}}}}
+	got := devs()
+	st.modelBytes(log, got)
+	mib := func(v float64) uint64 { return uint64(v * (1 << 20)) }
+	want := []uint64{mib(7605.34), mib(7200), mib(250) + mib(6), mib(1024)}
+	for i, d := range got {
+		if d.ModelBytes != want[i] {
+			t.Errorf("%s holds %d bytes, want %d", d.Name, d.ModelBytes, want[i])
+		}
+	}
+	got = devs()[:3]
+	(*rpcState)(nil).modelBytes(log, got)
+	for i, d := range got {
+		if d.ModelBytes != want[i] {
+			t.Errorf("without RPC: %s holds %d bytes, want %d", d.Name, d.ModelBytes, want[i])
+		}
+	}
+}

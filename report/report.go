@@ -161,6 +161,9 @@ type BenchTUI struct {
 	Hardware *Hardware `json:"hardware,omitempty"`
 	// RPC is the traffic to each RPC server of the run, when measured (see NewRPC).
 	RPC *RPC `json:"rpc,omitempty"`
+	// Devices are the devices the model's weights were spread over, with their shares and
+	// this machine's GPUs' telemetry (see NewDeviceShares); absent for one device.
+	Devices []DeviceShare `json:"devices,omitempty"`
 	// Serving is set for runs against an HTTP server (see ComputeServing), filled by the
 	// caller.
 	Serving *Serving `json:"serving,omitempty"`

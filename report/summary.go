@@ -48,6 +48,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if hw := r.BenchTUI.Hardware; hw != nil {
 		writeHardwareSection(&b, hw)
 	}
+	if devs := r.BenchTUI.Devices; len(devs) > 0 {
+		writeDevicesSection(&b, devs)
+	}
 	if rpc := r.BenchTUI.RPC; rpc != nil {
 		writeRPCSection(&b, rpc)
 	}

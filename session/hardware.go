@@ -53,6 +53,22 @@ func (h *Hardware) usedGPUs(info engine.BackendInfo, tp int) []int {
 	if info.GPULayers == 0 {
 		return nil
 	}
+	visible := h.GPUOrder()
+	switch {
+	case tp > 1 && tp <= len(visible):
+		visible = visible[:tp]
+	case (info.SplitMode == "none" || tp <= 1) && len(visible) > 1:
+		visible = visible[:1]
+	}
+	return visible
+}
+
+// GPUOrder lists the NVML indices of the GPUs CUDA lets a backend see, in CUDA's order
+// (CUDA_VISIBLE_DEVICES, by index or UUID): llama.cpp's CUDA device i is the GPU at i.
+func (h *Hardware) GPUOrder() []int {
+	if h == nil {
+		return nil
+	}
 	var visible []int
 	if env, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
 		for _, tok := range strings.Split(env, ",") {
@@ -67,12 +83,6 @@ func (h *Hardware) usedGPUs(info engine.BackendInfo, tp int) []int {
 		for _, g := range h.Machine.GPUs {
 			visible = append(visible, g.Index)
 		}
-	}
-	switch {
-	case tp > 1 && tp <= len(visible):
-		visible = visible[:tp]
-	case (info.SplitMode == "none" || tp <= 1) && len(visible) > 1:
-		visible = visible[:1]
 	}
 	return visible
 }

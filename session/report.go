@@ -20,9 +20,9 @@ type ReportExtra struct {
 	SLO *report.SLO
 }
 
-// serverTelemetryNote labels the hardware section of a run against servers that run already:
+// ServerTelemetryNote labels the hardware section of a run against servers that run already:
 // what was sampled is this machine, which is the server's only when it runs here.
-const serverTelemetryNote = "telemetry of this machine (NVML or the host), where benchtui ran: the server's own GPUs only if it runs here"
+const ServerTelemetryNote = "telemetry of this machine (NVML or the host), where benchtui ran: the server's own GPUs only if it runs here"
 
 // Report builds the run's trtllm-bench-compatible report.
 func (s *base) Report(r *Run, x ReportExtra) report.Report {
@@ -86,13 +86,14 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 			TargetRate: r.Spec.RequestRate, Series: r.Result.Series,
 		})
 	}
+	rep.BenchTUI.Devices = report.NewDeviceShares(info.Devices, nil, nil)
 	if x.SLO != nil {
 		rep.BenchTUI.Goodput = report.NewGoodputSection(r.Result.Records, *x.SLO)
 	}
 	if hw := s.env.Hardware; hw != nil {
 		note := hw.Note
 		if remote {
-			note = strings.TrimSuffix(serverTelemetryNote+"; "+note, "; ")
+			note = strings.TrimSuffix(ServerTelemetryNote+"; "+note, "; ")
 		}
 		hr := &report.Hardware{
 			Machine: hw.Machine,
@@ -104,6 +105,7 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 			hr.SpeedOfLight = report.NewSpeedOfLight(*s.roof, float64(info.SizeBytes), kvBytesPerToken(info, ""), r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
 		}
 		rep.SetHardware(hr)
+		rep.BenchTUI.Devices = report.NewDeviceShares(info.Devices, hw.GPUOrder(), &hr.Summary)
 		if rep.Machine != nil {
 			for _, g := range hw.Machine.GPUs {
 				if g.MemoryClockMaxMHz > 0 {

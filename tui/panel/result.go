@@ -132,14 +132,13 @@ func (p *Result) parts() (head, lat []part) {
 		part{[]span{{"canceled ", st.Label}, {itoa(f.Canceled), st.Value}}, 4},
 	)
 	lat = []part{
-		p.figure("TTFT p50 ", ms(f.TTFTp50), "", b.TTFTp50, f.TTFTp50, false, 0),
-		p.figure("p99 ", ms(f.TTFTp99), "", b.TTFTp99, f.TTFTp99, false, 1),
-		p.figure("queue p50 ", ms(f.QueueP50), "", b.QueueP50, f.QueueP50, false, 2),
-		p.figure("prefill p50 ", ms(f.PrefillP50), "", b.PrefillP50, f.PrefillP50, false, 5),
-		p.figure("TPOT p50 ", ms(f.TPOTp50), "", b.TPOTp50, f.TPOTp50, false, 0),
-		p.figure("p99 ", ms(f.TPOTp99), "", b.TPOTp99, f.TPOTp99, false, 3),
-		p.figure("ITL p99 ", ms(f.ITLp99), "", b.ITLp99, f.ITLp99, false, 2),
-		{[]span{{"ms", st.Muted}}, 4},
+		p.figure("TTFT p50 ", LatencyText(f.TTFTp50), "", b.TTFTp50, f.TTFTp50, false, 0),
+		p.figure("p99 ", LatencyText(f.TTFTp99), "", b.TTFTp99, f.TTFTp99, false, 1),
+		p.figure("queue p50 ", LatencyText(f.QueueP50), "", b.QueueP50, f.QueueP50, false, 2),
+		p.figure("prefill p50 ", LatencyText(f.PrefillP50), "", b.PrefillP50, f.PrefillP50, false, 5),
+		p.figure("TPOT p50 ", LatencyText(f.TPOTp50), "", b.TPOTp50, f.TPOTp50, false, 0),
+		p.figure("p99 ", LatencyText(f.TPOTp99), "", b.TPOTp99, f.TPOTp99, false, 3),
+		p.figure("ITL p99 ", LatencyText(f.ITLp99), "", b.ITLp99, f.ITLp99, false, 2),
 	}
 	return head, lat
 }

@@ -297,6 +297,26 @@ func ms(v float64) string {
 	return si(v)
 }
 
+// LatencyText formats a latency given in milliseconds with its unit, about three significant
+// digits: 5.24ms, 17.1ms, 412ms, 4.12s, 17.1s, 3m05s.
+func LatencyText(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "n/a"
+	case v < 10:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "ms"
+	case v < 100:
+		return strconv.FormatFloat(v, 'f', 1, 64) + "ms"
+	case v < 999.5:
+		return strconv.FormatFloat(v, 'f', 0, 64) + "ms"
+	case v < 9995:
+		return strconv.FormatFloat(v/1000, 'f', 2, 64) + "s"
+	case v < 99950:
+		return strconv.FormatFloat(v/1000, 'f', 1, 64) + "s"
+	}
+	return dur(time.Duration(v * float64(time.Millisecond)))
+}
+
 // pct formats a percentage: 7.5%, 63%, 100%.
 func pct(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {

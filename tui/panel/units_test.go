@@ -98,6 +98,15 @@ func TestNumberFormats(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
+		v    float64
+		want string
+	}{{0.42, "0.42ms"}, {12.34, "12.3ms"}, {243.4, "243ms"}, {999.6, "1.00s"}, {1617, "1.62s"}, {17130, "17.1s"},
+		{185000, "3m05s"}, {math.NaN(), "n/a"}} {
+		if got := LatencyText(c.v); got != c.want {
+			t.Errorf("LatencyText(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+	for _, c := range []struct {
 		d    time.Duration
 		want string
 	}{
@@ -380,4 +389,26 @@ func styles(name string) *themes.Styles {
 		panic("unknown theme " + name)
 	}
 	return themes.Build(p, name != "solarized-light")
+}
+
+// Every latency in the result strip carries its unit, at every width.
+func TestResultLatenciesHaveUnits(t *testing.T) {
+	p := NewResult(themes.Build(mustPalette("mono"), true))
+	p.Run, p.State = "run 1", StateFinished
+	p.Figures = Figures{OutputTokS: 1000, ReqS: 3, TTFTp50: 17130, TTFTp99: 21300, TPOTp50: 5.2, TPOTp99: 5.9, E2Ep50: 900,
+		ITLp99: 6, QueueP50: 16800, PrefillP50: 330}
+	for _, w := range []int{40, 80, 120, 200} {
+		lines := strings.Split(ansi.Strip(p.Render(w, 2)), "\n")
+		fields := strings.Fields(lines[1])
+		for i, f := range fields {
+			if f[0] >= '0' && f[0] <= '9' && !strings.HasSuffix(f, "ms") && !strings.HasSuffix(f, "s") {
+				t.Errorf("width %d: %q (after %q) has no unit: %q", w, f, fields[max(i-1, 0)], lines[1])
+			}
+		}
+	}
+}
+
+func mustPalette(name string) themes.Palette {
+	p, _ := themes.ByName(name)
+	return p
 }

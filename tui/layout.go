@@ -123,6 +123,30 @@ type layoutOpts struct {
 	// stripH is the result strip's height: 2, or 3 when a baseline's name and workload
 	// note need a line of their own; tiny terminals get 1 whatever it says.
 	stripH int
+	// engineH and devicesH are the heights the engine and devices panels' content asks for
+	// (their lines and the frame): they get no more, so that the room goes to the charts.
+	// Zero asks for the panels' usual heights.
+	engineH, devicesH int
+}
+
+// Heights the layout gives panels.
+const (
+	// progressH is the progress panel's height in the side column.
+	progressH = 5
+	// minHistH is the least the latency histogram gets when it shares the side column.
+	minHistH = 8
+)
+
+// wants are the engine's and devices' heights: what they ask for, within [lo, hi].
+func (o layoutOpts) wants(lo, hi int) (eng, dev int) {
+	eng, dev = o.engineH, o.devicesH
+	if eng <= 0 {
+		eng = 6
+	}
+	if dev <= 0 {
+		dev = 6
+	}
+	return clampInt(eng, lo, hi), clampInt(dev, lo, max(hi, 4))
 }
 
 // headerHeight is the header's share of the height.
@@ -165,11 +189,12 @@ func frameBands(r *placement, width, height int, o layoutOpts) (y0, bh int) {
 //     progress, engine and devices side by side, the history as one line (a table from
 //     tallCompactHeight);
 //   - medium: throughput over the latency slot (over time, or the histogram with g) on
-//     the left; progress, engine and devices on the right; the history across the bottom
-//     from shortHeight (a line below it);
-//   - wide (width >= wideWidth): throughput over latency over time, the histogram, and a
-//     column of progress, engine and devices; the history below, and from tallHeight the
-//     run's requests beside it.
+//     the left; progress, engine and devices on the right, each as tall as its content,
+//     and the histogram under them when there is room (the slot then holds the latency
+//     over time); the history across the bottom from shortHeight (a line below it);
+//   - wide (width >= wideWidth): throughput over latency over time on the left, wide;
+//     progress, engine, the histogram and devices on the right; the history below, and
+//     from tallHeight the run's requests beside it.
 func layout(width, height int, o layoutOpts) placement {
 	r := placement{Width: width, Height: height}
 	if width <= 0 || height <= 0 {
@@ -182,13 +207,13 @@ func layout(width, height int, o layoutOpts) placement {
 		layoutTiny(&r, width, y, bh)
 	case width < compactWidth:
 		r.Mode = modeCompact
-		layoutCompact(&r, width, height, y, bh, o.chart)
+		layoutCompact(&r, width, height, y, bh, o)
 	case width < wideWidth:
 		r.Mode = modeMedium
-		layoutMedium(&r, width, height, y, bh, o.chart)
+		layoutMedium(&r, width, height, y, bh, o)
 	default:
 		r.Mode = modeWide
-		layoutWide(&r, width, height, y, bh)
+		layoutWide(&r, width, height, y, bh, o)
 	}
 	return r
 }
@@ -224,16 +249,17 @@ func layoutTiny(r *placement, width, y, bh int) {
 	}
 }
 
-func layoutCompact(r *placement, width, height, y, bh int, chart panelID) {
+func layoutCompact(r *placement, width, height, y, bh int, o layoutOpts) {
 	progH := 4
 	if bh >= 24 {
 		progH = 5
 	}
-	sysH := 6
-	stacked := width < 60 && bh >= progH+2*sysH+6
+	eng, dev := o.wants(4, 8)
+	sysH := max(6, min(eng, dev+2))
+	stacked := width < 60 && bh >= progH+eng+dev+6
 	sysTotal := sysH
 	if stacked {
-		sysTotal = 2 * sysH
+		sysTotal = eng + dev
 	}
 	histH := 1 // a one-line summary
 	if height >= tallCompactHeight {
@@ -243,8 +269,9 @@ func layoutCompact(r *placement, width, height, y, bh int, chart panelID) {
 	if chartH < 3 {
 		// Very little room: the chart slot first, then the others as they fit.
 		chartH = max(bh-progH-histH, 0)
-		sysH = 0
+		sysH, sysTotal = 0, 0
 	}
+	chart := o.chart
 	if chart != panelTrend && chart != panelLatency {
 		chart = panelThroughput
 	}
@@ -252,12 +279,12 @@ func layoutCompact(r *placement, width, height, y, bh int, chart panelID) {
 	y += chartH
 	r.set(panelProgress, 0, y, width, progH)
 	y += progH
-	if sysH > 0 {
+	if sysTotal > 0 {
 		if stacked {
-			r.set(panelEngine, 0, y, width, sysH)
-			y += sysH
-			r.set(panelDevices, 0, y, width, sysH)
-			y += sysH
+			r.set(panelEngine, 0, y, width, eng)
+			y += eng
+			r.set(panelDevices, 0, y, width, dev)
+			y += dev
 		} else {
 			left := width / 2
 			r.set(panelEngine, 0, y, left, sysH)
@@ -268,7 +295,7 @@ func layoutCompact(r *placement, width, height, y, bh int, chart panelID) {
 	r.set(panelHistory, 0, y, width, histH)
 }
 
-func layoutMedium(r *placement, width, height, y, bh int, chart panelID) {
+func layoutMedium(r *placement, width, height, y, bh int, o layoutOpts) {
 	histH := 1
 	if height >= shortHeight {
 		histH = clampInt(bh/4, 6, 14)
@@ -277,32 +304,41 @@ func layoutMedium(r *placement, width, height, y, bh int, chart panelID) {
 	left := width * 58 / 100
 	right := width - left
 	thrH := topH / 2
+	eng, dev := o.wants(4, max((topH-progressH)/2, 4))
+	side := topH - progressH - eng - dev
 	slot := panelTrend
-	if chart == panelLatency {
-		slot = panelLatency
+	switch {
+	case side >= minHistH-1:
+		// The histogram fits under the side panels: every chart is on screen.
+		r.stack(left, y, right, topH, []panelID{panelProgress, panelEngine, panelDevices, panelLatency}, []int{progressH, eng, dev, 0})
+	default:
+		if o.chart == panelLatency {
+			slot = panelLatency
+		}
+		r.stack(left, y, right, topH, []panelID{panelProgress, panelEngine, panelDevices}, []int{progressH, eng, 0})
 	}
 	r.set(panelThroughput, 0, y, left, thrH)
 	r.set(slot, 0, y+thrH, left, topH-thrH)
-	engH := clampInt((topH-5)/2, 6, 10)
-	r.stack(left, y, right, topH, []panelID{panelProgress, panelEngine, panelDevices}, []int{5, engH, 0})
 	r.set(panelHistory, 0, y+topH, width, histH)
 }
 
-func layoutWide(r *placement, width, height, y, bh int) {
-	c1 := width * 40 / 100
-	c2 := width * 30 / 100
-	c3 := width - c1 - c2
+func layoutWide(r *placement, width, height, y, bh int, o layoutOpts) {
+	left := width * 62 / 100
+	right := width - left
 	histH := 1
 	if height >= shortHeight {
 		histH = clampInt(bh*30/100, 6, 18)
 	}
 	topH := bh - histH
 	thrH := topH / 2
-	r.set(panelThroughput, 0, y, c1, thrH)
-	r.set(panelTrend, 0, y+thrH, c1, topH-thrH)
-	r.set(panelLatency, c1, y, c2, topH)
-	engH := clampInt((topH-5)/2, 6, 12)
-	r.stack(c1+c2, y, c3, topH, []panelID{panelProgress, panelEngine, panelDevices}, []int{5, engH, 0})
+	r.set(panelThroughput, 0, y, left, thrH)
+	r.set(panelTrend, 0, y+thrH, left, topH-thrH)
+	// The side column: progress, the engine and the devices as tall as their content, the
+	// histogram in what is left (at least minHistH: the devices give way first).
+	eng, dev := o.wants(4, max(topH-progressH-minHistH, 4))
+	dev = min(dev, max(topH-progressH-eng-minHistH, 4))
+	r.stack(left, y, right, topH, []panelID{panelProgress, panelEngine, panelLatency, panelDevices},
+		[]int{progressH, eng, max(topH-progressH-eng-dev, 3), 0})
 	if height >= tallHeight && histH >= 6 {
 		hw := width * 45 / 100
 		r.set(panelHistory, 0, y+topH, hw, histH)

@@ -112,6 +112,50 @@ func TestLayoutCompact80x24(t *testing.T) {
 	}
 }
 
+// Wide and tall terminals give the charts the room: the engine and devices panels are as
+// tall as their content asks, the histogram takes what is left of the side column (the
+// devices give way first), and the charts are most of the width.
+func TestLayoutGivesChartsTheRoom(t *testing.T) {
+	for _, c := range []struct {
+		w, h, eng, dev int
+		wantDev        int // 0: as asked
+	}{
+		{200, 60, 6, 4, 0},
+		{250, 70, 11, 18, 0},  // a server run; eight GPUs
+		{200, 60, 11, 18, 14}, // more than fits: the histogram keeps minHistH
+		{200, 60, 11, 40, 14},
+		{160, 40, 6, 4, 0},
+		{250, 70, 6, 6, 0},
+	} {
+		r := layout(c.w, c.h, layoutOpts{chart: panelThroughput, hintsH: 1, engineH: c.eng, devicesH: c.dev})
+		checkLayout(t, r)
+		want := c.wantDev
+		if want == 0 {
+			want = c.dev
+		}
+		e, d, l, tp := r.Of(panelEngine), r.Of(panelDevices), r.Of(panelLatency), r.Of(panelThroughput)
+		if e.H != c.eng || d.H != want {
+			t.Errorf("%dx%d asking %d/%d: engine %d, devices %d lines, want %d/%d", c.w, c.h, c.eng, c.dev, e.H, d.H, c.eng, want)
+		}
+		if l.H < minHistH {
+			t.Errorf("%dx%d: histogram %d lines", c.w, c.h, l.H)
+		}
+		if tp.W < c.w*6/10 {
+			t.Errorf("%dx%d: throughput %d of %d columns", c.w, c.h, tp.W, c.w)
+		}
+		// The side column is filled to the history.
+		if top := r.Of(panelHistory).Y; d.Y+d.H != top {
+			t.Errorf("%dx%d: devices end at %d, the history starts at %d", c.w, c.h, d.Y+d.H, top)
+		}
+	}
+	// A medium terminal with room under the side panels shows the histogram there, and
+	// the slot holds the latency over time.
+	r := layout(120, 36, layoutOpts{chart: panelLatency, hintsH: 1, engineH: 6, devicesH: 4})
+	if !r.Shown(panelLatency) || !r.Shown(panelTrend) || r.Of(panelLatency).X == 0 || r.Of(panelDevices).H != 4 {
+		t.Errorf("120x36: latency %+v, trend %+v, devices %+v", r.Of(panelLatency), r.Of(panelTrend), r.Of(panelDevices))
+	}
+}
+
 func TestLayoutMaximized(t *testing.T) {
 	r := layoutMaximized(120, 40, panelLatency, layoutOpts{})
 	if r.Mode != modeMaximized {

@@ -81,7 +81,8 @@ func (m *model) View() tea.View {
 // opts are the layout choices of the moment.
 func (m *model) layoutOpts(w int) layoutOpts {
 	m.hints.Status = m.status
-	o := layoutOpts{chart: m.chart, hintsH: m.hints.Lines(w), stripH: 2}
+	o := layoutOpts{chart: m.chart, hintsH: m.hints.Lines(w), stripH: 2,
+		engineH: m.engine.Rows() + 2, devicesH: m.devices.Rows() + 2}
 	if m.base != nil && w < wideWidth {
 		o.stripH = 3
 	}

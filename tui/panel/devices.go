@@ -305,6 +305,10 @@ func (p *Devices) twoLineBlocks(body *[]string, iw int, short bool) {
 	}
 }
 
+// Rows is how many lines the panel's content takes in its richest arrangement: what the
+// layout gives it at most.
+func (p *Devices) Rows() int { return max(2*len(p.Devices), 1) }
+
 // Render draws the panel in exactly width x height cells. It picks the richest
 // arrangement that fits: two or three lines per device, one line per device, or as many
 // devices as fit followed by a summary of the rest.

@@ -63,10 +63,12 @@ type engineRow struct {
 	lo, hi       float64
 	value        string
 	spark, ink   themes.Ink
+	prio         int
 }
 
-// rows lists the metrics in display order with their priority order.
-func (p *Engine) rows() (rows []engineRow, prio []int) {
+// rows lists the metrics in display order; prio orders what goes first when the panel
+// is short.
+func (p *Engine) rows() []engineRow {
 	st := p.st
 	run := p.running.last()
 	runText := count(run)
@@ -84,13 +86,12 @@ func (p *Engine) rows() (rows []engineRow, prio []int) {
 	case kv >= 90:
 		kvInk = st.Warn
 	}
-	rows = []engineRow{
-		{"running", "run", p.running.vals, 0, runHi, runText, st.SeriesStyle(0), st.Value},
-		{"queued", "q", p.queued.vals, 0, 0, count(p.queued.last()), st.SeriesStyle(1), st.Value},
-		{"kv cache", "kv", p.kv.vals, 0, 100, pct(kv), st.SeriesStyle(2), kvInk},
-		{"batch", "bat", p.batch.vals, 0, 100, pct(p.batch.last()), st.SeriesStyle(3), st.Value},
+	return []engineRow{
+		{"running", "run", p.running.vals, 0, runHi, runText, st.SeriesStyle(0), st.Value, 0},
+		{"queued", "q", p.queued.vals, 0, 0, count(p.queued.last()), st.SeriesStyle(1), st.Value, 2},
+		{"kv cache", "kv", p.kv.vals, 0, 100, pct(kv), st.SeriesStyle(2), kvInk, 1},
+		{"batch", "bat", p.batch.vals, 0, 100, pct(p.batch.last()), st.SeriesStyle(3), st.Value, 3},
 	}
-	return rows, []int{0, 2, 1, 3}
 }
 
 // count formats a count that may be missing.
@@ -103,17 +104,21 @@ func count(v float64) string {
 
 func (p *Engine) Summary(width int) string {
 	st := p.st
-	rows, prio := p.rows()
-	parts := make([]part, len(rows))
-	for i, r := range rows {
-		parts[i] = part{[]span{{r.short + " ", st.Label}, {r.value, r.ink}}, prio[i]}
+	var parts []part
+	for _, r := range p.rows() {
+		parts = append(parts, part{[]span{{r.short + " ", st.Label}, {r.value, r.ink}}, r.prio})
 	}
 	var l lineBuf
 	fitParts(&l, parts, span{" ", st.Text}, width)
 	return string(l.b)
 }
 
-// Render draws the panel in exactly width x height cells.
+// Rows is how many lines the panel's content takes: what the layout gives it at most.
+func (p *Engine) Rows() int { return len(p.rows()) }
+
+// Render draws the panel in exactly width x height cells: one line per figure, the least
+// important figures left out first when they do not all fit. A taller panel gets no taller
+// sparklines: the layout gives it only the lines it asks for (Rows), the rest to the charts.
 func (p *Engine) Render(width, height int) string {
 	if s, ok := small(width, height, p.Summary); ok {
 		return s
@@ -127,51 +132,37 @@ func (p *Engine) Render(width, height int) string {
 	if len(p.running.vals) == 0 {
 		return b.message(width, height, "no scheduler data yet")
 	}
-	rows, prio := p.rows()
+	rows := p.rows()
 	if ih < len(rows) {
 		// Keep the most important metrics, in display order.
 		keep := make([]engineRow, 0, ih)
-		for i, r := range rows {
-			if prio[i] < ih {
+		for _, r := range rows {
+			if r.prio < ih {
 				keep = append(keep, r)
 			}
 		}
 		rows = keep
 	}
-	// Taller panels give each sparkline more rows (up to three) for finer detail.
-	per := clamp(ih/len(rows), 1, 3)
-	const labelW = 9
+	labelW := 0
 	valW := 0
 	for _, r := range rows {
+		labelW = max(labelW, textWidth(r.label)+1)
 		valW = max(valW, textWidth(r.value))
 	}
 	sw := iw - labelW - valW - 1
 	body := make([]string, 0, ih)
 	for _, r := range rows {
-		var sparks []string
+		var l lineBuf
+		l.ink(st.Label, r.label)
 		if sw >= 4 {
-			sparks = SparklineRows(r.vals, sw, per, r.lo, r.hi)
+			l.padTo(labelW)
+			l.ink(r.spark, Sparkline(r.vals, sw, r.lo, r.hi))
+			l.padTo(iw - textWidth(r.value))
+		} else {
+			l.text(" ")
 		}
-		for k := 0; k < per; k++ {
-			var l lineBuf
-			if k == 0 {
-				l.ink(st.Label, r.label)
-			}
-			if sparks == nil {
-				if k == 0 {
-					l.text(" ")
-					l.ink(r.ink, r.value)
-				}
-			} else {
-				l.padTo(labelW)
-				l.ink(r.spark, sparks[k])
-				if k == per-1 {
-					l.padTo(iw - textWidth(r.value))
-					l.ink(r.ink, r.value)
-				}
-			}
-			body = append(body, l.fit(iw))
-		}
+		l.ink(r.ink, r.value)
+		body = append(body, l.fit(iw))
 	}
 	return b.render(width, height, body)
 }

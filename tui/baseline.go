@@ -42,6 +42,9 @@ func (m *model) pinExport(x *report.Export, name string) {
 	if r.settings.Requests == 0 {
 		r.settings.Requests = rep.RequestInfo.NumRequests
 	}
+	if sv := rep.BenchTUI.Serving; sv != nil {
+		r.settings.Rate = sv.Load.TargetRate
+	}
 	if _, _, canceled := counts(r.records); canceled > 0 {
 		r.state = panel.StateCanceled
 	}

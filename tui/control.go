@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"math"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -88,6 +90,10 @@ func (m *model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.adjust(func(s *Settings) { s.Concurrency = concurrencyUp(s.Concurrency) })
 	case key.Matches(msg, k.ConcurrencyDown):
 		m.adjust(func(s *Settings) { s.Concurrency = concurrencyDown(s.Concurrency, s.Batch) })
+	case key.Matches(msg, k.RateUp):
+		m.adjust(func(s *Settings) { s.Rate = rateUp(s.Rate) })
+	case key.Matches(msg, k.RateDown):
+		m.adjust(func(s *Settings) { s.Rate = rateDown(s.Rate, m.lastRate()) })
 	case key.Matches(msg, k.NextPanel):
 		m.cycleFocus(1)
 	case key.Matches(msg, k.PrevPanel):
@@ -206,6 +212,48 @@ func concurrencyDown(c, batch int) int {
 		return c / 2
 	}
 	return 1
+}
+
+// Request rates the keys step through, in requests per second.
+const (
+	minRate     = 1.0 / 64
+	maxRate     = 1024
+	defaultRate = 8
+)
+
+// rateUp doubles a request rate; past maxRate it becomes unlimited, and unlimited stays so.
+func rateUp(r float64) float64 {
+	if r <= 0 || r*2 > maxRate {
+		return 0
+	}
+	return r * 2
+}
+
+// rateDown halves a rate (down to minRate). From unlimited it gives measured, the request
+// throughput the last run reached (what the server sustained), or defaultRate before any
+// run: halving from there explores the rates below the server's capacity.
+func rateDown(r, measured float64) float64 {
+	switch {
+	case r <= 0 && measured > 0:
+		return roundRate(measured)
+	case r <= 0:
+		return defaultRate
+	}
+	return max(r/2, minRate)
+}
+
+// roundRate rounds a rate to two significant digits, within the keys' range.
+func roundRate(r float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(r))-1)
+	return min(max(math.Round(r/p)*p, minRate), maxRate)
+}
+
+// lastRate is the request throughput of the newest run that ended, 0 for none.
+func (m *model) lastRate() float64 {
+	if r := m.lastEnded(); r != nil && r.fig.ReqS > 0 {
+		return r.fig.ReqS
+	}
+	return 0
 }
 
 // adjust changes the next run's settings; a running run keeps its own, and the header

@@ -13,7 +13,7 @@ func devicesFromMonitor(m *telemetry.Monitor, dst []panel.DeviceView, n int) []p
 	dst = slices.Grow(dst[:0], len(devs))[:len(devs)]
 	for i, d := range devs {
 		v := &dst[i]
-		v.Name = d.Name
+		v.Name, v.Index = d.Name, d.Index
 		v.Host = d.Kind == telemetry.KindCPU
 		v.Util = fill(v.Util, n, func(buf []float64) int { return m.CopySeries(i, telemetry.FieldUtil, buf) })
 		v.MemUsed = fill(v.MemUsed, n, func(buf []float64) int { return m.CopySeries(i, telemetry.FieldMemUsed, buf) })

@@ -73,6 +73,7 @@ func (m *model) showRun(r *run, until float64) {
 	// Throughput and engine from the snapshots up to the cursor.
 	m.throughput.Reset()
 	m.engine.Reset()
+	m.resetHosts()
 	m.rates.reset()
 	snaps := r.snaps
 	if x != nil && len(x.Snapshots) > 0 {
@@ -91,7 +92,7 @@ func (m *model) showRun(r *run, until float64) {
 		}
 		rt := m.rates.add(t, s)
 		m.throughput.Add(t, rt[0], rt[1])
-		m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
+		m.pushSnapshot(s)
 		last, lastRt = s, rt
 	}
 	if len(snaps) == 0 && x != nil {
@@ -128,6 +129,11 @@ func (m *model) showRun(r *run, until float64) {
 	// Devices from the saved telemetry up to the cursor.
 	if s, ok := r.telemetry(); ok {
 		m.devices.SetDevices(devicesFromSeries(s, until))
+		m.applyWeights()
+	}
+	m.showLoad(r, recs, last, all)
+	if all {
+		m.engine.Lines = servingLines(r.serving())
 	}
 
 	// The strip: the report's figures for the whole run, the records' at a cursor.
@@ -136,7 +142,7 @@ func (m *model) showRun(r *run, until float64) {
 		r.fig = figuresOfReport(&x.Report, r.records)
 	case !all:
 		met := metricsOf(recs)
-		f := figuresOfMetrics(&met, report.Summarize(prefillSamples(recs)))
+		f := withGoodput(figuresOfMetrics(&met, report.Summarize(prefillSamples(recs))), recs, m.target.SLO)
 		f.Completed, f.Failed, f.Canceled = p.Completed, p.Failed, p.Canceled
 		f.OutputTokS, f.ReqS, f.Recent = math.NaN(), math.NaN(), true
 		if last != nil {
@@ -180,7 +186,7 @@ func devicesFromSeries(s *telemetry.Series, until float64) []panel.DeviceView {
 	}
 	var out []panel.DeviceView
 	for _, d := range s.Devices {
-		v := panel.DeviceView{Name: d.Name, Host: d.Kind == telemetry.KindCPU}
+		v := panel.DeviceView{Name: d.Name, Index: d.Index, Host: d.Kind == telemetry.KindCPU}
 		for _, x := range upTo(d.UtilPercent, n) {
 			if x != nil {
 				v.Util = append(v.Util, *x)

@@ -80,7 +80,19 @@ func figuresOfMetrics(m *report.Metrics, prefill report.Distribution) panel.Figu
 		QueueP50:   nanIfEmpty(m.QueueTimeMS.P50, m.QueueTimeMS.Count),
 		PrefillP50: nanIfEmpty(prefill.P50, prefill.Count),
 		Completed:  m.NumCompleted, Failed: m.NumFailed, Canceled: m.NumCanceled,
+		Goodput: math.NaN(), GoodShare: math.NaN(),
 	}
+}
+
+// withGoodput sets f's goodput: the report's ComputeGoodput over recs against slo (the
+// records so far of a live run, or those before a replay's cursor); unknown without an SLO.
+func withGoodput(f panel.Figures, recs []engine.Record, slo *report.SLO) panel.Figures {
+	f.Goodput, f.GoodShare = math.NaN(), math.NaN()
+	if slo != nil && len(recs) > 0 {
+		g := report.ComputeGoodput(recs, *slo)
+		f.Goodput, f.GoodShare = g.RequestsPerSec, g.Share
+	}
+	return f
 }
 
 // figuresOfReport are an ended run's figures: the report's own numbers. records, when there
@@ -102,6 +114,10 @@ func figuresOfReport(rep *report.Report, recs []engine.Record) panel.Figures {
 		QueueP50:   nanIfEmpty(bt.QueueTimePercentilesMS.P50, sc.QueueTime),
 		PrefillP50: math.NaN(),
 		Completed:  bt.NumCompleted, Failed: bt.NumFailed, Canceled: bt.NumCanceled,
+		Goodput: math.NaN(), GoodShare: math.NaN(),
+	}
+	if g := bt.Goodput; g != nil {
+		f.Goodput, f.GoodShare = g.RequestsPerSec, g.Share
 	}
 	if *sc == (report.SampleCounts{}) {
 		// A trtllm-bench report has no sample counts: its figures stand as written, and

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strconv"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -17,6 +19,7 @@ type keyMap struct {
 	ISLUp, ISLDown, OSLUp, OSLDown       key.Binding
 	RequestsUp, RequestsDown             key.Binding
 	ConcurrencyUp, ConcurrencyDown       key.Binding
+	RateUp, RateDown                     key.Binding
 	NextPanel, PrevPanel, Maximize       key.Binding
 	Metric, Chart, Theme                 key.Binding
 	Up, Down, Mark, Compare              key.Binding
@@ -51,6 +54,8 @@ func defaultKeyMap() keyMap {
 		RequestsDown:    b("n", "requests ÷2", "n"),
 		ConcurrencyUp:   b("c/C", "concurrency ÷2/×2 (unlimited past 1024)", "C"),
 		ConcurrencyDown: b("c", "concurrency ÷2", "c"),
+		RateUp:          b("a/A", "request rate ÷2/×2 (arrivals/s; unlimited past 1024)", "A"),
+		RateDown:        b("a", "request rate ÷2", "a"),
 		NextPanel:       b("tab", "next panel", "tab"),
 		PrevPanel:       b("shift+tab", "previous panel", "shift+tab"),
 		Maximize:        b("z", "maximize panel", "z"),
@@ -92,7 +97,7 @@ var helpGroupTitles = []string{"Run", "Settings (apply to the next run)", "View"
 func (k *keyMap) fullHelp() [][]*key.Binding {
 	return [][]*key.Binding{
 		{&k.Run, &k.Stop, &k.Export, &k.Sweep, &k.Quit},
-		{&k.BatchUp, &k.ISLUp, &k.OSLUp, &k.RequestsUp, &k.ConcurrencyUp},
+		{&k.BatchUp, &k.ISLUp, &k.OSLUp, &k.RequestsUp, &k.ConcurrencyUp, &k.RateUp},
 		{&k.NextPanel, &k.PrevPanel, &k.Maximize, &k.Metric, &k.Chart, &k.Theme, &k.Help},
 		{&k.Up, &k.Down, &k.Mark, &k.Compare, &k.Pin, &k.Unpin, &k.Open},
 		{&k.Back, &k.Forward, &k.BackMore, &k.ForwardMore, &k.Play},
@@ -132,9 +137,28 @@ func (m *model) syncKeys() {
 	k.set(&k.Run, either(noRun, when(m.active, "a run is going: s stops it")))
 	k.set(&k.Stop, either(when(replay, "a replay runs nothing"), when(!m.active, "no run is going")))
 	k.set(&k.Sweep, noRun)
-	for _, b := range []*key.Binding{&k.BatchUp, &k.BatchDown, &k.ISLUp, &k.ISLDown, &k.OSLUp, &k.OSLDown,
+	settingsWhy := either(when(replay, "a replay runs nothing"), when(reqView, "not in the requests view: esc goes back"))
+	for _, b := range []*key.Binding{&k.ISLUp, &k.ISLDown, &k.OSLUp, &k.OSLDown,
 		&k.RequestsUp, &k.RequestsDown, &k.ConcurrencyUp, &k.ConcurrencyDown} {
-		k.set(b, either(when(replay, "a replay runs nothing"), when(reqView, "not in the requests view: esc goes back")))
+		k.set(b, settingsWhy)
+	}
+	srv := m.target.Server
+	batchWhy, rateWhy := settingsWhy, settingsWhy
+	k.BatchUp.SetHelp("b/B", "batch ÷2/×2")
+	switch {
+	case srv != nil && !srv.Managed:
+		batchWhy = either(settingsWhy, "the server at "+srv.URL+" owns its batch size ("+slotsText(srv.Slots)+")")
+		k.BatchUp.SetHelp("b/B", "the server's slots")
+	case srv != nil:
+		k.BatchUp.SetHelp("b/B", "llama-server's slots ÷2/×2 (it restarts with them)")
+	case !replay && m.loaded:
+		rateWhy = either(settingsWhy, "llama.cpp in process takes no request rate")
+	}
+	for _, b := range []*key.Binding{&k.BatchUp, &k.BatchDown} {
+		k.set(b, batchWhy)
+	}
+	for _, b := range []*key.Binding{&k.RateUp, &k.RateDown} {
+		k.set(b, rateWhy)
 	}
 	cr := m.cursorRun()
 	exportWhy := ""
@@ -222,7 +246,7 @@ func (m *model) shortHelp() []*key.Binding {
 	case m.opts.Runner == nil:
 		return []*key.Binding{&k.Back, &k.BackMore, &k.Play, &k.Open, &k.Metric, &k.Chart, &k.Theme, &k.Quit, &k.Help}
 	}
-	return []*key.Binding{&k.Run, &k.Stop, &k.Export, &k.Pin, &k.Open, &k.BatchUp, &k.ISLUp, &k.OSLUp, &k.Metric, &k.Chart, &k.Theme, &k.Quit, &k.Help}
+	return []*key.Binding{&k.Run, &k.Stop, &k.Export, &k.Pin, &k.Open, &k.BatchUp, &k.ISLUp, &k.OSLUp, &k.RateUp, &k.Metric, &k.Chart, &k.Theme, &k.Quit, &k.Help}
 }
 
 // hintKeys converts bindings to hints, leaving out the disabled ones and those without
@@ -232,7 +256,7 @@ func (k *keyMap) hintKeys(bindings []*key.Binding) []panel.HelpKey {
 		&k.Back: {"←/→", "move in time"}, &k.BackMore: {"[/]", "by a tenth"}, &k.Play: {"space", "play"},
 		&k.Open: {"enter", "requests"}, &k.Pin: {"p", "pin baseline"}, &k.Up: {"↑/↓", "move"},
 		&k.Metric: {"l", "metric"}, &k.Chart: {"g", "chart"}, &k.Sort: {"o", "sort"},
-		&k.Reverse: {"O", "reverse"}, &k.Slowest: {"S", "slowest"},
+		&k.Reverse: {"O", "reverse"}, &k.Slowest: {"S", "slowest"}, &k.RateUp: {"a/A", "rate ÷2/×2"},
 	}
 	var out []panel.HelpKey
 	for _, b := range bindings {
@@ -271,3 +295,14 @@ func (m *model) disabledWhy(msg tea.KeyPressMsg) string {
 }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
+
+// slotsText is a server's slots in words.
+func slotsText(n int) string {
+	switch {
+	case n <= 0:
+		return "its slots are not known"
+	case n == 1:
+		return "1 slot"
+	}
+	return strconv.Itoa(n) + " slots"
+}

@@ -79,6 +79,7 @@ func (m *model) onLoaded(msg loadedMsg) tea.Cmd {
 	m.header.State = panel.StateIdle
 	m.header.Detail = "press r to run"
 	m.header.LoadProgress = -1
+	m.applyTarget(msg.target)
 	if m.opts.AutoRun {
 		return m.startRun()
 	}
@@ -107,6 +108,7 @@ func (m *model) startRunWith(s Settings) tea.Cmd {
 	m.engine.Reset()
 	m.engine.Final = ""
 	m.engine.MaxBatch = s.Batch
+	m.resetHosts()
 	p := m.progress
 	p.Completed, p.Failed, p.Canceled, p.Total, p.Running = 0, 0, 0, s.Requests, 0
 	p.InputTokens, p.OutputTokens, p.Elapsed, p.ETA = 0, 0, 0, -1
@@ -188,7 +190,10 @@ func (m *model) applySnapshot(s engine.Snapshot) {
 	t := float64(s.ElapsedNS) / 1e9
 	rt := m.rates.add(t, &s)
 	m.throughput.Add(t, rt[0], rt[1])
-	m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
+	m.pushSnapshot(&s)
+	if m.engine.Load.Known {
+		m.engine.Load.Sent, m.engine.Load.Total = s.Sent, s.Total
+	}
 	p := m.progress
 	p.Total, p.Running = s.Total, s.Running
 	if r := m.cur; r != nil {
@@ -224,8 +229,13 @@ func (m *model) refreshLatency(now time.Time, force bool) bool {
 	t0 := time.Now()
 	met := m.showLatency(r, r.records, r.elapsed())
 	keepRates := r.fig
-	r.fig = figuresOfMetrics(&met, report.Summarize(prefillSamples(r.records)))
+	r.fig = withGoodput(figuresOfMetrics(&met, report.Summarize(prefillSamples(r.records))), r.records, m.target.SLO)
 	r.fig.OutputTokS, r.fig.ReqS, r.fig.Recent = keepRates.OutputTokS, keepRates.ReqS, true
+	var last *engine.Snapshot
+	if n := len(r.snaps); n > 0 {
+		last = &r.snaps[n-1]
+	}
+	m.showLoad(r, r.records, last, false)
 	r.fig.Completed, r.fig.Failed, r.fig.Canceled = counts(r.records)
 	m.progress.Canceled = r.fig.Canceled
 	m.syncHistory()
@@ -259,6 +269,11 @@ func (m *model) onRunDone(msg runDoneMsg) {
 			r.state, r.err = panel.StateFailed, firstError(msg.export.Requests)
 		}
 		r.fig = figuresOfReport(&msg.export.Report, r.records)
+		if srv := m.target.Server; srv != nil && !srv.Managed {
+			// The server's slots, as the run's report read them.
+			r.settings.Batch = msg.export.Report.WorldInfo.MaxBatchSize
+			m.setSlots(r.settings.Batch)
+		}
 	}
 	if r == m.cur {
 		m.header.State = r.state

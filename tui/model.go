@@ -275,6 +275,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.devViews = msg
 		if m.opts.Replay == nil {
 			m.devices.SetDevices(msg)
+			m.applyWeights()
 		}
 		return m, nil
 	case loadedMsg:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/tui/panel"
 )
@@ -71,6 +72,9 @@ func (m *model) loadReplay(x *report.Export, name string) {
 		isl, osl = rep.RequestInfo.AvgInputLength, rep.RequestInfo.AvgOutputLength
 	}
 	s.ISL, s.OSL = int(math.Round(isl)), int(math.Round(osl))
+	if sv := rep.BenchTUI.Serving; sv != nil {
+		s.Rate = sv.Load.TargetRate
+	}
 	r := &run{id: 1, label: name, settings: s, state: panel.StateFinished, export: x, records: x.Requests}
 	if _, _, canceled := counts(r.records); canceled > 0 {
 		r.state = panel.StateCanceled
@@ -78,8 +82,9 @@ func (m *model) loadReplay(x *report.Export, name string) {
 	m.runs = []*run{r}
 	m.cur = r
 	m.loaded = true
-	m.target = Target{Model: rep.Engine.Model, DType: rep.Engine.Dtype, Device: replayDevice(x)}
+	m.target = replayTarget(x)
 	m.header.Model, m.header.DType, m.header.Device = m.target.Model, m.target.DType, m.target.Device
+	m.applyTarget(m.target)
 	m.header.State = r.state
 	m.header.RunID = "replay " + name
 	m.header.Settings = s
@@ -92,6 +97,45 @@ func (m *model) loadReplay(x *report.Export, name string) {
 	m.showRun(r, math.Inf(1))
 	m.syncHistory()
 	m.syncResult()
+}
+
+// replayTarget is what a saved run's report says of its engine: the server it measured,
+// the SLO, the devices that held the weights and the RPC servers.
+func replayTarget(x *report.Export) Target {
+	rep := &x.Report
+	t := Target{Model: rep.Engine.Model, DType: rep.Engine.Dtype, Device: replayDevice(x)}
+	bt := &rep.BenchTUI
+	switch rep.Engine.Backend {
+	case "openai":
+		t.Server = &Server{URL: rep.Engine.ModelPath, Slots: rep.WorldInfo.MaxBatchSize}
+		if hw := bt.Hardware; hw != nil {
+			t.TelemetryNote = hw.Note
+		}
+	case "llama-server":
+		t.Server = &Server{URL: "llama-server", Managed: true, Slots: rep.WorldInfo.MaxBatchSize}
+	}
+	if g := bt.Goodput; g != nil {
+		if slo, err := report.ParseSLO(g.SLO); err == nil {
+			t.SLO = &slo
+		}
+	}
+	for _, d := range bt.Devices {
+		t.Devices = append(t.Devices, engine.Device{Name: d.Name, Description: d.Description, Type: d.Type, Host: d.Host,
+			ModelBytes: d.ModelBytes, FreeBytes: d.FreeBytes, TotalBytes: d.TotalBytes})
+		if d.GPUIndex != nil {
+			t.GPUIndex = append(t.GPUIndex, *d.GPUIndex)
+		}
+	}
+	if rpc := bt.RPC; rpc != nil {
+		for _, h := range rpc.Hosts {
+			t.RPC = append(t.RPC, engine.RPCHost{Host: h.Host, Devices: len(h.Devices), Measured: true})
+			if len(bt.Devices) == 0 {
+				// An older report without the devices section: the servers' weights.
+				t.Devices = append(t.Devices, engine.Device{Name: strings.Join(h.Devices, ","), Type: "rpc", Host: h.Host, ModelBytes: h.ModelBytes})
+			}
+		}
+	}
+	return t
 }
 
 // replayConcurrency is the report's concurrency, unlimited (-1) when it has none.

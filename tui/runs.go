@@ -24,9 +24,35 @@ type Runner interface {
 	Run(ctx context.Context, s Settings, ev *engine.Events) (*report.Export, error)
 }
 
-// Target is what the runner benchmarks, for the header.
+// Target is what the runner benchmarks: the header's identity, and what the panels need
+// to know of the engine beyond its snapshots.
 type Target struct {
 	Model, DType, Device string
+	// Server is set when the runs go to an HTTP server (--backend openai or llama-server).
+	Server *Server
+	// SLO, when set, measures every run's requests against it: the strip's goodput.
+	SLO *report.SLO
+	// Devices are the engine's devices as llama.cpp lists them (an RPC server's with its
+	// host), with the model's weights on each where known; GPUIndex is the NVML index of
+	// each of this machine's GPUs among them, in their order (nil: NVML's order).
+	Devices  []engine.Device
+	GPUIndex []int
+	// RPC lists the RPC servers the model is spread over.
+	RPC []engine.RPCHost
+	// TelemetryNote, when set, says whose hardware the devices panel shows (this machine,
+	// when the server runs elsewhere).
+	TelemetryNote string
+}
+
+// Server describes the server the runs go to.
+type Server struct {
+	// URL names it.
+	URL string
+	// Managed is set for a llama-server that benchmark runs start themselves: its slots
+	// are each run's batch size. Otherwise the server owns its batch size, Slots.
+	Managed bool
+	// Slots is its parallel slots (its batch size), 0 when it does not say.
+	Slots int
 }
 
 // run is one run of this session (or the replayed one), live or ended.
@@ -121,7 +147,7 @@ func (r *run) row(model string) panel.RunRow {
 	}
 	return panel.RunRow{
 		ID: r.name(), Model: model, Batch: r.settings.Batch, ISL: r.settings.ISL, OSL: r.settings.OSL,
-		Requests: r.settings.Requests, Concurrency: r.settings.Concurrency, Dataset: r.dataset,
+		Requests: r.settings.Requests, Concurrency: r.settings.Concurrency, Rate: r.settings.Rate, Dataset: r.dataset,
 		Figures: f, State: r.state,
 	}
 }

@@ -235,12 +235,12 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	r := &dashRunner{so: so, env: env, cfg: c}
+	r := &dashRunner{so: so, env: env, cfg: c, hw: hw}
 	defer r.close()
 	return runProgram(tui.Options{
 		Runner:   r,
 		Monitor:  hw.Monitor,
-		Settings: tui.Settings{Batch: c.MaxBatchSize, ISL: c.ISL, OSL: c.OSL, Requests: c.NumRequests, Concurrency: c.Concurrency},
+		Settings: tui.Settings{Batch: c.MaxBatchSize, ISL: c.ISL, OSL: c.OSL, Requests: c.NumRequests, Concurrency: c.Concurrency, Rate: c.RequestRate},
 		Theme:    c.Theme, AutoRun: c.Run, ExportDir: c.ExportDir, MaxBatch: llamacpp.MaxSequences,
 		Baseline: base, BaselineName: c.Baseline,
 	})
@@ -333,6 +333,7 @@ type dashRunner struct {
 	so   session.Options
 	env  session.Env
 	cfg  dashConfig
+	hw   *session.Hardware
 	sess session.Session
 }
 
@@ -343,12 +344,22 @@ func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, e
 	}
 	r.sess = s
 	m := s.Model()
-	if s.Options().BackendName() == session.BackendOpenAI {
-		// A server that runs already: its model, and where it runs.
-		return tui.Target{Model: s.Info().ModelName, DType: session.BackendOpenAI, Device: s.Info().RunsOn}, nil
+	info := s.Info()
+	base := tui.Target{SLO: r.cfg.slo, Devices: info.Devices, GPUIndex: r.hw.GPUOrder(), RPC: info.RPC}
+	switch s.Options().BackendName() {
+	case session.BackendOpenAI:
+		// A server that runs already: its model, where it runs, and its slots, which are
+		// its batch size; the telemetry is this machine's.
+		base.Model, base.DType, base.Device = info.ModelName, session.BackendOpenAI, info.RunsOn
+		base.Server = &tui.Server{URL: strings.Join(r.cfg.BaseURLs, ", "), Slots: info.NSeqMax}
+		base.TelemetryNote = session.ServerTelemetryNote
+		return base, nil
+	case session.BackendLlamaServer:
+		base.Server = &tui.Server{URL: "llama-server on this machine", Managed: true}
 	}
 	// A Hugging Face id or a folder shows with the preset it stands for.
-	t := tui.Target{Model: targetName(m), DType: string(m.DType), Device: s.Info().RunsOn}
+	t := base
+	t.Model, t.DType, t.Device = targetName(m), string(m.DType), info.RunsOn
 	if m.IsFile() {
 		t.Model = filepath.Base(s.ModelFile())
 		t.DType = "gguf"
@@ -375,7 +386,7 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		},
 		// An options file's kv_cache_free_gpu_mem_fraction sizes the cache, as headless.
 		KVFreeMemFraction: r.so.Backend.KVCacheFreeMemFraction,
-		RequestRate:       r.cfg.RequestRate,
+		RequestRate:       st.Rate,
 		Burstiness:        r.cfg.Burstiness,
 	}
 	run, err := r.sess.Run(ctx, spec, ev)
@@ -384,6 +395,7 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 	}
 	cfg := r.cfg
 	cfg.MaxBatchSize, cfg.ISL, cfg.OSL, cfg.NumRequests, cfg.Concurrency = st.Batch, st.ISL, st.OSL, st.Requests, conc
+	cfg.RequestRate = st.Rate
 	config := map[string]any{"command": "dashboard"}
 	if r.sess.Options().BackendName() == session.BackendOpenAI {
 		// The server owns its batch size: the run's is the server's, where it says it.

@@ -49,11 +49,19 @@ func (p *Compare) rows() []compareRow {
 	cnt := func(label string, va, vb int, drop int) compareRow {
 		return compareRow{label: label, a: itoa(va), b: itoa(vb), drop: drop}
 	}
-	return []compareRow{
+	rows := []compareRow{
 		{label: "model", a: a.Model, b: b.Model, settings: true, drop: 4},
 		{label: "B/ISL/OSL", a: sh(a), b: sh(b), settings: true, drop: 3},
 		{label: "requests", a: itoa(a.Requests), b: itoa(b.Requests), settings: true, drop: 5},
 		{label: "concurrency", a: ConcurrencyText(a.Concurrency), b: ConcurrencyText(b.Concurrency), settings: true, drop: 7},
+	}
+	if a.Rate > 0 || b.Rate > 0 {
+		rows = append(rows, compareRow{label: "request rate", a: RateText(a.Rate), b: RateText(b.Rate), settings: true, drop: 7})
+	}
+	if !math.IsNaN(fa.Goodput) || !math.IsNaN(fb.Goodput) {
+		rows = append(rows, num("goodput req/s", fa.Goodput, fb.Goodput, fnum, true, 2))
+	}
+	return append(rows, []compareRow{
 		num("output tok/s", fa.OutputTokS, fb.OutputTokS, fnum, true, 0),
 		num("req/s", fa.ReqS, fb.ReqS, fnum, true, 1),
 		num("TTFT p50 ms", fa.TTFTp50, fb.TTFTp50, fms, false, 0),
@@ -63,7 +71,7 @@ func (p *Compare) rows() []compareRow {
 		num("E2E p50 ms", fa.E2Ep50, fb.E2Ep50, fms, false, 2),
 		cnt("done/failed/canc.", 0, 0, 6),
 		{label: "state", a: a.State.String(), b: b.State.String(), drop: 6},
-	}
+	}...)
 }
 
 // Mismatch says how the two runs differ in workload (ISL, OSL, requests, concurrency,
@@ -80,6 +88,7 @@ func Mismatch(a, b RunRow) string {
 	add("OSL", itoa(a.OSL), itoa(b.OSL))
 	add("N", itoa(a.Requests), itoa(b.Requests))
 	add("C", ConcurrencyText(a.Concurrency), ConcurrencyText(b.Concurrency))
+	add("rate", RateText(a.Rate), RateText(b.Rate))
 	add("dataset", orGenerated(a.Dataset), orGenerated(b.Dataset))
 	var out []string
 	if len(diffs) > 0 {

@@ -11,8 +11,10 @@ import (
 // DeviceView is what the devices panel shows of one GPU, or of the host when there is
 // no GPU. Histories are oldest first; the panel shows as much of their end as fits.
 type DeviceView struct {
-	// Name is the device's name, e.g. "NVIDIA H100 80GB HBM3" or "host".
-	Name string
+	// Name is the device's name, e.g. "NVIDIA H100 80GB HBM3" or "host"; Index its NVML
+	// index.
+	Name  string
+	Index int
 	// Host marks the host itself: Util is CPU utilisation and MemUsed/MemTotal are RAM.
 	Host bool
 	// Util is the utilisation history in percent; empty shows "n/a".
@@ -28,6 +30,29 @@ type DeviceView struct {
 	// TempC is the temperature, valid when HasTemp is set.
 	TempC   float64
 	HasTemp bool
+	// Weights is the model's weights on the device and WeightShare their share of the
+	// model's (0..1): its part of the work. WeightShare is NaN when not known.
+	Weights     uint64
+	WeightShare float64
+}
+
+// HostView is one RPC server the model is spread over: its devices, its part of the
+// weights, and the traffic to it, one value per engine snapshot.
+type HostView struct {
+	// Host is the server (host:port); Devices its devices' names (RPC0, ...).
+	Host    string
+	Devices []string
+	// Weights and WeightShare are as DeviceView's, over the host's devices; FreeBytes and
+	// TotalBytes their memory when it was probed.
+	Weights               uint64
+	WeightShare           float64
+	FreeBytes, TotalBytes uint64
+	// Measured says the traffic goes through the measuring relay; without it the
+	// histories stay empty.
+	Measured bool
+	// Sent and Recv are bytes per second to and from the host, Busy the share of step
+	// time spent waiting on it (0..1), oldest first.
+	Sent, Recv, Busy []float64
 }
 
 // Devices shows per-device telemetry: utilisation and memory sparklines, power and
@@ -35,6 +60,11 @@ type DeviceView struct {
 type Devices struct {
 	// Devices are the devices to show, in order.
 	Devices []DeviceView
+	// Hosts are the RPC servers the model is spread over, after this machine's devices.
+	Hosts []HostView
+	// Note, when set, is a last line saying whose hardware the telemetry is (this
+	// machine's, when the engine is a server elsewhere).
+	Note string
 	focus
 
 	st *themes.Styles
@@ -177,10 +207,22 @@ func (p *Devices) headLine(i int, d *DeviceView, iw int) string {
 		nameW = iw - l.w - rw - 2
 	}
 	name := d.Name
+	wt := weightsText(d.Weights, d.WeightShare)
+	if wt != "" {
+		wt = "  weights " + wt
+		if nameW-textWidth(wt) < 8 {
+			wt = ""
+		} else {
+			nameW -= textWidth(wt)
+		}
+	}
 	if textWidth(name) > nameW {
 		name = shortName(name)
 	}
 	l.ink(st.Title, truncate(name, max(nameW, 0)))
+	if wt != "" {
+		l.ink(st.Muted, wt)
+	}
 	l.padTo(iw - rw)
 	for _, s := range right {
 		l.ink(s.k, s.s)
@@ -229,6 +271,9 @@ func (p *Devices) compactLine(i int, d *DeviceView, iw int) string {
 		{[]span{{d.memText(true), st.Value}}, 1},
 		{[]span{{d.powerText(true), st.Value}}, 3},
 		{[]span{{d.tempText(), p.tempInk(d)}}, 2},
+	}
+	if d.Weights > 0 && !math.IsNaN(d.WeightShare) {
+		parts = append(parts, part{[]span{{"wts ", st.Label}, {pct(100 * d.WeightShare), st.Value}}, 1})
 	}
 	fixed := 0
 	for _, pt := range parts {
@@ -307,11 +352,18 @@ func (p *Devices) twoLineBlocks(body *[]string, iw int, short bool) {
 
 // Rows is how many lines the panel's content takes in its richest arrangement: what the
 // layout gives it at most.
-func (p *Devices) Rows() int { return max(2*len(p.Devices), 1) }
+func (p *Devices) Rows() int {
+	n := 2*len(p.Devices) + 2*len(p.Hosts)
+	if p.Note != "" {
+		n++
+	}
+	return max(n, 1)
+}
 
 // Render draws the panel in exactly width x height cells. It picks the richest
 // arrangement that fits: two or three lines per device, one line per device, or as many
-// devices as fit followed by a summary of the rest.
+// devices as fit followed by a summary of the rest; then the RPC servers (two lines each,
+// or one) and the note.
 func (p *Devices) Render(width, height int) string {
 	if s, ok := small(width, height, p.Summary); ok {
 		return s
@@ -319,40 +371,74 @@ func (p *Devices) Render(width, height int) string {
 	st := p.st
 	iw, ih := inner(width, height)
 	title := "Devices"
-	if len(p.Devices) > 0 && p.Devices[0].Host {
+	if len(p.Devices) > 0 && p.Devices[0].Host && len(p.Hosts) == 0 {
 		title = "Host"
 	}
 	b := box{st: st, focused: p.focused, title: []span{{title, st.Title}}}
 	n := len(p.Devices)
-	if n == 0 {
+	if n == 0 && len(p.Hosts) == 0 {
 		return b.message(width, height, "no device telemetry")
 	}
-	if n > 1 {
-		b.note = []span{{itoa(n) + " devices", st.Muted}}
+	if total := n + len(p.Hosts); total > 1 {
+		b.note = []span{{itoa(total) + " devices", st.Muted}}
+		if len(p.Hosts) > 0 {
+			b.note = []span{{itoa(n) + " here + " + itoa(len(p.Hosts)) + " rpc", st.Muted}}
+		}
 	}
+	// Room for the servers and the note first (one line each at the least), the rest
+	// for this machine's devices.
+	noteH := 0
+	if p.Note != "" && ih > n+len(p.Hosts) {
+		noteH = 1
+	}
+	hostH := 0
+	if len(p.Hosts) > 0 {
+		hostH = 1
+		if iw >= 50 && ih-noteH-min(n, 1) >= 2*len(p.Hosts)+n {
+			hostH = 2
+		}
+	}
+	local := max(ih-noteH-hostH*len(p.Hosts), min(n, 1))
 	body := make([]string, 0, ih)
 	switch {
-	case iw >= 60 && 2*n <= ih:
+	case n == 0:
+	case iw >= 60 && 2*n <= local:
 		p.twoLineBlocks(&body, iw, false)
-	case iw >= 24 && 3*n <= ih:
+	case iw >= 24 && 3*n <= local:
 		// Three lines: name, power, temperature; utilisation; memory.
 		for i := range p.Devices {
 			d := &p.Devices[i]
 			u, m := p.utilLine(d, iw), p.memLine(d, iw, false)
 			body = append(body, p.headLine(i, d, iw), u.fit(iw), m.fit(iw))
 		}
-	case iw >= 30 && 2*n <= ih:
+	case iw >= 30 && 2*n <= local:
 		p.twoLineBlocks(&body, iw, true)
-	case n <= ih:
+	case n <= local:
 		for i := range p.Devices {
 			body = append(body, p.compactLine(i, &p.Devices[i], iw))
 		}
 	default:
-		shown := ih - 1
+		shown := max(local-1, 0)
 		for i := 0; i < shown; i++ {
 			body = append(body, p.compactLine(i, &p.Devices[i], iw))
 		}
 		body = append(body, p.moreLine(p.Devices[shown:], iw))
+	}
+	for i := range p.Hosts {
+		if len(body) >= ih {
+			break
+		}
+		h := &p.Hosts[i]
+		if hostH == 2 {
+			body = append(body, p.hostHead(h, iw), p.hostTraffic(h, iw))
+		} else {
+			body = append(body, p.hostLine(h, iw))
+		}
+	}
+	if noteH > 0 && len(body) < ih {
+		var l lineBuf
+		l.ink(st.Muted, truncate(p.Note, iw))
+		body = append(body, l.fit(iw))
 	}
 	return b.render(width, height, body)
 }

@@ -2,6 +2,7 @@ package panel
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/benchtui/benchtui/themes"
 )
@@ -68,11 +69,23 @@ func stateIcon(s RunState) string {
 
 // Settings are a run's workload knobs.
 type Settings struct {
-	Batch       int // maximum batch size (sequences per decode step)
+	Batch       int // maximum batch size (sequences per decode step); a server's slots
 	ISL         int // input sequence length, tokens
 	OSL         int // output sequence length, tokens
 	Requests    int // number of requests
 	Concurrency int // requests in flight; zero or less is unlimited
+	// Rate is the requests per second of a seeded arrival schedule (runs against a
+	// server); zero or less sends each request as soon as the concurrency allows.
+	Rate float64
+}
+
+// RateText is a request rate as the dashboard writes it: "25/s", "0.5/s", or "unlimited"
+// for zero or less.
+func RateText(r float64) string {
+	if !(r > 0) {
+		return "unlimited"
+	}
+	return strconv.FormatFloat(r, 'g', 3, 64) + "/s"
 }
 
 // Header is the top band: what is benchmarked, the run state and the settings. It has
@@ -95,6 +108,12 @@ type Header struct {
 	Detail string
 	// Settings are the active run's settings, or those of the next run when idle.
 	Settings Settings
+	// Serving marks runs against a server: the batch size is shown as the server's slots
+	// ("slots 4", "slots ?" when it does not say) and the request rate is shown.
+	Serving bool
+	// Notes are more parts of the settings line, shown where there is room: the RPC
+	// servers with their protocol, devices and whether they are measured.
+	Notes []string
 	// Pending holds settings changed while a run is active; they apply to the next run.
 	// HasPending says whether it is set.
 	Pending    Settings
@@ -165,31 +184,38 @@ func (h *Header) settings() []part {
 	st := h.st
 	type knob struct {
 		label    string
-		cur, nxt int
+		cur, nxt string
 		prio     int
 	}
 	p := h.Pending
 	if !h.HasPending {
 		p = h.Settings
 	}
+	batch, batchLabel := itoa, "B"
+	if h.Serving {
+		batchLabel = "slots"
+		batch = func(n int) string {
+			if n <= 0 {
+				return "?"
+			}
+			return itoa(n)
+		}
+	}
 	knobs := []knob{
-		{"B", h.Settings.Batch, p.Batch, 0},
-		{"ISL", h.Settings.ISL, p.ISL, 1},
-		{"OSL", h.Settings.OSL, p.OSL, 1},
-		{"N", h.Settings.Requests, p.Requests, 2},
-		{"C", h.Settings.Concurrency, p.Concurrency, 3},
+		{batchLabel, batch(h.Settings.Batch), batch(p.Batch), 0},
+		{"ISL", itoa(h.Settings.ISL), itoa(p.ISL), 1},
+		{"OSL", itoa(h.Settings.OSL), itoa(p.OSL), 1},
+		{"N", itoa(h.Settings.Requests), itoa(p.Requests), 2},
+		{"C", ConcurrencyText(h.Settings.Concurrency), ConcurrencyText(p.Concurrency), 3},
+	}
+	if h.Serving {
+		knobs = append(knobs, knob{"rate", RateText(h.Settings.Rate), RateText(p.Rate), 3})
 	}
 	parts := make([]part, 0, len(knobs)+1)
 	for _, k := range knobs {
-		sp := []span{{k.label + " ", st.Label}}
-		num := itoa
-		if k.label == "C" {
-			num = ConcurrencyText
-		}
+		sp := []span{{k.label + " ", st.Label}, {k.cur, st.Value}}
 		if k.cur != k.nxt {
-			sp = append(sp, span{num(k.cur), st.Value}, span{"→" + num(k.nxt) + "*", st.Pending})
-		} else {
-			sp = append(sp, span{num(k.cur), st.Value})
+			sp = append(sp, span{"→" + k.nxt + "*", st.Pending})
 		}
 		parts = append(parts, part{sp, k.prio})
 	}
@@ -238,6 +264,9 @@ func (h *Header) Render(width, height int) string {
 	parts := h.settings()
 	if h.HasPending {
 		parts = append(parts, part{[]span{{"* applies to next run", st.Muted}}, 8})
+	}
+	for i, n := range h.Notes {
+		parts = append(parts, part{[]span{{n, st.Muted}}, 10 + i})
 	}
 	if h.Detail != "" && height == 2 {
 		parts = append(parts, part{[]span{{h.Detail, stateInk(st, h.State)}}, 9})

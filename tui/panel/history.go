@@ -18,6 +18,8 @@ type RunRow struct {
 	// requests ("" for a generated set).
 	Concurrency int
 	Dataset     string
+	// Rate is the run's request rate (requests/s; zero or less for none).
+	Rate float64
 	// Figures are the run's results (NaN while unknown).
 	Figures Figures
 	State   RunState
@@ -138,6 +140,14 @@ func fms(v float64) string {
 	return ms(v)
 }
 
+// rateCell is a rate in the table: "25/s", "-" for none.
+func rateCell(r float64) string {
+	if !(r > 0) {
+		return "-"
+	}
+	return RateText(r)
+}
+
 // historyColumn describes one column of the table.
 type historyColumn struct {
 	title string
@@ -153,6 +163,7 @@ var historyColumns = []historyColumn{
 	{"ISL", true, 3, func(r *RunRow) string { return itoa(r.ISL) }},
 	{"OSL", true, 3, func(r *RunRow) string { return itoa(r.OSL) }},
 	{"N", true, 5, func(r *RunRow) string { return itoa(r.Requests) }},
+	{"rate", true, 5, func(r *RunRow) string { return rateCell(r.Rate) }},
 	{"out tok/s", true, 0, func(r *RunRow) string { return fnum(r.Figures.OutputTokS) }},
 	{"req/s", true, 5, func(r *RunRow) string { return fnum(r.Figures.ReqS) }},
 	{"TTFT p50", true, 1, func(r *RunRow) string { return fms(r.Figures.TTFTp50) }},
@@ -223,8 +234,13 @@ func (p *History) Render(width, height int) string {
 	widths[modelCol] = min(natural, modelMinW)
 
 	keep := make([]bool, len(historyColumns))
+	anyRate := false
+	for i := range rows {
+		anyRate = anyRate || rows[i].Rate > 0
+	}
 	for i := range keep {
-		keep[i] = true
+		// The rate column is there when a run had a rate.
+		keep[i] = historyColumns[i].title != "rate" || anyRate
 	}
 	total := func(gap int) int {
 		t, n := markerW, 0

@@ -20,6 +20,9 @@ type Figures struct {
 	PrefillP50        float64
 	Completed, Failed int
 	Canceled          int
+	// Goodput is the requests per second meeting the SLO and GoodShare their share of the
+	// run's requests (0..1), as report.ComputeGoodput gives them; NaN without an SLO.
+	Goodput, GoodShare float64
 	// Recent marks OutputTokS and ReqS as rates over the last seconds of a live run, not
 	// the run's result.
 	Recent bool
@@ -28,7 +31,8 @@ type Figures struct {
 // NoFigures is Figures with every number unknown.
 func NoFigures() Figures {
 	n := math.NaN()
-	return Figures{OutputTokS: n, ReqS: n, TTFTp50: n, TTFTp99: n, TPOTp50: n, TPOTp99: n, E2Ep50: n, ITLp99: n, QueueP50: n, PrefillP50: n}
+	return Figures{OutputTokS: n, ReqS: n, TTFTp50: n, TTFTp99: n, TPOTp50: n, TPOTp99: n, E2Ep50: n, ITLp99: n, QueueP50: n, PrefillP50: n,
+		Goodput: n, GoodShare: n}
 }
 
 // Result is the result strip: one or two lines under the header with the figures of the
@@ -46,6 +50,9 @@ type Result struct {
 	BaseName string
 	HasBase  bool
 	Mismatch string
+	// SLO, when set, is the objective the run's goodput is measured against
+	// ("ttft=2s"); the strip then shows the goodput.
+	SLO string
 	focus
 
 	st *themes.Styles
@@ -131,6 +138,18 @@ func (p *Result) parts() (head, lat []part) {
 		part{[]span{{"failed ", st.Label}, {itoa(f.Failed), failInk(st, f.Failed)}}, 1},
 		part{[]span{{"canceled ", st.Label}, {itoa(f.Canceled), st.Value}}, 4},
 	)
+	if p.SLO != "" {
+		good := []span{{"goodput ", st.Label}, {rate(f.Goodput), st.Value}, {" req/s", st.Muted}}
+		if !math.IsNaN(f.GoodShare) {
+			good = append(good, span{" (" + pct(100*f.GoodShare) + " meet " + p.SLO + ")", st.Muted})
+		}
+		if p.HasBase {
+			if d := delta(st, b.Goodput, f.Goodput, true); d.s != "" {
+				good = append(good, d)
+			}
+		}
+		head = append(head, part{good, 3})
+	}
 	lat = []part{
 		p.figure("TTFT p50 ", LatencyText(f.TTFTp50), "", b.TTFTp50, f.TTFTp50, false, 0),
 		p.figure("p99 ", LatencyText(f.TTFTp99), "", b.TTFTp99, f.TTFTp99, false, 1),

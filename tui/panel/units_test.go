@@ -396,7 +396,7 @@ func TestResultLatenciesHaveUnits(t *testing.T) {
 	p := NewResult(themes.Build(mustPalette("mono"), true))
 	p.Run, p.State = "run 1", StateFinished
 	p.Figures = Figures{OutputTokS: 1000, ReqS: 3, TTFTp50: 17130, TTFTp99: 21300, TPOTp50: 5.2, TPOTp99: 5.9, E2Ep50: 900,
-		ITLp99: 6, QueueP50: 16800, PrefillP50: 330}
+		ITLp99: 6, QueueP50: 16800, PrefillP50: 330, Goodput: math.NaN(), GoodShare: math.NaN()}
 	for _, w := range []int{40, 80, 120, 200} {
 		lines := strings.Split(ansi.Strip(p.Render(w, 2)), "\n")
 		fields := strings.Fields(lines[1])

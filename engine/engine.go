@@ -33,13 +33,16 @@ type Config struct {
 	EOSID int32
 	// SnapshotEvery is the snapshot interval (default 100 ms).
 	SnapshotEvery time.Duration
-	// IterationLog, when set, receives one JSON line per decode step.
+	// IterationLog, when set, receives one JSON line per decode step, written as each step
+	// ends. A write error ends the log, not the run; Run returns it with the finished run.
 	IterationLog io.Writer
 	// KeepTokens keeps every generated token id in the records (for checks and debugging).
 	KeepTokens bool
-	// Static runs requests in static batches, the baseline in-flight batching is measured
-	// against: a batch is admitted only when the previous one has completely finished.
-	Static bool
+	// Policy is the scheduler policy ("" is guaranteed_no_evict); see SchedulerPolicy.
+	Policy SchedulerPolicy
+	// Chunking is how prompt chunks share a step's token budget ("" is equal_progress); see
+	// ContextChunking. The waves policy always prefills first come, first served.
+	Chunking ContextChunking
 	// SpeedOfLight, when set, gives the decode rate (tokens/s) that memory bandwidth allows
 	// with batch sequences holding contextTokens KV cells together; snapshots carry it.
 	SpeedOfLight func(batch int, contextTokens int64) float64
@@ -69,6 +72,12 @@ func Validate(reqs []dataset.Request, cfg Config, nVocab int) error {
 	}
 	if cfg.MaxNumTokens < 1 {
 		return fmt.Errorf("max_num_tokens is %d: it must be at least 1", cfg.MaxNumTokens)
+	}
+	if _, err := ParseSchedulerPolicy(string(cfg.Policy)); err != nil {
+		return err
+	}
+	if _, err := ParseContextChunking(string(cfg.Chunking)); err != nil {
+		return err
 	}
 	if len(reqs) == 0 {
 		return errors.New("no requests to run")

@@ -34,19 +34,26 @@ func (r *Record) OutputTokens() int { return len(r.TokenNS) }
 // Failed reports whether the request ended with an error.
 func (r *Record) Failed() bool { return r.Error != "" }
 
-// StepLog is one line of the iteration log: what one decode step did.
+// StepLog is one line of the iteration log: what one decode step did. Lines are written as
+// the run goes, one write each, so a log read during a run or after a crash holds every step
+// that ended.
 type StepLog struct {
-	Iter           int64   `json:"iter"`
-	TimeNS         int64   `json:"time_ns"`
-	DurationNS     int64   `json:"duration_ns"`
-	NumTokens      int     `json:"num_tokens"`
-	NumCtxRequests int     `json:"num_ctx_requests"`
-	NumCtxTokens   int     `json:"num_ctx_tokens"`
-	NumGenRequests int     `json:"num_gen_requests"`
-	NumOutputs     int     `json:"num_outputs"`
-	Running        int     `json:"running_requests"`
-	Queued         int     `json:"queued_requests"`
-	KVUsedCells    int     `json:"kv_used_cells"`
-	KVUsage        float64 `json:"kv_cache_usage"`
-	Completed      int     `json:"completed_requests"`
+	Iter           int64 `json:"iter"`
+	TimeNS         int64 `json:"time_ns"`
+	DurationNS     int64 `json:"duration_ns"`
+	NumTokens      int   `json:"num_tokens"`
+	NumCtxRequests int   `json:"num_ctx_requests"`
+	NumCtxTokens   int   `json:"num_ctx_tokens"`
+	NumGenRequests int   `json:"num_gen_requests"`
+	NumOutputs     int   `json:"num_outputs"`
+	// NumMicroBatches is how many micro-batches llama.cpp splits the step into (each one
+	// reads all the weights), by the rules of its batch splitter for the context's KV layout.
+	NumMicroBatches int `json:"num_micro_batches"`
+	Running         int `json:"running_requests"`
+	Queued          int `json:"queued_requests"`
+	// Paused counts the requests paused after this step to free KV cells (max_utilization).
+	Paused      int     `json:"paused_requests"`
+	KVUsedCells int     `json:"kv_used_cells"`
+	KVUsage     float64 `json:"kv_cache_usage"`
+	Completed   int     `json:"completed_requests"`
 }

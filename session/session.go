@@ -414,7 +414,7 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 		Machine: machineOf(info),
 		World: engine.ReportWorld{
 			TPSize: tp, PPSize: max(x.PP, 1), MaxBatchSize: r.Config.MaxBatchSize, MaxNumTokens: r.Config.MaxNumTokens,
-			SchedulingPolicy: "fcfs", KVCachePercentage: kvPct,
+			SchedulingPolicy: r.Config.Policy.ReportName(), KVCachePercentage: kvPct,
 		},
 		Dataset:        datasetSection(r.Stats, r.Spec.SkippedLines),
 		DatasetPath:    r.Spec.DatasetPath,

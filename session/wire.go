@@ -68,18 +68,21 @@ type wireConfig struct {
 	EOSID           int32 `json:"eos_id"`
 	SnapshotEveryNS int64 `json:"snapshot_every_ns"`
 	KeepTokens      bool  `json:"keep_tokens,omitempty"`
-	Static          bool  `json:"static,omitempty"`
+	// Policy and Chunking are the scheduler's policies ("" the defaults).
+	Policy   engine.SchedulerPolicy `json:"scheduler_policy,omitempty"`
+	Chunking engine.ContextChunking `json:"context_chunking_policy,omitempty"`
 }
 
 func toWire(c engine.Config) wireConfig {
 	return wireConfig{c.MaxBatchSize, c.MaxNumTokens, c.MaxSeqLen, c.KVCapacity, c.Concurrency, c.Warmup, c.EOSID,
-		int64(c.SnapshotEvery), c.KeepTokens, c.Static}
+		int64(c.SnapshotEvery), c.KeepTokens, c.Policy, c.Chunking}
 }
 
 func (w wireConfig) config() engine.Config {
 	return engine.Config{MaxBatchSize: w.MaxBatchSize, MaxNumTokens: w.MaxNumTokens, MaxSeqLen: w.MaxSeqLen,
 		KVCapacity: w.KVCapacity, Concurrency: w.Concurrency, Warmup: w.Warmup, EOSID: w.EOSID,
-		SnapshotEvery: time.Duration(w.SnapshotEveryNS), KeepTokens: w.KeepTokens, Static: w.Static}
+		SnapshotEvery: time.Duration(w.SnapshotEveryNS), KeepTokens: w.KeepTokens,
+		Policy: w.Policy, Chunking: w.Chunking}
 }
 
 // solParams carries the speed of light into the child: the function itself cannot travel.

@@ -55,6 +55,8 @@ type benchFlags struct {
 	KVDtype       string  `json:"kv_cache_dtype,omitempty"`
 	LlamaLib      string  `json:"llama_lib,omitempty"`
 	Static        bool    `json:"static_batching,omitempty"`
+	Policy        string  `json:"scheduler_policy"`
+	Chunking      string  `json:"context_chunking_policy"`
 	InProcess     bool    `json:"in_process,omitempty"`
 	StallTimeoutS float64 `json:"stall_timeout_s,omitempty"`
 }
@@ -103,7 +105,9 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.KVDtype, "kv_cache_dtype", "", "KV cache type: f16 (default), q8_0, ...")
 	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process (a native crash then ends benchtui)")
 	fs.Float(&f.StallTimeoutS, "stall_timeout", 120, "seconds without progress after which the backend process is killed and the run fails")
-	fs.Bool(&f.Static, "static_batching", false, "run static batches (a batch starts when the last one has finished): the baseline in-flight batching is measured against")
+	fs.String(&f.Policy, "scheduler_policy", string(engine.PolicyGuaranteedNoEvict), "which requests run: "+policyNames()+" (see README)")
+	fs.String(&f.Chunking, "context_chunking_policy", string(engine.ChunkEqualProgress), "how prompt chunks share a step's token budget: equal_progress or first_come_first_served")
+	fs.Bool(&f.Static, "static_batching", false, "the same as --scheduler_policy static_batch: a batch starts when the last one has finished")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
 	return fs, f
 }
@@ -126,6 +130,9 @@ type engineConfig struct {
 	Concurrency  int   `json:"concurrency"`
 	Warmup       int   `json:"warmup"`
 	EOSID        int32 `json:"eos_id"`
+	// The policies as the engine ran them, defaults filled in.
+	SchedulerPolicy engine.SchedulerPolicy `json:"scheduler_policy"`
+	ContextChunking engine.ContextChunking `json:"context_chunking_policy"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
@@ -150,6 +157,12 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 			f.MaxBatchSize = 1
 		}
 		f.Streaming = true
+	}
+	if f.Static {
+		if set["scheduler_policy"] && f.Policy != string(engine.PolicyStaticBatch) {
+			return badInput("--static_batching and --scheduler_policy %s disagree: give one of them", f.Policy)
+		}
+		f.Policy = string(engine.PolicyStaticBatch)
 	}
 	if err := checkBenchFlags(f); err != nil {
 		return usageError{err}
@@ -176,7 +189,8 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 			Concurrency:  f.Concurrency,
 			Warmup:       f.Warmup,
 			EOSID:        int32(f.EOSID),
-			Static:       f.Static,
+			Policy:       engine.SchedulerPolicy(f.Policy),
+			Chunking:     engine.ContextChunking(f.Chunking),
 		},
 		KVFreeMemFraction: opts.KVCacheFreeMemFraction,
 	}
@@ -253,6 +267,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		Engine: engineConfig{
 			MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens, MaxSeqLen: cfg.MaxSeqLen,
 			KVCapacity: cfg.KVCapacity, Concurrency: cfg.Concurrency, Warmup: cfg.Warmup, EOSID: cfg.EOSID,
+			SchedulerPolicy: cfg.Policy.OrDefault(), ContextChunking: cfg.EffectiveChunking(),
 		},
 	}
 	rc.LlamaCpp.SystemInfo = ""
@@ -271,6 +286,14 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		return fmt.Errorf("%w (its whole stderr is in %s)", run.Err, logPath)
 	}
 	return run.Err
+}
+
+func policyNames() string {
+	names := make([]string, len(engine.SchedulerPolicies))
+	for i, p := range engine.SchedulerPolicies {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
 }
 
 // asUsage reports a session's input errors as bad input (exit status 2).
@@ -312,6 +335,12 @@ func checkBenchFlags(f *benchFlags) error {
 		return fmt.Errorf("--kv_cache_free_gpu_mem_fraction is %g: it must be between 0 and 1", f.KVFraction)
 	case f.EOSID < -1:
 		return fmt.Errorf("--eos_id is %d: it must be -1 (ignore EOS) or a token id", f.EOSID)
+	}
+	if _, err := engine.ParseSchedulerPolicy(f.Policy); err != nil {
+		return fmt.Errorf("--scheduler_policy: %w", err)
+	}
+	if _, err := engine.ParseContextChunking(f.Chunking); err != nil {
+		return fmt.Errorf("--context_chunking_policy: %w", err)
 	}
 	return nil
 }

@@ -52,6 +52,7 @@ var sweepAxes = []struct{ name, def, usage string }{
 	{"isl", "128", "mean input length"},
 	{"osl", "128", "mean output length"},
 	{"concurrency", "-1", "most requests in flight (-1 unlimited)"},
+	{"scheduler_policy", "guaranteed_no_evict", "scheduler policy: guaranteed_no_evict, max_utilization, static_batch, waves"},
 }
 
 const backendAxes = 4 // the first four of sweepAxes need a model load
@@ -221,6 +222,10 @@ func checkAxisValue(name, v string) error {
 		if v == "" {
 			return errors.New("--kv_cache_dtype: empty value")
 		}
+	case "scheduler_policy":
+		if _, err := engine.ParseSchedulerPolicy(v); err != nil {
+			return fmt.Errorf("--scheduler_policy: %w", err)
+		}
 	default:
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -295,7 +300,8 @@ func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p swe
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
 			ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens,
-			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1},
+			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1,
+			Policy: engine.SchedulerPolicy(p.Get("scheduler_policy", string(engine.PolicyGuaranteedNoEvict)))},
 	}
 	r, err := s.Run(ctx, spec)
 	if err != nil {

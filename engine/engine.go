@@ -40,7 +40,7 @@ type Config struct {
 	KeepTokens bool
 	// Policy is the scheduler policy ("" is guaranteed_no_evict); see SchedulerPolicy.
 	Policy SchedulerPolicy
-	// Chunking is how prompt chunks share a step's token budget ("" is equal_progress); see
+	// Chunking is how prompt chunks share a step's token budget ("" is aligned_finish); see
 	// ContextChunking. The waves policy always prefills first come, first served.
 	Chunking ContextChunking
 	// SpeedOfLight, when set, gives the decode rate (tokens/s) that memory bandwidth allows

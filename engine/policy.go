@@ -43,18 +43,27 @@ type ContextChunking string
 
 // The context chunking policies.
 const (
-	// ChunkEqualProgress (the default) feeds every prompt being prefilled the same number
-	// of tokens a step, in units that fill llama.cpp's micro-batches, so that prompts admitted
-	// together finish together and start decoding in the same step.
+	// ChunkAlignedFinish (the default) feeds prompts first come, first served, but the
+	// prompts admitted in the same step (a burst) finish in the same step: each holds back its
+	// last tokens until all of them fit one step, so they all start decoding in the next. The
+	// rest of each prompt goes in chunks as long as the budget allows, the shape of
+	// micro-batch that attention kernels run fastest (many tokens of few sequences).
+	ChunkAlignedFinish ContextChunking = "aligned_finish"
+	// ChunkEqualProgress feeds every prompt being prefilled the same number of tokens a
+	// step (TensorRT-LLM's EQUAL_PROGRESS), in units that fill llama.cpp's micro-batches, so
+	// that prompts admitted together also finish together; its micro-batches hold a few
+	// tokens of every sequence, which CPU attention runs more slowly and which read every
+	// sequence's KV cells.
 	ChunkEqualProgress ContextChunking = "equal_progress"
 	// ChunkFirstComeFirstServed gives the budget to the oldest prompt first, as far as it
-	// goes, then to the next: the first prompts of a burst finish early and decode while the
-	// others are prefilled.
+	// goes, then to the next (TensorRT-LLM's default): the first prompts of a burst finish
+	// early and decode while the others are prefilled, which costs an extra micro-batch a
+	// step and part-empty decode steps at the end.
 	ChunkFirstComeFirstServed ContextChunking = "first_come_first_served"
 )
 
 // ContextChunkings lists the chunking policies, the default first.
-var ContextChunkings = []ContextChunking{ChunkEqualProgress, ChunkFirstComeFirstServed}
+var ContextChunkings = []ContextChunking{ChunkAlignedFinish, ChunkEqualProgress, ChunkFirstComeFirstServed}
 
 // ParseSchedulerPolicy checks a policy name; "" is the default.
 func ParseSchedulerPolicy(s string) (SchedulerPolicy, error) {
@@ -72,7 +81,7 @@ func ParseSchedulerPolicy(s string) (SchedulerPolicy, error) {
 // ParseContextChunking checks a chunking policy name; "" is the default.
 func ParseContextChunking(s string) (ContextChunking, error) {
 	if s == "" {
-		return ChunkEqualProgress, nil
+		return ChunkAlignedFinish, nil
 	}
 	for _, c := range ContextChunkings {
 		if string(c) == s {

@@ -59,9 +59,12 @@ func (s *scheduler) build(now int64) stepPlan {
 		budget = min(budget, max(0, s.cfg.KVCapacity-s.kvCells()-p.genReqs))
 	}
 	slices.SortFunc(s.prefills, func(a, b int32) int { return cmp.Compare(s.slots[a].admitted, s.slots[b].admitted) })
-	if s.rules.chunking == ChunkEqualProgress {
+	switch s.rules.chunking {
+	case ChunkEqualProgress:
 		s.planEqualProgress(budget, p.genReqs > 0)
-	} else {
+	case ChunkAlignedFinish:
+		s.planAlignedFinish(budget)
+	default:
 		s.planFirstCome(budget)
 	}
 	for _, seq := range s.prefills {
@@ -70,9 +73,36 @@ func (s *scheduler) build(now int64) stepPlan {
 			p.ctxTokens += n
 		}
 	}
+	s.placeUnstarted()
 	s.emit()
 	p.microBatches = s.split.count(s.batch.Seq)
 	return p
+}
+
+// placeUnstarted gives the sequences whose prompts start this step the ids right above those
+// that hold KV cells, and those still waiting the ids above them: neither holds cells, so
+// renumbering them costs nothing, and a sequence that waits is then never a gap among the ids
+// of the step's tokens (which would cut its micro-batches apart).
+func (s *scheduler) placeUnstarted() {
+	first := s.nActive
+	for i := 0; i < s.nActive; i++ {
+		if s.slots[i].pos == 0 {
+			first = i
+			break
+		}
+	}
+	tail := s.slots[first:s.nActive]
+	// Stable: admission order is kept within each group.
+	slices.SortStableFunc(tail, func(a, b slot) int {
+		return cmp.Compare(boolInt(a.plan == 0), boolInt(b.plan == 0))
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // admit takes waiting requests into free sequences while the policy's KV rule allows. A new
@@ -138,6 +168,64 @@ func (s *scheduler) planFirstCome(budget int) {
 		sl := &s.slots[seq]
 		sl.plan = min(len(sl.prompt)-sl.fed, budget)
 		budget -= sl.plan
+	}
+}
+
+// planAlignedFinish feeds prompts first come, first served, wave by wave (a wave: the
+// prompts admitted in one step), and makes a wave's prompts finish in one step. While the
+// whole rest of a wave does not fit the budget left, each of its prompts holds back its last
+// tokens (its tail) and only the rest (its body) is fed; once it fits, every prompt of the
+// wave is fed to its end. A tail is n_ubatch divided among the wave's prompts, so that the
+// last step's tails fill whole micro-batches; a wave with more prompts than the budget can
+// end together is fed first come, first served.
+//
+// The bodies of a step are fed in chunks of one length: llama.cpp's micro-batch takes the same
+// number of tokens from each of its sequences, so the end of one body and the start of the
+// next in one step would cut a micro-batch short. Budget that a whole chunk does not fit is
+// left unused (at most one body's length a step).
+func (s *scheduler) planAlignedFinish(budget int) {
+	for lo := 0; lo < len(s.prefills) && budget > 0; {
+		wave := s.slots[s.prefills[lo]].wave
+		hi := lo
+		rest := 0
+		for hi < len(s.prefills) && s.slots[s.prefills[hi]].wave == wave {
+			sl := &s.slots[s.prefills[hi]]
+			rest += len(sl.prompt) - sl.fed
+			hi++
+		}
+		members := s.prefills[lo:hi]
+		lo = hi
+		n := len(members)
+		if rest <= budget || n > budget {
+			for _, seq := range members {
+				sl := &s.slots[seq]
+				sl.plan = min(len(sl.prompt)-sl.fed, budget)
+				budget -= sl.plan
+			}
+			continue
+		}
+		tail := max(1, min(s.split.nUBatch, budget)/n)
+		chunk := 0
+		for _, seq := range members {
+			sl := &s.slots[seq]
+			left := len(sl.prompt) - sl.fed
+			body := left - min(tail, left)
+			if body == 0 {
+				continue
+			}
+			if chunk == 0 {
+				chunk = min(body, budget)
+			}
+			take := min(body, chunk)
+			if take > budget {
+				break
+			}
+			sl.plan = take
+			budget -= take
+		}
+		// A wave still prefilling keeps the budget for itself: a younger wave fed now would
+		// hold prompts that finish after it anyway.
+		return
 	}
 }
 

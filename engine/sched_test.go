@@ -147,11 +147,12 @@ func burstShape(t *testing.T, g testReqs, cfg Config, nUBatch int) (steps int64,
 	return res.Steps, fb.mbs, res, log
 }
 
-// On bursts the default does no more work than the waves did (the same steps and no more
-// micro-batches, each of which reads all the weights), while prefilling first come, first
-// served without waves costs an extra micro-batch per prefill step and part-empty decode
-// steps at the end.
-func TestEqualProgressBurstCostsNoMoreThanWaves(t *testing.T) {
+// On bursts the default does the work the waves did, give or take a step and a micro-batch
+// (each micro-batch reads all the weights): a step's prompt tokens as the budget allows, in
+// full micro-batches, then decode steps that each hold the whole burst. Equal progress does
+// the same; first come, first served without waves costs an extra micro-batch per prefill
+// step and part-empty decode steps at the end.
+func TestBurstCostsNoMoreThanWaves(t *testing.T) {
 	cases := []struct {
 		name string
 		g    testReqs
@@ -167,26 +168,35 @@ func TestEqualProgressBurstCostsNoMoreThanWaves(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			steps, mbs, _, log := burstShape(t, c.g, c.cfg, c.ub)
 			wc := c.cfg
 			wc.Policy = PolicyWaves
 			wSteps, wMbs, _, _ := burstShape(t, c.g, wc, c.ub)
 			fc := c.cfg
 			fc.Chunking = ChunkFirstComeFirstServed
 			fSteps, fMbs, _, _ := burstShape(t, c.g, fc, c.ub)
-			t.Logf("equal progress %d steps %d micro-batches; waves %d / %d; first come %d / %d", steps, mbs, wSteps, wMbs, fSteps, fMbs)
-			// A step of prompts holds as many prompt tokens as the budget allows, rounded down
-			// to what fills whole micro-batches: where the prompts do not divide n_ubatch
-			// (B=48: 40 tokens of each prompt a step, not 42, in micro-batches of 480) that
-			// costs at most a step and a part-filled micro-batch for the whole prefill.
-			if steps > wSteps+1 || mbs > wMbs+1 {
-				t.Errorf("equal progress: %d steps and %d micro-batches, waves %d and %d", steps, mbs, wSteps, wMbs)
-			}
-			// Every decode step after the burst's prompts holds every request.
-			for _, l := range log {
-				if l.NumCtxTokens == 0 && l.NumGenRequests != c.g.n {
-					t.Fatalf("step %d decodes %d of %d requests", l.Iter, l.NumGenRequests, c.g.n)
+			line := fmt.Sprintf("waves %d steps %d micro-batches; first come %d / %d", wSteps, wMbs, fSteps, fMbs)
+			for _, ch := range []ContextChunking{ChunkAlignedFinish, ChunkEqualProgress} {
+				cfg := c.cfg
+				cfg.Chunking = ch
+				steps, mbs, _, log := burstShape(t, c.g, cfg, c.ub)
+				line += fmt.Sprintf("; %s %d / %d", ch, steps, mbs)
+				// Where the prompts do not divide n_ubatch (B=48: equal progress feeds 40
+				// tokens of each a step in micro-batches of 480, not 42) or a step's budget
+				// (aligned finish leaves what a whole chunk does not fit), the whole prefill
+				// takes a step and a part-filled micro-batch more.
+				if steps > wSteps+1 || mbs > wMbs+1 {
+					t.Errorf("%s: %d steps and %d micro-batches, waves %d and %d", ch, steps, mbs, wSteps, wMbs)
 				}
+				// Every decode step after the burst's prompts holds every request.
+				for _, l := range log {
+					if l.NumCtxTokens == 0 && l.NumGenRequests != c.g.n {
+						t.Fatalf("%s: step %d decodes %d of %d requests", ch, l.Iter, l.NumGenRequests, c.g.n)
+					}
+				}
+			}
+			t.Log(line)
+			if fMbs <= wMbs && c.g.n*c.g.isl > c.cfg.MaxNumTokens {
+				t.Errorf("first come: %d micro-batches, waves %d: the case does not show what waves were for", fMbs, wMbs)
 			}
 		})
 	}
@@ -233,8 +243,8 @@ func TestMaxUtilizationPausesAndResumes(t *testing.T) {
 }
 
 // A request generates the same tokens under every policy as alone, on a backend whose tokens
-// depend only on what each sequence was fed: chunks of equal progress, renumbering around
-// unstarted sequences, and max_utilization's pauses, after which a request is computed again
+// depend only on what each sequence was fed: tails held back, chunks of equal progress,
+// renumbering around unstarted sequences, and max_utilization's pauses, after which a request is computed again
 // from its prompt and every token it had generated. Feeding a wrong token or position
 // anywhere changes every token after it.
 func TestPoliciesGenerateWhatRequestsGenerateAlone(t *testing.T) {
@@ -268,6 +278,7 @@ func TestPoliciesGenerateWhatRequestsGenerateAlone(t *testing.T) {
 		pauses  bool
 	}{
 		{"default", Config{MaxBatchSize: 8, MaxNumTokens: 24}, false, false},
+		{"equal progress", Config{MaxBatchSize: 8, MaxNumTokens: 24, Chunking: ChunkEqualProgress}, false, false},
 		{"first come", Config{MaxBatchSize: 8, MaxNumTokens: 24, Chunking: ChunkFirstComeFirstServed}, false, false},
 		{"waves", Config{MaxBatchSize: 8, MaxNumTokens: 24, Policy: PolicyWaves}, false, false},
 		{"static batch", Config{MaxBatchSize: 8, MaxNumTokens: 24, Policy: PolicyStaticBatch}, false, false},

@@ -43,15 +43,19 @@ type slot struct {
 // would multiply the cost of a decode step. When requests finish, the highest ids are
 // renumbered into the holes (a KV copy inside llama.cpp).
 //
-// Why equal progress is the default: a burst that needs several steps of prefill, prefilled
-// first come first served, starts decoding in staggers. Every prefill step then carries an
-// extra micro-batch for the early requests' decodes (a decoding sequence has one token, and
-// a micro-batch takes as many tokens from each of its sequences), and the last steps of the
-// run decode only the late requests, each reading all the weights for a part-empty batch.
-// Prefilling every prompt of the burst by the same amount a step makes them finish in the
-// same step: the prefill steps hold prompt tokens only, in micro-batches as full as first
-// come first served fills them, and every request decodes from the next step on, in full
-// decode steps, with no wait between its first and second token.
+// Why the default chunking is aligned_finish: a burst that needs several steps of prefill,
+// prefilled first come, first served, starts decoding in staggers. Every prefill step then
+// carries an extra micro-batch for the early requests' decodes (a decoding sequence has one
+// token, and a micro-batch takes as many tokens from each of its sequences), and the last
+// steps of the run decode only the late requests, each reading all the weights for a
+// part-empty batch. The admission waves avoided that by making early requests wait after
+// their first token. Instead, the prompts of a burst now hold back their last tokens until
+// all of them fit one step: they produce their first tokens in the same step and decode
+// from the next, in full decode steps, with no wait between tokens. The rest of each prompt
+// is fed first come, first served, in long chunks of few sequences, the micro-batches that
+// attention runs fastest (ggml's CPU flash attention tiles 64 queries of a sequence; feeding
+// every prompt a few tokens a step, as equal progress does, reads every sequence's KV cells
+// in every micro-batch).
 type scheduler struct {
 	b     Backend
 	reqs  []dataset.Request

@@ -106,7 +106,7 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process (a native crash then ends benchtui)")
 	fs.Float(&f.StallTimeoutS, "stall_timeout", 120, "seconds without progress after which the backend process is killed and the run fails")
 	fs.String(&f.Policy, "scheduler_policy", string(engine.PolicyGuaranteedNoEvict), "which requests run: "+policyNames()+" (see README)")
-	fs.String(&f.Chunking, "context_chunking_policy", string(engine.ChunkEqualProgress), "how prompt chunks share a step's token budget: equal_progress or first_come_first_served")
+	fs.String(&f.Chunking, "context_chunking_policy", string(engine.ChunkAlignedFinish), "how prompt chunks share a step's token budget: aligned_finish, equal_progress or first_come_first_served (see README)")
 	fs.Bool(&f.Static, "static_batching", false, "the same as --scheduler_policy static_batch: a batch starts when the last one has finished")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
 	return fs, f
@@ -219,10 +219,13 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		os.Remove(probe.Name())
 	}
 	if f.IterationLog != "" {
-		// Made now, so that a path that cannot be written fails before the model loads.
-		if err := os.WriteFile(f.IterationLog, nil, 0o644); err != nil {
+		// Opened now, so that a path that cannot be written fails before the model loads;
+		// nothing is written yet (a full disk is the run's failure, found at its first line).
+		lf, err := os.OpenFile(f.IterationLog, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
 			return usageError{fmt.Errorf("iteration log: %w", err)}
 		}
+		lf.Close()
 		spec.IterationLogPath = f.IterationLog
 	}
 

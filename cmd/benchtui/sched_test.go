@@ -126,3 +126,36 @@ func TestIterationLogOnFullDisk(t *testing.T) {
 		}
 	}
 }
+
+// A sweep takes the scheduler policy as an axis: each point runs under its policy, and a
+// policy that does not exist is refused before anything loads.
+func TestSweepSchedulerPolicy(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sw")
+	code, _, errs := runCLI(t, "sweep", "--model", "tiny", "--scheduler_policy", "guaranteed_no_evict,waves", "--max_batch_size", "4",
+		"--isl", "16", "--osl", "4", "--num_requests", "8", "--warmup", "0", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc struct {
+		Points []struct {
+			Params  map[string]string `json:"params"`
+			Reports []struct {
+				World struct {
+					Policy string `json:"scheduling_policy"`
+				} `json:"world_info"`
+			} `json:"reports"`
+		} `json:"points"`
+	}
+	readJSON(t, filepath.Join(out, "sweep.json"), &doc)
+	if len(doc.Points) != 2 {
+		t.Fatalf("%d points, want 2", len(doc.Points))
+	}
+	for _, p := range doc.Points {
+		if len(p.Reports) != 1 || p.Reports[0].World.Policy != strings.ToUpper(p.Params["scheduler_policy"]) {
+			t.Errorf("point %v ran under %+v", p.Params, p.Reports)
+		}
+	}
+	if code, _, errs := runCLI(t, "sweep", "--model", "tiny", "--scheduler_policy", "fifo", "--out", filepath.Join(t.TempDir(), "x")); code != 2 || !strings.Contains(errs, "scheduler policy") {
+		t.Errorf("a bad policy: exit %d, %q", code, errs)
+	}
+}

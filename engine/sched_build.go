@@ -123,6 +123,25 @@ func (s *scheduler) admit(now int64) {
 			}
 		}
 	}
+	from := s.nActive
+	defer func() {
+		if s.rules.chunking == ChunkFirstComeFirstServed {
+			return // the order they came in is the order they are served
+		}
+		// Requests admitted together finish together, so their order among themselves is
+		// free: longest prompt first makes a step's chunks fall in length with the ids, and
+		// a micro-batch, which takes as many tokens from each of its consecutive sequences,
+		// then loses sequences only from its end as they run out (see splitter).
+		fresh := s.slots[from:s.nActive]
+		seqs := make([]int64, len(fresh))
+		for k := range fresh {
+			seqs[k] = fresh[k].admitted
+		}
+		slices.SortStableFunc(fresh, func(a, b slot) int { return cmp.Compare(len(b.prompt), len(a.prompt)) })
+		for k := range fresh {
+			fresh[k].admitted = seqs[k]
+		}
+	}()
 	for len(s.waiting) > 0 && s.nActive < s.cfg.MaxBatchSize {
 		i := s.waiting[0]
 		park, resumed := s.parked[i]
@@ -205,7 +224,7 @@ func (s *scheduler) planAlignedFinish(budget int) {
 			continue
 		}
 		tail := max(1, min(s.split.nUBatch, budget)/n)
-		chunk := 0
+		first := 0
 		for _, seq := range members {
 			sl := &s.slots[seq]
 			left := len(sl.prompt) - sl.fed
@@ -213,11 +232,10 @@ func (s *scheduler) planAlignedFinish(budget int) {
 			if body == 0 {
 				continue
 			}
-			if chunk == 0 {
-				chunk = min(body, budget)
-			}
-			take := min(body, chunk)
-			if take > budget {
+			take := min(body, budget)
+			if first == 0 {
+				first = take
+			} else if take < body && take < first {
 				break
 			}
 			sl.plan = take

@@ -297,3 +297,20 @@ func TestPoliciesGenerateWhatRequestsGenerateAlone(t *testing.T) {
 		}
 	}
 }
+
+// With prompts and outputs of varied lengths (1024 requests at B=256, the GPU suite's ifb
+// shape) the default does no more micro-batches than the waves: a burst's prompts take ids
+// longest first, so the chunks of a step fall in length with the ids and a micro-batch loses
+// sequences only from its end, where under first come, first served short and long chunks
+// alternate and cut micro-batches short.
+func TestVariedLengthsCostNoMoreThanWaves(t *testing.T) {
+	g := testReqs{n: 1024, isl: 64, osl: 64, islSpread: 128, oslSpread: 128}
+	cfg := Config{MaxBatchSize: 256, MaxNumTokens: 4096}
+	steps, mbs, _, _ := burstShape(t, g, cfg, 512)
+	cfg.Policy = PolicyWaves
+	wSteps, wMbs, _, _ := burstShape(t, g, cfg, 512)
+	t.Logf("default %d steps %d micro-batches, waves %d and %d", steps, mbs, wSteps, wMbs)
+	if mbs > wMbs || steps > wSteps+2 {
+		t.Errorf("default %d steps and %d micro-batches, waves %d and %d", steps, mbs, wSteps, wMbs)
+	}
+}

@@ -193,10 +193,11 @@ func (s *scheduler) planFirstCome(budget int) {
 // planAlignedFinish feeds prompts first come, first served, wave by wave (a wave: the
 // prompts admitted in one step), and makes a wave's prompts finish in one step. While the
 // whole rest of a wave does not fit the budget left, each of its prompts holds back its last
-// tokens (its tail) and only the rest (its body) is fed; once it fits, every prompt of the
-// wave is fed to its end. A tail is n_ubatch divided among the wave's prompts, so that the
-// last step's tails fill whole micro-batches; a wave with more prompts than the budget can
-// end together is fed first come, first served.
+// token and only the rest (its body) is fed; once it fits, every prompt of the wave is fed to
+// its end. The last step then holds one token of each prompt (and what is left of the last
+// bodies): one micro-batch like a decode step's, where a longer tail would put more tokens
+// in micro-batches of a few tokens of many sequences, which CPU attention runs slowly. A
+// wave with more prompts than the budget can end together is fed first come, first served.
 //
 // The bodies of a step are fed in chunks of one length: llama.cpp's micro-batch takes the same
 // number of tokens from each of its sequences, so the end of one body and the start of the
@@ -223,13 +224,11 @@ func (s *scheduler) planAlignedFinish(budget int) {
 			}
 			continue
 		}
-		tail := max(1, min(s.split.nUBatch, budget)/n)
 		first := 0
 		for _, seq := range members {
 			sl := &s.slots[seq]
-			left := len(sl.prompt) - sl.fed
-			body := left - min(tail, left)
-			if body == 0 {
+			body := len(sl.prompt) - sl.fed - 1
+			if body <= 0 {
 				continue
 			}
 			take := min(body, budget)

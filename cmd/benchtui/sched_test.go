@@ -96,37 +96,6 @@ func TestIterationLogKeptAfterBackendCrash(t *testing.T) {
 	}
 }
 
-// A full disk under the iteration log fails the run (exit 1, one line naming the log) but
-// loses nothing else: the run goes to its end and its report is written. /dev/full fails
-// every write with ENOSPC; the log is written to it directly, never replaced.
-func TestIterationLogOnFullDisk(t *testing.T) {
-	if _, err := os.Stat("/dev/full"); err != nil {
-		t.Skip("no /dev/full on this system")
-	}
-	for _, inProcess := range []bool{false, true} {
-		dir := t.TempDir()
-		report := filepath.Join(dir, "report.json")
-		args := []string{"throughput", "--model", "tiny", "--num_requests", "8", "--isl", "16", "--osl", "8",
-			"--max_batch_size", "4", "--iteration_log", "/dev/full", "--report_json", report, "--quiet"}
-		if inProcess {
-			args = append(args, "--in_process")
-		}
-		code, _, errs := runCLI(t, args...)
-		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		if code != 1 || len(lines) != 1 || !strings.Contains(errs, "iteration log: write line 1") || !strings.Contains(errs, "no space left") {
-			t.Errorf("in process %v: exit %d, stderr %q: want 1 and one line naming the log's failed write", inProcess, code, errs)
-		}
-		var rep map[string]any
-		readJSON(t, report, &rep)
-		if n := rep["benchtui"].(map[string]any)["num_completed"].(float64); n != 8 {
-			t.Errorf("in process %v: report has %v completed requests, want all 8", inProcess, n)
-		}
-		if fi, err := os.Stat("/dev/full"); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-			t.Fatalf("/dev/full is no longer a character device: %v %v", fi.Mode(), err)
-		}
-	}
-}
-
 // A sweep takes the scheduler policy as an axis: each point runs under its policy, and a
 // policy that does not exist is refused before anything loads.
 func TestSweepSchedulerPolicy(t *testing.T) {

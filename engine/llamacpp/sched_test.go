@@ -9,6 +9,7 @@ import (
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // openTinyCtx opens the tiny model with a context of nCtx cells shared by nSeq sequences
@@ -46,7 +47,7 @@ func TestPoliciesMatchAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seqLen := dataset.ComputeStats(reqs).MaxSequenceLength
+	seqLen := report.DatasetStats(reqs).MaxSequenceLength
 	alone := openTinyCtx(t, false, seqLen, 32, 32, 1)
 	want := make([][]int32, len(reqs))
 	for i := range reqs {
@@ -136,7 +137,7 @@ func TestDefaultPolicyDecodesFromTheNextStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seqLen := dataset.ComputeStats(reqs).MaxSequenceLength
+	seqLen := report.DatasetStats(reqs).MaxSequenceLength
 	cfg := engine.Config{MaxBatchSize: 8, MaxNumTokens: 96, MaxSeqLen: seqLen, EOSID: -1}
 	b := openTinyCtx(t, false, cfg.MaxBatchSize*seqLen, cfg.MaxNumTokens, 32, cfg.MaxBatchSize)
 	var log bytes.Buffer

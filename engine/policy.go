@@ -121,7 +121,6 @@ func joinNames[T ~string](names []T) string {
 
 // rules is what a policy means to the scheduler, worked out once per run.
 type rules struct {
-	policy SchedulerPolicy
 	// reserveWhole: admission reserves a request's whole length (prompt plus output).
 	reserveWhole bool
 	// canPause: when the shared cache runs out, the newest requests are paused.
@@ -137,7 +136,7 @@ type rules struct {
 func rulesOf(cfg Config) rules {
 	p, _ := ParseSchedulerPolicy(string(cfg.Policy))
 	c, _ := ParseContextChunking(string(cfg.Chunking))
-	r := rules{policy: p, chunking: c, reserveWhole: true}
+	r := rules{chunking: c, reserveWhole: true}
 	switch p {
 	case PolicyMaxUtilization:
 		r.reserveWhole = false

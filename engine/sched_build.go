@@ -125,8 +125,8 @@ func (s *scheduler) admit(now int64) {
 	}
 	from := s.nActive
 	defer func() {
-		if s.rules.chunking == ChunkFirstComeFirstServed {
-			return // the order they came in is the order they are served
+		if s.rules.chunking == ChunkFirstComeFirstServed || s.nActive-from < 2 {
+			return // first come, first served keeps the order they came in
 		}
 		// Requests admitted together finish together, so their order among themselves is
 		// free: longest prompt first makes a step's chunks fall in length with the ids, and

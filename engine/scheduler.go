@@ -86,7 +86,6 @@ type scheduler struct {
 	inTokens          int64
 	decodeRotate      int
 	pausedStep        int // requests paused at the end of the last step
-	pauses            int64
 
 	batch    Batch
 	rows     []int32 // sequence of each output row
@@ -335,7 +334,6 @@ func (s *scheduler) pauseToFit() int {
 		}
 		sl.done = true
 		paused++
-		s.pauses++
 	}
 	s.pausedStep = paused
 	return paused

@@ -99,10 +99,13 @@ func (p SchedulerPolicy) OrDefault() SchedulerPolicy {
 	return p
 }
 
-// EffectiveChunking is the chunking policy the scheduler uses for cfg: the waves policy
-// always prefills first come, first served.
-func (cfg Config) EffectiveChunking() ContextChunking {
-	return rulesOf(cfg).chunking
+// WithPolicies is cfg with its policies as the scheduler runs them: the defaults for those
+// not given, and first come, first served chunking for the waves. Validate has checked the
+// names.
+func (cfg Config) WithPolicies() Config {
+	cfg.Policy = cfg.Policy.OrDefault()
+	cfg.Chunking = rulesOf(cfg).chunking
+	return cfg
 }
 
 // ReportName is the policy as trtllm-bench's report names it (world_info.scheduling_policy:

@@ -35,14 +35,14 @@ func (w *logWriter) Sync() error { w.syncs++; return w.syncErr }
 func TestIterationLogIsWrittenAsTheRunGoes(t *testing.T) {
 	reqs := makeReqs(10, func(i int) int { return 5 + i }, func(i int) int { return 4 + i%3 })
 	w := &logWriter{}
-	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 16, MaxSeqLen: 64, EOSID: -1, IterationLog: w}
+	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 16, MaxSeqLen: 64, EOSID: -1}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
 	fb.onStep = func(step int) {
 		if lines := bytes.Count(w.buf.Bytes(), []byte("\n")); lines != step-1 || w.writes != step-1 {
 			t.Fatalf("step %d runs with %d lines in %d writes in the log, want %d", step, lines, w.writes, step-1)
 		}
 	}
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{IterationLog: w}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +56,9 @@ func TestIterationLogIsWrittenAsTheRunGoes(t *testing.T) {
 func TestIterationLogWriteErrorKeepsTheRun(t *testing.T) {
 	reqs := makeReqs(10, func(i int) int { return 5 + i }, func(i int) int { return 4 + i%3 })
 	w := &logWriter{failAt: 5}
-	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 16, MaxSeqLen: 64, EOSID: -1, IterationLog: w}
+	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 16, MaxSeqLen: 64, EOSID: -1}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{IterationLog: w}, nil)
 	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "iteration log: write line 5") {
 		t.Fatalf("err = %v, want the failed write of line 5", err)
 	}
@@ -81,8 +81,8 @@ func TestIterationLogSyncError(t *testing.T) {
 	}{{syscall.EIO, true}, {syscall.EINVAL, false}} {
 		reqs := makeReqs(3, func(int) int { return 4 }, func(int) int { return 3 })
 		w := &logWriter{syncErr: c.err}
-		cfg := Config{MaxBatchSize: 4, MaxNumTokens: 16, MaxSeqLen: 64, EOSID: -1, IterationLog: w}
-		_, err := Run(context.Background(), newFake(t, 16, 4), reqs, cfg, nil)
+		cfg := Config{MaxBatchSize: 4, MaxNumTokens: 16, MaxSeqLen: 64, EOSID: -1}
+		_, err := Run(context.Background(), newFake(t, 16, 4), reqs, cfg, Hooks{IterationLog: w}, nil)
 		if got := err != nil; got != c.fail || (c.fail && !errors.Is(err, c.err)) {
 			t.Errorf("sync error %v: run error %v", c.err, err)
 		}

@@ -15,7 +15,6 @@ import (
 func runLogged(t *testing.T, fb *fakeBackend, reqs []testReqs, cfg Config) (*Result, []StepLog) {
 	t.Helper()
 	var log bytes.Buffer
-	cfg.IterationLog = &log
 	all := reqs[0].build()
 	for _, r := range reqs[1:] {
 		all = append(all, r.build()...)
@@ -23,7 +22,7 @@ func runLogged(t *testing.T, fb *fakeBackend, reqs []testReqs, cfg Config) (*Res
 	if err := Validate(all, cfg, fb.vocab); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(context.Background(), fb, all, cfg, nil)
+	res, err := Run(context.Background(), fb, all, cfg, Hooks{IterationLog: &log}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +264,7 @@ func TestPoliciesGenerateWhatRequestsGenerateAlone(t *testing.T) {
 	for i := range reqs {
 		fb := newFake(t, 16, 1)
 		fb.byContent = true
-		res, err := Run(context.Background(), fb, reqs[i:i+1], Config{MaxBatchSize: 1, MaxNumTokens: 16, MaxSeqLen: 96, EOSID: -1, KeepTokens: true}, nil)
+		res, err := Run(context.Background(), fb, reqs[i:i+1], Config{MaxBatchSize: 1, MaxNumTokens: 16, MaxSeqLen: 96, EOSID: -1, KeepTokens: true}, Hooks{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,6 +61,7 @@ type scheduler struct {
 	reqs  []dataset.Request
 	cfg   Config
 	rules rules
+	hooks Hooks
 	phase Phase
 	ev    *Events
 	split splitter
@@ -100,13 +101,14 @@ type scheduler struct {
 	finished    []Record // ended since the last snapshot, for the events reader
 }
 
-func newScheduler(b Backend, reqs []dataset.Request, cfg Config, phase Phase, ev *Events) *scheduler {
+func newScheduler(b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, phase Phase, ev *Events) *scheduler {
 	info := b.Info()
 	s := &scheduler{
 		b:        b,
 		reqs:     reqs,
 		cfg:      cfg,
 		rules:    rulesOf(cfg),
+		hooks:    hooks,
 		phase:    phase,
 		ev:       ev,
 		records:  make([]Record, len(reqs)),
@@ -447,8 +449,8 @@ func (s *scheduler) snapshot(t int64) {
 		Steps:              s.steps,
 	}
 	snap.KVUsage = s.kvUsage()
-	if s.cfg.SpeedOfLight != nil && s.nActive > 0 {
-		snap.SpeedOfLightTokS = s.cfg.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
+	if s.hooks.SpeedOfLight != nil && s.nActive > 0 {
+		snap.SpeedOfLightTokS = s.hooks.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
 	}
 	s.series = append(s.series, snap)
 	if s.ev != nil {

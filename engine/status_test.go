@@ -17,8 +17,8 @@ func (fullDisk) Write([]byte) (int, error) { return 0, errors.New("no space left
 // error names the log.
 func TestRunIterationLogErrorEndsEveryRequest(t *testing.T) {
 	reqs := makeReqs(8, func(int) int { return 4 }, func(int) int { return 100 })
-	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 128, Concurrency: -1, EOSID: -1, IterationLog: fullDisk{}}
-	res, err := Run(context.Background(), newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize), reqs, cfg, nil)
+	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 128, Concurrency: -1, EOSID: -1}
+	res, err := Run(context.Background(), newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize), reqs, cfg, Hooks{IterationLog: fullDisk{}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "iteration log: write line 1") || !strings.Contains(err.Error(), "no space left") {
 		t.Fatalf("err = %v, want the iteration log's failed write", err)
 	}

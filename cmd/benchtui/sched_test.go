@@ -18,6 +18,7 @@ func TestSchedulerPolicyFlag(t *testing.T) {
 		{"--scheduler_policy", "fastest"},
 		{"--context_chunking_policy", "random"},
 		{"--static_batching", "--scheduler_policy", "waves"},
+		{"--scheduler_policy", "waves", "--context_chunking_policy", "equal_progress"},
 	} {
 		args := append([]string{"throughput", "--model", "tiny", "--num_requests", "2", "--quiet"}, bad...)
 		code, _, errs := runCLI(t, args...)
@@ -124,7 +125,7 @@ func TestSweepSchedulerPolicy(t *testing.T) {
 			t.Errorf("point %v ran under %+v", p.Params, p.Reports)
 		}
 	}
-	if code, _, errs := runCLI(t, "sweep", "--model", "tiny", "--scheduler_policy", "fifo", "--out", filepath.Join(t.TempDir(), "x")); code != 2 || !strings.Contains(errs, "scheduler policy") {
+	if code, _, errs := runCLI(t, "sweep", "--model", "tiny", "--scheduler_policy", "fifo", "--out", filepath.Join(t.TempDir(), "x")); code != 2 || !strings.Contains(errs, "--scheduler_policy fifo: want one of") {
 		t.Errorf("a bad policy: exit %d, %q", code, errs)
 	}
 }

@@ -52,7 +52,7 @@ func TestPoliciesMatchAlone(t *testing.T) {
 	want := make([][]int32, len(reqs))
 	for i := range reqs {
 		one := engine.Config{MaxBatchSize: 1, MaxNumTokens: 32, MaxSeqLen: seqLen, EOSID: -1, KeepTokens: true}
-		r, err := engine.Run(context.Background(), alone, reqs[i:i+1], one, nil)
+		r, err := engine.Run(context.Background(), alone, reqs[i:i+1], one, engine.Hooks{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,8 +83,7 @@ func TestPoliciesMatchAlone(t *testing.T) {
 			}
 			b := openTinyCtx(t, c.unified, nCtx, cfg.MaxNumTokens, 32, batch)
 			var log bytes.Buffer
-			cfg.IterationLog = &log
-			res, err := engine.Run(context.Background(), b, reqs, cfg, nil)
+			res, err := engine.Run(context.Background(), b, reqs, cfg, engine.Hooks{IterationLog: &log}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,8 +140,7 @@ func TestDefaultPolicyDecodesFromTheNextStep(t *testing.T) {
 	cfg := engine.Config{MaxBatchSize: 8, MaxNumTokens: 96, MaxSeqLen: seqLen, EOSID: -1}
 	b := openTinyCtx(t, false, cfg.MaxBatchSize*seqLen, cfg.MaxNumTokens, 32, cfg.MaxBatchSize)
 	var log bytes.Buffer
-	cfg.IterationLog = &log
-	res, err := engine.Run(context.Background(), b, reqs, cfg, nil)
+	res, err := engine.Run(context.Background(), b, reqs, cfg, engine.Hooks{IterationLog: &log}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -245,17 +245,25 @@ int bt_max_devices(void) { return (int) p_llama_max_devices(); }
 
 static _Atomic float bt_progress;
 static atomic_int bt_abort;
+// bt_ticks counts llama.cpp's calls into the callbacks below: while a model loads, and
+// between the nodes of a graph the CPU backend computes. A backend process's heartbeat reads
+// it to tell native code that works from native code that hangs.
+static atomic_ullong bt_ticks;
 
 static bool bt_progress_cb(float progress, void *user) {
     (void) user;
+    atomic_fetch_add(&bt_ticks, 1);
     atomic_store(&bt_progress, progress);
     return !atomic_load(&bt_abort);
 }
 
 static bool bt_abort_cb(void *user) {
     (void) user;
+    atomic_fetch_add(&bt_ticks, 1);
     return atomic_load(&bt_abort) != 0;
 }
+
+unsigned long long bt_ticks_get(void) { return atomic_load(&bt_ticks); }
 
 float bt_load_progress(void) { return atomic_load(&bt_progress); }
 void bt_request_abort(int on) { atomic_store(&bt_abort, on); }

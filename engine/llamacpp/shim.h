@@ -119,6 +119,8 @@ void bt_profile_get(const bt_state *st, bt_profile *out);
 struct llama_model *bt_load_model(const char *path, const bt_load_params *p);
 float bt_load_progress(void);
 void bt_request_abort(int on);
+// bt_ticks_get counts llama.cpp's calls into benchtui's load and abort callbacks.
+unsigned long long bt_ticks_get(void);
 
 // bt_model_info_get fills out; with vocab_only only the vocabulary fields are set.
 void bt_model_info_get(const struct llama_model *m, int vocab_only, bt_model_info *out);

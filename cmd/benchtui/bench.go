@@ -155,11 +155,8 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 		f.Streaming = true
 	}
-	if f.Static {
-		if set["scheduler_policy"] && f.Policy != string(engine.PolicyStaticBatch) {
-			return badInput("--static_batching and --scheduler_policy %s disagree: give one of them", f.Policy)
-		}
-		f.Policy = string(engine.PolicyStaticBatch)
+	if err := staticBatching(f, set); err != nil {
+		return err
 	}
 	if err := checkBackend(f, set, name); err != nil {
 		return err
@@ -318,14 +315,6 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		return fmt.Errorf("%w (its whole stderr is in %s)", run.Err, logPath)
 	}
 	return run.Err
-}
-
-func policyNames() string {
-	names := make([]string, len(engine.SchedulerPolicies))
-	for i, p := range engine.SchedulerPolicies {
-		names[i] = string(p)
-	}
-	return strings.Join(names, ", ")
 }
 
 // pathless is err without the path that an *os.PathError repeats, for messages that name

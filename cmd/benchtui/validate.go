@@ -234,3 +234,25 @@ func preflight(so session.Options, env session.Env, spec session.Spec, warn func
 	}
 	return nil
 }
+
+// staticBatching reads --static_batching as --scheduler_policy static_batch, which it is,
+// and refuses the two naming different policies.
+func staticBatching(f *benchFlags, set map[string]bool) error {
+	if !f.Static {
+		return nil
+	}
+	if set["scheduler_policy"] && f.Policy != string(engine.PolicyStaticBatch) {
+		return badInput("--static_batching and --scheduler_policy %s disagree: give one of them", f.Policy)
+	}
+	f.Policy = string(engine.PolicyStaticBatch)
+	return nil
+}
+
+// policyNames lists the scheduler policies, the default first.
+func policyNames() string {
+	names := make([]string, len(engine.SchedulerPolicies))
+	for i, p := range engine.SchedulerPolicies {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
+}

@@ -67,6 +67,9 @@ type Result struct {
 	WarmupRequests int
 	// Series is the snapshot time series of the benchmark phase.
 	Series []Snapshot
+	// Hosts are the remote hosts' traffic over the benchmark phase (rates over the whole
+	// phase), when the backend measures it.
+	Hosts []HostFigures `json:",omitempty"`
 }
 
 // ErrCanceled is returned (wrapped) when the run's context ends before all requests finish.
@@ -156,5 +159,6 @@ func Run(ctx context.Context, b Backend, reqs []dataset.Request, cfg Config, hoo
 	res.Steps = steps
 	res.Records = s.records
 	res.Series = s.series
+	res.Hosts = s.hosts.total(s.now())
 	return res, err
 }

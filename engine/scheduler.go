@@ -99,6 +99,7 @@ type scheduler struct {
 	steps       int64
 	series      []Snapshot
 	finished    []Record // ended since the last snapshot, for the events reader
+	hosts       hostTracker
 }
 
 func newScheduler(b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, phase Phase, ev *Events) *scheduler {
@@ -165,6 +166,7 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 
 func (s *scheduler) loop(ctx context.Context, log *stepLogWriter) (int64, error) {
 	s.epoch = time.Now()
+	s.hosts.start(s.b, 0)
 	n := len(s.reqs)
 	var stepLog StepLog
 	for s.completed+s.failed < n {
@@ -449,6 +451,7 @@ func (s *scheduler) snapshot(t int64) {
 		Steps:              s.steps,
 	}
 	snap.KVUsage = s.kvUsage()
+	snap.Hosts = s.hosts.sample(t)
 	if s.hooks.SpeedOfLight != nil && s.nActive > 0 {
 		snap.SpeedOfLightTokS = s.hooks.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
 	}

@@ -45,6 +45,9 @@ func NormalizeBackend(o llamacpp.BackendOptions) (llamacpp.BackendOptions, error
 			return bad("tensor_split", o.TensorSplit, "every share must be a number of 0 or more")
 		}
 	}
+	if err := llamacpp.CheckRPC(o.RPC); err != nil {
+		return bad("rpc", strings.Join(o.RPC, ","), err.Error())
+	}
 	lo := llamacpp.Options{SplitMode: o.SplitMode, FlashAttn: o.FlashAttn, KVType: o.KVCacheDType}
 	if err := llamacpp.CheckOptions(&lo); err != nil {
 		// Its message is `key "value": what is wanted`.
@@ -97,8 +100,9 @@ func (o Options) normalizedBackend() (llamacpp.BackendOptions, error) {
 func tensorParallel(lo *llamacpp.Options, tp int, o llamacpp.BackendOptions, devs []engine.Device) error {
 	if tp <= 1 {
 		// --tp 1 means one GPU, as in trtllm-bench: without a split mode of the user's,
-		// llama.cpp would spread the layers over every GPU it sees.
-		if o.SplitMode == "" {
+		// llama.cpp would spread the layers over every GPU it sees. RPC servers are there
+		// to be spread over.
+		if o.SplitMode == "" && len(o.RPC) == 0 {
 			lo.SplitMode = "none"
 		}
 		return nil

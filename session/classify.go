@@ -42,6 +42,9 @@ var causes = []struct {
 	kind string
 	line *regexp.Regexp
 }{
+	// An RPC server that went away makes llama.cpp abort; the line after its message names
+	// the server (see engine/llamacpp/rpc.c).
+	{"RPC server lost", regexp.MustCompile(`^RPC server (\S+ (closed|refused|stopped)|failed:)`)},
 	{"out of memory", regexp.MustCompile(`(?i)out of memory|failed to allocate|cudamalloc failed`)},
 	{"CUDA error", regexp.MustCompile(`(?i)cuda error`)},
 	{"assertion", regexp.MustCompile(`GGML_ASSERT|GGML_ABORT|(?i)assertion .*failed`)},

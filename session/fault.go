@@ -57,6 +57,9 @@ type faultBackend struct {
 	steps int
 }
 
+// Unwrap lets the engine find what the wrapped backend measures (engine.HostMeter).
+func (b *faultBackend) Unwrap() engine.Backend { return b.Backend }
+
 func (b *faultBackend) Step(batch *engine.Batch, out []int32) error {
 	if batch.Len() > 0 {
 		b.steps++

@@ -102,6 +102,8 @@ func llamaOptions(bo llamacpp.BackendOptions, file string, verbose bool) llamacp
 		BackendSampling: bo.BackendSampling,
 		CUDAGraphs:      bo.CUDAGraphs,
 		Verbose:         verbose,
+		RPC:             bo.RPC,
+		RPCDirect:       bo.RPCMeasure != nil && !*bo.RPCMeasure,
 	}
 	for _, v := range bo.TensorSplit {
 		lo.TensorSplit = append(lo.TensorSplit, float32(v))

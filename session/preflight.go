@@ -75,6 +75,14 @@ func memoryFor(devs []engine.Device, gpuLayers, tp int) memory {
 	if gpuLayers == 0 {
 		return hostMemory()
 	}
+	for _, d := range devs {
+		if d.Type == "rpc" {
+			// The model is spread over RPC servers too; what each holds is llama.cpp's
+			// split, not known here, and a model too big for this machine alone is why
+			// they are there. llama.cpp's own allocation failure is the check.
+			return memory{}
+		}
+	}
 	var m memory
 	var names []string
 	for _, d := range devs {
@@ -103,7 +111,7 @@ func memoryBefore(bo llamacpp.BackendOptions, tp int, env Env) memory {
 	switch {
 	case layers == 0:
 		return hostMemory()
-	case hw == nil:
+	case hw == nil || len(bo.RPC) > 0: // see memoryFor for RPC servers
 		return memory{}
 	case len(hw.Machine.GPUs) == 0:
 		return hostMemory()

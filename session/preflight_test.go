@@ -154,3 +154,19 @@ func TestPrepareChecksMemoryAndBatch(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestPreflightRPC checks that a model spread over RPC servers is not refused for not
+// fitting this machine alone: the servers hold their share.
+func TestPreflightRPC(t *testing.T) {
+	devs := []engine.Device{{Name: "CPU", Type: "cpu"}, {Name: "RPC0", Type: "rpc", Host: "10.0.0.2:50052", FreeBytes: 1 << 40}}
+	if m := memoryFor(devs, -1, 1); m.free != 0 {
+		t.Errorf("memory with an RPC server: %+v, want unknown", m)
+	}
+	if m := memoryFor(devs[:1], -1, 1); m.where != "the host" {
+		t.Errorf("memory without one: %+v", m)
+	}
+	hw := &Hardware{}
+	if m := memoryBefore(llamacpp.BackendOptions{RPC: []string{"10.0.0.2:50052"}}, 1, Env{Hardware: hw}); m.free != 0 {
+		t.Errorf("memory before loading, with an RPC server: %+v, want unknown", m)
+	}
+}

@@ -62,6 +62,7 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 		LlamaCppCommit:   info.Commit,
 		Warmup:           r.Result.WarmupRequests,
 	})
+	rep.BenchTUI.RPC = report.NewRPC(r.Result.Hosts, r.Result.Series, info.Devices)
 	if hw := s.env.Hardware; hw != nil {
 		hr := &report.Hardware{
 			Machine: hw.Machine,

@@ -61,6 +61,9 @@ type benchFlags struct {
 	InProcess     bool        `json:"in_process,omitempty"`
 	StallTimeoutS float64     `json:"stall_timeout_s,omitempty"`
 	Export        string      `json:"export,omitempty"`
+	RPC           string      `json:"rpc,omitempty"`
+	TensorSplit   string      `json:"tensor_split,omitempty"`
+	RPCMeasure    bool        `json:"rpc_measure"`
 	Page          pageOutputs `json:"-"`
 }
 
@@ -114,6 +117,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.Chunking, "context_chunking_policy", "", "how prompt chunks share a step's token budget: aligned_finish (the default), equal_progress or first_come_first_served (the waves': see README)")
 	fs.Bool(&f.Static, "static_batching", false, "the same as --scheduler_policy static_batch: a batch starts when the last one has finished")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
+	f.RPCMeasure = true
+	addRPCFlags(fs, &f.RPC, &f.TensorSplit, &f.RPCMeasure)
 	return fs, f
 }
 

@@ -47,5 +47,8 @@ func dashOptionsFile(c *dashConfig, set map[string]bool, defined func(key string
 	if mine("library") {
 		o.Library = c.LlamaLib
 	}
+	if err := rpcOptions(&o, c.RPC, c.TensorSplit, c.RPCMeasure, set, mine); err != nil {
+		return nil, o, err
+	}
 	return of, o, nil
 }

@@ -43,6 +43,9 @@ type dashConfig struct {
 	FlashAttn    string `toml:"flash_attn" json:"flash_attn"`
 	TP           int    `toml:"tp" json:"tp"`
 	LlamaLib     string `toml:"llama_lib" json:"-"`
+	RPC          string `toml:"rpc" json:"rpc,omitempty"`
+	TensorSplit  string `toml:"tensor_split" json:"tensor_split,omitempty"`
+	RPCMeasure   bool   `toml:"rpc_measure" json:"rpc_measure"`
 	InProcess    bool   `toml:"in_process" json:"in_process,omitempty"`
 	// ExtraOptions is trtllm-bench's options file (or benchtui's options TOML).
 	ExtraOptions string `toml:"extra_llm_api_options" json:"extra_llm_api_options,omitempty"`
@@ -52,7 +55,7 @@ type dashConfig struct {
 func defaultDashConfig() dashConfig {
 	return dashConfig{
 		Model: "tiny", MaxBatchSize: 8, ISL: 128, OSL: 128, NumRequests: 64, Concurrency: -1,
-		MaxNumTokens: 2048, Seed: 420, GPULayers: -1, FlashAttn: "auto", TP: 1,
+		MaxNumTokens: 2048, Seed: 420, GPULayers: -1, FlashAttn: "auto", TP: 1, RPCMeasure: true,
 	}
 }
 
@@ -92,7 +95,7 @@ func loadDashConfig(path string, c *dashConfig) (func(key string) bool, error) {
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return none, fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options, baseline)",
+		return none, fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options, baseline, rpc, tensor_split, rpc_measure)",
 			path, strings.Join(keys, ", "))
 	}
 	return func(key string) bool { return md.IsDefined(key) }, nil
@@ -237,6 +240,7 @@ func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs.String(&c.FlashAttn, "flash_attn", def.FlashAttn, "flash attention: auto, on or off")
 	fs.Int(&c.TP, "tp", def.TP, "tensor parallel size")
 	fs.String(&c.LlamaLib, "llama_lib", def.LlamaLib, "libllama to load")
+	addRPCFlags(fs, &c.RPC, &c.TensorSplit, &c.RPCMeasure)
 	fs.Bool(&c.InProcess, "in_process", def.InProcess, "run llama.cpp in this process instead of a child process")
 	fs.String(cfgPath, "config", *cfgPath, "dashboard settings file (TOML, keys as the flags)")
 	fs.String(&c.ExtraOptions, "extra_llm_api_options", def.ExtraOptions, "options file: trtllm-bench's YAML or benchtui's TOML (a flag or the settings file wins over it)")

@@ -8,6 +8,7 @@
 //	benchtui report FILE.json... --html F     a self-contained HTML report of runs or a sweep
 //	benchtui prepare-dataset ...              write a synthetic dataset (prepare_dataset.py)
 //	benchtui models [--write SPEC]            list the synthetic model presets, or write one
+//	benchtui rpc-server [flags]               llama.cpp's rpc-server, for --rpc on another host
 //	benchtui version
 package main
 
@@ -91,6 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runPrepareDataset(args, stdout, stderr)
 	case "models":
 		err = runModels(args, stdout, stderr)
+	case "rpc-server", "rpc_server":
+		err = runRPCServer(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "benchtui %s\n", version)
 		return 0
@@ -98,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return 0
 	default:
-		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, report, prepare-dataset, models or version", cmd)
+		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, report, prepare-dataset, models, rpc-server or version", cmd)
 	}
 	if err == nil {
 		return 0
@@ -119,7 +122,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // rootBoolFlags are the flags without a value that may come before the subcommand.
-var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true, "run": true, "static_batching": true, "in_process": true}
+var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true, "run": true, "static_batching": true, "in_process": true, "rpc_measure": true}
 
 var errHelpShown = errors.New("help shown")
 
@@ -142,6 +145,7 @@ Usage:
   benchtui report FILE.json... --html F     a self-contained HTML report of a run, a sweep or a comparison
   benchtui prepare-dataset [flags] token-norm-dist|token-unif-dist [flags]
   benchtui models [--write SPEC]            list synthetic model presets, or write one and print its path
+  benchtui rpc-server [--host --port ...]   lend this machine's devices to a run elsewhere (--rpc there)
   benchtui version
 
 --model takes a preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file.

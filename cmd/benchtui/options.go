@@ -75,6 +75,9 @@ func backendOptions(f *benchFlags, of *llamacpp.OptionsFile, set map[string]bool
 	if flag("library") {
 		o.Library = f.LlamaLib
 	}
+	if err := rpcOptions(&o, f.RPC, f.TensorSplit, f.RPCMeasure, set, flag); err != nil {
+		return o, usageError{err}
+	}
 	o, err := session.NormalizeBackend(o)
 	if err != nil {
 		return o, optionError(err, name)

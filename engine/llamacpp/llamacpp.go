@@ -59,6 +59,10 @@ type Options struct {
 	Verbose bool
 	// VocabOnly loads only the vocabulary (for tokenizing).
 	VocabOnly bool
+	// RPC lists RPC servers (host:port) whose devices join this machine's (see rpc.go).
+	RPC []string
+	// RPCDirect connects llama.cpp to the RPC servers without benchtui's measuring relay.
+	RPCDirect bool
 }
 
 // Backend is a loaded model and context. Use it from one goroutine.
@@ -69,6 +73,8 @@ type Backend struct {
 	opts  Options
 	// moveBuf holds the renumberings of a step as two columns for C.
 	moveBuf []int32
+	// rpc is the RPC servers the model is spread over (nil: none).
+	rpc *rpcState
 }
 
 var splitModes = map[string]C.int32_t{
@@ -104,7 +110,7 @@ func CheckOptions(o *Options) error {
 			return fmt.Errorf("kv_cache_dtype %q: want f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1 or f32", o.KVType)
 		}
 	}
-	return nil
+	return CheckRPC(o.RPC)
 }
 
 // Open loads the library and the model; CreateContext makes the context. progress, if set, is called with the load
@@ -133,6 +139,10 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 	if o.FlashAttn == "" {
 		o.FlashAttn = "auto"
 	}
+	rpc, err := openRPC(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
 	devs := devices()
 
 	lp := C.bt_load_params{
@@ -155,6 +165,13 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 			s[i] = C.float(v)
 		}
 		lp.tensor_split = split
+	}
+
+	if rpc != nil {
+		if lp.devices, err = rpc.modelDevices(o.TensorSplit, devs); err != nil {
+			return nil, err
+		}
+		defer C.free(unsafe.Pointer(lp.devices))
 	}
 
 	cpath := C.CString(o.ModelPath)
@@ -196,7 +213,7 @@ wait:
 	if progress != nil {
 		progress(1)
 	}
-	b := &Backend{model: model}
+	b := &Backend{model: model, rpc: rpc}
 	var mi C.bt_model_info
 	C.bt_model_info_get(model, boolInt(o.VocabOnly), &mi)
 	b.info = engine.BackendInfo{
@@ -229,6 +246,14 @@ wait:
 	}
 	b.info.Version, b.info.Commit = releaseOf(lib)
 	b.info.RunsOn = runsOn(devs, o)
+	if rpc != nil {
+		// The servers' devices follow this machine's, and the output stays on a server:
+		// sampling there sends one token per sequence over the network, not its logits.
+		b.info.Devices = append(b.info.Devices, rpc.devices()...)
+		rpc.modelBytes(LogTail(200), b.info.Devices)
+		b.info.RPC = rpc.info()
+		b.info.RunsOn = rpc.runsOn(b.info.RunsOn)
+	}
 	b.info.BackendSampling = b.info.RunsOn != "CPU"
 	if o.BackendSampling != nil {
 		b.info.BackendSampling = *o.BackendSampling
@@ -414,8 +439,15 @@ func (b *Backend) Step(batch *engine.Batch, out []int32) error {
 	if len(out) > 0 {
 		outP = (*C.int32_t)(unsafe.Pointer(&out[0]))
 	}
+	var t0 time.Time
+	if b.rpc != nil && n > 0 {
+		t0 = time.Now()
+	}
 	rc := C.bt_step(b.state, C.int32_t(len(batch.Free)), freeP, C.int32_t(nMove), srcP, dstP,
 		C.int32_t(n), tokP, posP, seqP, logP, outP, C.int32_t(len(out)))
+	if b.rpc != nil && n > 0 {
+		b.rpc.step(time.Since(t0))
+	}
 	switch {
 	case rc == 0:
 		return nil

@@ -24,6 +24,12 @@ type BackendOptions struct {
 	CUDAGraphs *bool `json:"cuda_graphs,omitempty"`
 	// Library is libllama's path or folder.
 	Library string `json:"library,omitempty"`
+	// RPC lists llama.cpp RPC servers (host:port) whose devices join this machine's; the
+	// layers are split over them (tensor_split weights them, servers first).
+	RPC []string `json:"rpc,omitempty"`
+	// RPCMeasure routes the RPC traffic through a relay that measures it per host (nil:
+	// on).
+	RPCMeasure *bool `json:"rpc_measure,omitempty"`
 }
 
 // RunSettings are the run settings an options file may give (trtllm-bench's

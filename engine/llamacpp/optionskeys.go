@@ -10,7 +10,7 @@ import (
 // ownKeys are benchtui's own keys, named as its flags.
 var ownKeys = []string{"threads", "threads_batch", "n_gpu_layers", "split_mode", "main_gpu", "tensor_split",
 	"flash_attn", "kv_cache_dtype", "kv_unified", "offload_kqv", "backend_sampling", "n_ubatch",
-	"kv_cache_free_gpu_mem_fraction", "cuda_graphs", "library"}
+	"kv_cache_free_gpu_mem_fraction", "cuda_graphs", "library", "rpc", "rpc_measure"}
 
 // appliedKeys are trtllm-bench's keys (TensorRT-LLM's LlmArgs and AutoDeploy's) that have a
 // llama.cpp equivalent.
@@ -178,6 +178,10 @@ func (o *OptionsFile) apply(e entry) error {
 		setting = "kv_cache_free_gpu_mem_fraction"
 	case "library":
 		b.Library, err = str(e)
+	case "rpc":
+		b.RPC, err = hostList(e)
+	case "rpc_measure":
+		b.RPCMeasure, err = boolPtr(e)
 	case "max_batch_size":
 		r.MaxBatchSize, err = integerPtr(e)
 	case "max_num_tokens":
@@ -501,6 +505,31 @@ func number(e entry) (float64, error) {
 		return float64(v), nil
 	}
 	return 0, wantErr(e, "a number")
+}
+
+// hostList reads RPC servers: a list of host:port strings, or one comma-separated string
+// (the --rpc flag's form).
+func hostList(e entry) ([]string, error) {
+	if s, ok := e.value.(string); ok {
+		var out []string
+		for _, h := range strings.Split(s, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				out = append(out, h)
+			}
+		}
+		return out, nil
+	}
+	list, ok := e.value.([]any)
+	if !ok {
+		return nil, wantErr(e, "a list of host:port strings")
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		if out[i], ok = x.(string); !ok {
+			return nil, wantErr(e, "a list of host:port strings")
+		}
+	}
+	return out, nil
 }
 
 func floats(e entry) ([]float64, error) {

@@ -222,7 +222,12 @@ int bt_sampled_token_nosync(void) { return p_sampled_token_nosync != NULL; }
 int bt_device_count(void) { return (int) p_ggml_backend_dev_count(); }
 
 int bt_device_get(int i, bt_device *out) {
-    ggml_backend_dev_t d = p_ggml_backend_dev_get((size_t) i);
+    return bt_device_fill(p_ggml_backend_dev_get((size_t) i), out);
+}
+
+void *bt_lib_handle(void) { return bt_lib; }
+
+int bt_device_fill(ggml_backend_dev_t d, bt_device *out) {
     if (!d) {
         return 1;
     }
@@ -274,6 +279,9 @@ struct llama_model *bt_load_model(const char *path, const bt_load_params *p) {
     mp.split_mode = (enum llama_split_mode) p->split_mode;
     mp.main_gpu = p->main_gpu;
     mp.tensor_split = p->tensor_split;
+    if (p->devices) {
+        mp.devices = p->devices;
+    }
     if (p->load_mode >= -1) {
         mp.load_mode = (enum llama_load_mode) p->load_mode;
     }
@@ -364,6 +372,9 @@ static void bg_backend_apply(struct llama_sampler *s, struct ggml_context *ctx, 
     (void) gf;
     bt_batch_greedy *g = (bt_batch_greedy *) s->ctx;
     struct ggml_tensor *row = data->logits;
+    // llama.cpp copies to the host every output row whose sampler leaves data->logits set
+    // (a vocabulary of floats per row): greedy sampling needs only the token.
+    data->logits = NULL;
     struct ggml_tensor *src = row->view_src;
     if (!src || src->ne[0] != row->ne[0] || src->nb[1] == 0 || row->view_offs % src->nb[1] != 0) {
         // Not a row of a logits matrix (llama.cpp's probe graph): argmax this row alone.

@@ -43,12 +43,16 @@ typedef struct bt_device {
 
 int bt_device_count(void);
 int bt_device_get(int i, bt_device *out);
+int bt_device_fill(ggml_backend_dev_t d, bt_device *out);
+// bt_lib_handle is libllama's dlopen handle (NULL before bt_open), for rpc.c.
+void *bt_lib_handle(void);
 
 typedef struct bt_load_params {
     int32_t n_gpu_layers;
     int32_t split_mode;
     int32_t main_gpu;
     const float *tensor_split;   // NULL or llama_max_devices() floats
+    ggml_backend_dev_t *devices; // NULL-terminated devices to load on; NULL: llama.cpp's choice
     int32_t load_mode;           // llama_load_mode; < -1 keeps llama.cpp's default
     int32_t vocab_only;
 } bt_load_params;

@@ -6,7 +6,10 @@
 # the stage's printed output goes there as STAGE.log and everything else it wrote (reports,
 # captures, the build log) as STAGE.tar.gz.
 #
-#   scripts/gpu-suite.sh bench        benchtui vs llama-batched-bench, llama-3.1-8b f16, B 1 16 64 256
+#   scripts/gpu-suite.sh bench        benchtui vs llama-batched-bench, llama-3.1-8b f16, B 1 16 64 256,
+#                                     the default scheduler and the waves (COMPARE) side by side
+#   scripts/gpu-suite.sh sched        trtllm-bench's example: 256 requests of 1024/1024 at B=256, default
+#                                     and waves, each against llama-batched-bench, with ITL and TPOT
 #   scripts/gpu-suite.sh ifb          in-flight vs static batching, 1024 variable-length requests, B 256
 #   scripts/gpu-suite.sh tp           --tp 1 and --tp 2 at batch 256 (needs two GPUs)
 #   scripts/gpu-suite.sh sweep        ISL/OSL and batch-size sweeps
@@ -49,10 +52,36 @@ JOBS=${JOBS:-$(nproc)} bash scripts/setup-llama.sh "$variant" >"$out/setup.log" 
 case "$stage" in
   bench)
     if command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=index,name,memory.total,clocks.max.memory,driver_version --format=csv; fi
-    CUDA_VISIBLE_DEVICES=0 bash scripts/bench.sh -v "$variant" -m "$model" -b "${BATCHES:-1 16 64 256}" -r "$repeats" -t "$(nproc)" | tee "$out/bench.log"
+    # Each repeat also runs benchtui with --scheduler_policy $COMPARE (the waves by default),
+    # so each pair of default and waves figures comes from one call, side by side.
+    CUDA_VISIBLE_DEVICES=0 bash scripts/bench.sh -v "$variant" -m "$model" -b "${BATCHES:-1 16 64 256}" -r "$repeats" -t "$(nproc)" \
+      -c "${COMPARE:-waves}" | tee "$out/bench.log"
     # One report with the GPU's telemetry, machine section and speed of light.
     CUDA_VISIBLE_DEVICES=0 headless telemetry-b64 --num_requests 256 --max_batch_size 64 --isl 128 --osl 128
     sed -n '/= HARDWARE/,$p' "$out/telemetry-b64.txt"
+    ;;
+  sched)
+    # The example of trtllm-bench's docs that showed the waves' stall: every request waited
+    # after its first token until the whole burst was prefilled (ITL max 10.4 s, TPOT 16%
+    # above the ITL median on an H200). The default and the waves, side by side, each against
+    # llama-batched-bench; then one iteration log of each for the step counts.
+    CUDA_VISIBLE_DEVICES=0 bash scripts/bench.sh -v "$variant" -m "$model" -b "${BATCHES:-256}" -i "${ISL:-1024}" -o "${OSL:-1024}" \
+      -n 2048 -r "$repeats" -t "$(nproc)" -c "${COMPARE:-waves}" | tee "$out/sched.log"
+    for p in guaranteed_no_evict "${COMPARE:-waves}"; do
+      CUDA_VISIBLE_DEVICES=0 headless "sched-$p" --num_requests "${BATCHES:-256}" --max_batch_size "${BATCHES:-256}" \
+        --isl "${ISL:-1024}" --osl "${OSL:-1024}" --max_num_tokens 2048 --warmup 1 --scheduler_policy "$p" --iteration_log "$out/sched-$p.jsonl"
+      python3 - "$out/sched-$p.jsonl" "$p" <<'PY'
+import json, sys
+steps = [json.loads(l) for l in open(sys.argv[1])]
+pre = [s for s in steps if s["num_ctx_tokens"] > 0]
+dec = [s for s in steps if s["num_ctx_tokens"] == 0]
+med = lambda v: sorted(v)[len(v) // 2] if v else 0
+print(f"{sys.argv[2]}: {len(steps)} steps; {len(pre)} with prompt tokens ({sum(s['num_micro_batches'] for s in pre)} micro-batches, "
+      f"median {med([s['duration_ns'] for s in pre]) / 1e6:.1f} ms); {len(dec)} decode-only "
+      f"({sum(s['num_micro_batches'] for s in dec)} micro-batches, median {med([s['duration_ns'] for s in dec]) / 1e6:.2f} ms, "
+      f"median {med([s['num_gen_requests'] for s in dec])} requests)")
+PY
+    done
     ;;
   ifb)
     # token-norm-dist with stdev 50% of the mean, the same seed (so the same requests) for both.
@@ -187,7 +216,7 @@ PY
     for c in ${DIAG_CONFIGS:-A B C}; do echo "config $c: ${fails[$c]:-0} of ${runs[$c]} runs failed"; done
     ;;
   *)
-    echo "usage: $0 bench|ifb|ifb-split|tp|sweep|dash|profile|diag" >&2
+    echo "usage: $0 bench|sched|ifb|ifb-split|tp|sweep|dash|profile|diag" >&2
     return 2
     ;;
 esac

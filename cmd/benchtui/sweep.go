@@ -68,6 +68,7 @@ var sweepAxes = []struct{ name, def, usage string }{
 	{"osl", "128", "mean output length"},
 	{"concurrency", "-1", "most requests in flight (-1 unlimited)"},
 	{"request_rate", "0", "requests per second on an arrival schedule, servers only (0: none), or search with --slo: the highest rate meeting it"},
+	{"scheduler_policy", "guaranteed_no_evict", "scheduler policy: guaranteed_no_evict, max_utilization, static_batch, waves"},
 }
 
 const backendAxes = 5 // the first five of sweepAxes need a model load (or a server)
@@ -394,6 +395,7 @@ func sweepSettings(f *sweepFlags, p sweep.Point) runSettings {
 		MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens, NumRequests: f.NumRequests, MinRequests: 1,
 		Warmup: f.Warmup, Concurrency: atoi("concurrency", "-1"), TP: atoi("tp", "1"), PP: 1, EOSID: -1,
 		ISL: atoi("isl", "128"), OSL: atoi("osl", "128"), ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallS,
+		SchedulerPolicy: p.Get("scheduler_policy", string(engine.PolicyGuaranteedNoEvict)),
 	}
 }
 
@@ -431,7 +433,7 @@ func sweepSpec(f *sweepFlags, p sweep.Point, bo llamacpp.BackendOptions) session
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: s.ISL, OSL: s.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{MaxBatchSize: s.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, Concurrency: s.Concurrency,
-			Warmup: f.Warmup, EOSID: -1},
+			Warmup: f.Warmup, EOSID: -1, Policy: engine.SchedulerPolicy(s.SchedulerPolicy)},
 		KVFreeMemFraction: bo.KVCacheFreeMemFraction,
 	}
 	if r := p.Get("request_rate", "0"); r != searchValue {

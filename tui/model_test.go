@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +20,16 @@ import (
 // run until they are stopped.
 type fakeRunner struct {
 	block bool
-	runs  []Settings
+	// mu guards runs: Run appends from a command's goroutine while the test reads.
+	mu   sync.Mutex
+	runs []Settings
+}
+
+// ran returns the settings of the runs started so far.
+func (f *fakeRunner) ran() []Settings {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.runs)
 }
 
 func (f *fakeRunner) Load(ctx context.Context, ev *engine.Events) (Target, error) {
@@ -28,7 +38,9 @@ func (f *fakeRunner) Load(ctx context.Context, ev *engine.Events) (Target, error
 }
 
 func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*engine.Export, error) {
+	f.mu.Lock()
 	f.runs = append(f.runs, s)
+	f.mu.Unlock()
 	ev.Publish(engine.Lifecycle{Phase: engine.PhaseRunning, Total: s.Requests})
 	recs := make([]engine.Record, s.Requests)
 	for i := range recs {
@@ -44,7 +56,7 @@ func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*e
 	for i := 0; i < len(recs); i += 4 {
 		snap := engine.Snapshot{Phase: engine.PhaseRunning, ElapsedNS: int64(i+1) * 1e8, OutputTokens: int64(i * s.OSL),
 			Completed: i, Total: len(recs), Running: min(s.Batch, len(recs)-i), BatchOccupancy: 1,
-			Finished: recs[i:min(i+4, len(recs))]}
+			Finished: slices.Clone(recs[i:min(i+4, len(recs))])} // a copy: a stopped run edits recs below
 		series = append(series, snap)
 		ev.Offer(snap)
 		time.Sleep(time.Millisecond)
@@ -165,7 +177,7 @@ func TestDashboardRunAndExport(t *testing.T) {
 	}
 	d.key("r")
 	d.until("the run to finish", func() bool { return !d.m.active && len(d.m.runs) == 1 && d.m.runs[0].export != nil })
-	if got := fr.runs[0]; got.Batch != 16 || got.OSL != 16 {
+	if got := fr.ran()[0]; got.Batch != 16 || got.OSL != 16 {
 		t.Errorf("runner got %+v, want batch 16 and OSL 16", got)
 	}
 	r := d.m.runs[0]
@@ -246,9 +258,9 @@ func TestDashboardPendingSettingsStopAndConfirm(t *testing.T) {
 		t.Errorf("stopped run: state %s, %d records", r.state, len(r.records))
 	}
 	d.key("r")
-	d.until("the second run", func() bool { return len(fr.runs) == 2 })
-	if fr.runs[1].Batch != 2 {
-		t.Errorf("second run batch %d, want the pending 2", fr.runs[1].Batch)
+	d.until("the second run", func() bool { return len(fr.ran()) == 2 })
+	if fr.ran()[1].Batch != 2 {
+		t.Errorf("second run batch %d, want the pending 2", fr.ran()[1].Batch)
 	}
 	d.key("q")
 	d.key("y")
@@ -284,7 +296,7 @@ func TestDashboardReplay(t *testing.T) {
 		t.Errorf("replay screen lacks its source:\n%s", screen)
 	}
 	d.key("r") // nothing to run in a replay
-	if len(fr.runs) != 1 || m.active {
+	if len(fr.ran()) != 1 || m.active {
 		t.Error("r started a run in a replay")
 	}
 	_ = os.Remove(path)
@@ -348,9 +360,9 @@ func TestDashboardSweep(t *testing.T) {
 	d := newDriver(t, Options{Runner: fr, Settings: Settings{Batch: 8, ISL: 8, OSL: 4, Requests: 8, Concurrency: -1}, MaxBatch: 16})
 	d.until("the model to load", func() bool { return d.m.loaded })
 	d.key("w")
-	d.until("the sweep to end", func() bool { return len(fr.runs) == 4 && !d.m.active && len(d.m.sweepQueue) == 0 })
+	d.until("the sweep to end", func() bool { return len(fr.ran()) == 4 && !d.m.active && len(d.m.sweepQueue) == 0 })
 	var got []int
-	for _, r := range fr.runs {
+	for _, r := range fr.ran() {
 		got = append(got, r.Batch)
 	}
 	if !slices.Equal(got, []int{2, 4, 8, 16}) {

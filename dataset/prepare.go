@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/benchtui/benchtui/internal/fsutil"
 )
 
 // DefaultVocabSize is the vocabulary prepare-dataset draws token ids from when no
@@ -263,6 +265,20 @@ func PrepareDataset(args []string, stdout, stderr io.Writer, vocab func(tokenize
 	if root.has("output") && root.str["output"] == "" {
 		return usage(errors.New("--output needs a file name"))
 	}
+	if root.has("output") {
+		// Checked and resolved before anything is generated: not the tokenizer's file,
+		// and a folder that can take it (created, as prepare_dataset.py does).
+		out := root.str["output"]
+		if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
+			return fail(exitUsage, fmt.Errorf("--output %s: cannot create its folder: %v", out, errors.Unwrap(err)))
+		}
+		plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "tokenizer", Path: root.str["tokenizer"]}},
+			[]fsutil.Output{{Flag: "output", Path: out}})
+		if err != nil {
+			return fail(exitUsage, err)
+		}
+		root.str["output"] = plan.Path("output")
+	}
 	g := GenerateOptions{
 		VocabSize: DefaultVocabSize,
 		EOS:       -1,
@@ -375,39 +391,10 @@ func PrepareDataset(args []string, stdout, stderr io.Writer, vocab func(tokenize
 		}
 		return exitOK
 	}
-	if err := writeFileAtomic(root.str["output"], write); err != nil {
+	if err := fsutil.WriteFile(root.str["output"], write); err != nil {
 		return fail(exitIO, err)
 	}
 	return exitOK
-}
-
-// writeFileAtomic writes path through a temporary file in the same directory, renamed into
-// place once complete, so that an interrupted run never leaves a truncated dataset behind.
-// Like prepare_dataset.py it creates the parent directories.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name()) // fails harmlessly once renamed
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 func printFlags(w io.Writer, specs []flagSpec) {

@@ -200,14 +200,15 @@ func TestPrepareDatasetMisc(t *testing.T) {
 			t.Fatal("correlated lengths differ")
 		}
 	}
-	// An unwritable output is exit 1.
+	// An output that cannot be written is bad input, found before anything is generated:
+	// exit 2 and one line.
 	dir := t.TempDir()
 	blocker := filepath.Join(dir, "file")
 	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errs = prepare(t, "--output "+filepath.Join(blocker, "x.jsonl")+" token-unif-dist --num-requests 1 --input-min 1 --input-max 1 --output-min 1 --output-max 1", nil)
-	if code != 1 || strings.Count(errs, "\n") != 1 {
+	if code != 2 || strings.Count(errs, "\n") != 1 {
 		t.Errorf("unwritable: code %d, stderr %q", code, errs)
 	}
 }

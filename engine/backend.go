@@ -1,8 +1,8 @@
 // Package engine is benchtui's harness: it issues requests to an inference Backend with
 // in-flight batching, timestamps every output token on a monotonic clock inside the decode
-// loop, computes trtllm-bench's metrics and writes reports. One goroutine drives the backend;
-// progress is published as plain, serializable events on channels. The engine knows nothing
-// of the terminal.
+// loop, and records every request. One goroutine drives the backend; progress is published as
+// plain, serializable events on channels. The engine knows nothing of the terminal and of
+// file formats: the report package turns its records into figures and files.
 package engine
 
 // Batch is the input of one decode step: KV cache housekeeping, then the tokens to decode.

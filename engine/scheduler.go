@@ -132,7 +132,7 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 	var stepLog StepLog
 	for s.completed+s.failed < n {
 		if err := ctx.Err(); err != nil {
-			s.failUnfinished("canceled")
+			s.failUnfinished(StatusCanceled, "canceled")
 			return s.steps, fmt.Errorf("%w after %d of %d requests", ErrCanceled, s.completed, n)
 		}
 		now := s.now()
@@ -141,7 +141,7 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 		if s.batch.Len() == 0 {
 			// Validate guarantees that a request fits an empty engine, so an empty batch
 			// with unfinished requests is a scheduler bug: fail loudly rather than spin.
-			s.failUnfinished("scheduler stalled")
+			s.failUnfinished(StatusFailed, "scheduler stalled")
 			return s.steps, fmt.Errorf("scheduler stalled with %d waiting and %d running requests", len(s.waiting), s.nActive)
 		}
 		t0 := time.Now()
@@ -149,7 +149,7 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 		tEnd := s.now()
 		s.steps++
 		if err != nil {
-			s.failUnfinished(err.Error())
+			s.failUnfinished(StatusFailed, err.Error())
 			return s.steps, fmt.Errorf("decode step %d (%d tokens, %d sequences): %w", s.steps, s.batch.Len(), s.nActive, err)
 		}
 		s.collect(tEnd)
@@ -170,6 +170,7 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 				Completed:      s.completed,
 			}
 			if err := enc.Encode(&stepLog); err != nil {
+				s.failUnfinished(StatusFailed, "write iteration log: "+err.Error())
 				return s.steps, fmt.Errorf("write iteration log: %w", err)
 			}
 		}
@@ -332,6 +333,7 @@ func (s *scheduler) collect(t int64) {
 		s.outTokens++
 		if sl.gen >= s.reqs[sl.req].OutputTokens || (s.cfg.EOSID >= 0 && tok == s.cfg.EOSID) {
 			rec.EndNS = t
+			rec.Status = StatusCompleted
 			if s.ev != nil {
 				s.finished = append(s.finished, *rec)
 			}
@@ -370,12 +372,12 @@ func (s *scheduler) collect(t int64) {
 	s.nActive = keep
 }
 
-// failUnfinished marks every request that has not finished as failed with reason.
-func (s *scheduler) failUnfinished(reason string) {
+// failUnfinished ends every request that has not finished with status and reason.
+func (s *scheduler) failUnfinished(status Status, reason string) {
 	for i := range s.records {
 		r := &s.records[i]
-		if r.EndNS == 0 && r.Error == "" {
-			r.Error = reason
+		if r.Status == "" {
+			r.Status, r.Error = status, reason
 			s.failed++
 		}
 	}

@@ -24,29 +24,84 @@ type Record struct {
 	TokenNS []int64 `json:"token_ns,omitempty"`
 	// OutputIDs are the generated token ids, kept only when Config.KeepTokens is set.
 	OutputIDs []int32 `json:"output_ids,omitempty"`
-	// Error is set when the request failed; failed requests are excluded from metrics.
+	// Status is how the request ended; only completed requests enter the metrics.
+	Status Status `json:"status,omitempty"`
+	// Error says why a request did not complete (the backend's error, or "canceled").
 	Error string `json:"error,omitempty"`
 }
+
+// Status is how a request ended.
+type Status string
+
+// The statuses of a request.
+const (
+	// StatusCompleted is a request that produced its output (or stopped at EOS).
+	StatusCompleted Status = "completed"
+	// StatusFailed is a request that a failure of the run cut short or kept from starting.
+	StatusFailed Status = "failed"
+	// StatusCanceled is a request that the run's cancellation (Ctrl-C, the dashboard's
+	// stop) cut short or kept from starting.
+	StatusCanceled Status = "canceled"
+)
 
 // OutputTokens is the number of generated tokens.
 func (r *Record) OutputTokens() int { return len(r.TokenNS) }
 
-// Failed reports whether the request ended with an error.
-func (r *Record) Failed() bool { return r.Error != "" }
+// State is the request's status. Records saved before Status existed have none; theirs is
+// read from Error, and a record without either counts as completed only if it ended at its
+// last token (every request asks for at least one), so that an unfinished record is never
+// taken for a completed one.
+func (r *Record) State() Status {
+	n := len(r.TokenNS)
+	switch {
+	case r.Status != "":
+		return r.Status
+	case r.Error == "canceled":
+		return StatusCanceled
+	case r.Error != "" || n == 0 || r.EndNS != r.TokenNS[n-1]:
+		return StatusFailed
+	}
+	return StatusCompleted
+}
 
-// StepLog is one line of the iteration log: what one decode step did.
+// Completed reports whether the request produced its output.
+func (r *Record) Completed() bool { return r.State() == StatusCompleted }
+
+// Failed reports whether a failure of the run cut the request short or kept it from starting.
+func (r *Record) Failed() bool { return r.State() == StatusFailed }
+
+// Canceled reports whether the run's cancellation cut the request short or kept it from
+// starting.
+func (r *Record) Canceled() bool { return r.State() == StatusCanceled }
+
+// StepLog is one line of the iteration log (--iteration_log): what one decode step did.
+// docs/results.md lists TensorRT-LLM's iteration statistics that each field corresponds to.
 type StepLog struct {
-	Iter           int64   `json:"iter"`
-	TimeNS         int64   `json:"time_ns"`
-	DurationNS     int64   `json:"duration_ns"`
-	NumTokens      int     `json:"num_tokens"`
-	NumCtxRequests int     `json:"num_ctx_requests"`
-	NumCtxTokens   int     `json:"num_ctx_tokens"`
-	NumGenRequests int     `json:"num_gen_requests"`
-	NumOutputs     int     `json:"num_outputs"`
-	Running        int     `json:"running_requests"`
-	Queued         int     `json:"queued_requests"`
-	KVUsedCells    int     `json:"kv_used_cells"`
-	KVUsage        float64 `json:"kv_cache_usage"`
-	Completed      int     `json:"completed_requests"`
+	// Iter numbers the step from 1.
+	Iter int64 `json:"iter"`
+	// TimeNS is the step's end, in nanoseconds since the benchmark phase began.
+	TimeNS int64 `json:"time_ns"`
+	// DurationNS is the step's time (TensorRT-LLM's iterLatencyMS, in ns).
+	DurationNS int64 `json:"duration_ns"`
+	// NumTokens is the tokens the step fed: one per decoding request plus prompt chunks.
+	NumTokens int `json:"num_tokens"`
+	// NumCtxRequests and NumCtxTokens are the requests with a prompt chunk in the step and
+	// those chunks' tokens (numContextRequests, numCtxTokens).
+	NumCtxRequests int `json:"num_ctx_requests"`
+	NumCtxTokens   int `json:"num_ctx_tokens"`
+	// NumGenRequests is the requests that decoded one token (numGenRequests).
+	NumGenRequests int `json:"num_gen_requests"`
+	// NumOutputs is the tokens sampled: the decodes plus the prompts whose last chunk ran.
+	NumOutputs int `json:"num_outputs"`
+	// Running is the requests holding a sequence after the step (numActiveRequests).
+	Running int `json:"running_requests"`
+	// Queued is the requests waiting for a sequence, counting those still waiting for a
+	// concurrency slot (numQueuedRequests counts only the executor's queue).
+	Queued int `json:"queued_requests"`
+	// KVUsedCells is the KV cells written (usedNumBlocks x tokensPerBlock: llama.cpp has
+	// cells, not blocks), and KVUsage their share of the cache (usedNumBlocks/maxNumBlocks).
+	KVUsedCells int     `json:"kv_used_cells"`
+	KVUsage     float64 `json:"kv_cache_usage"`
+	// Completed is the requests completed so far in the run.
+	Completed int `json:"completed_requests"`
 }

@@ -24,7 +24,8 @@ import (
 const ChildCommand = "__backend"
 
 // FaultEnv names the variable that makes a child fail on purpose (tests of crash isolation):
-// "abort@N", "segv@N", "panic@N", "hang@N" or "exit@N" at decode step N of a benchmark run.
+// "abort@N", "segv@N", "panic@N", "hang@N" or "exit@N" at decode step N of a benchmark run,
+// or "error@N", where the step returns an error as a failing backend does.
 const FaultEnv = "BENCHTUI_FAULT"
 
 // ServeChild is the child's side: it loads the model and runs benchmarks as the parent asks,
@@ -215,7 +216,11 @@ func faultFromEnv() *fault {
 		}
 		f.Close()
 	}
-	v := os.Getenv(FaultEnv)
+	return faultFromString(os.Getenv(FaultEnv))
+}
+
+// faultFromString reads a fault as FaultEnv spells it ("kind@step"); nil for none.
+func faultFromString(v string) *fault {
 	kind, at, ok := strings.Cut(v, "@")
 	if !ok {
 		return nil
@@ -241,6 +246,8 @@ func (b *faultBackend) Step(batch *engine.Batch, out []int32) error {
 			switch b.f.kind {
 			case "abort", "segv":
 				llamacpp.Fault(b.f.kind)
+			case "error":
+				return errors.New("injected error at decode step " + strconv.Itoa(b.steps))
 			case "panic":
 				panic("injected panic at decode step " + strconv.Itoa(b.steps))
 			case "hang":

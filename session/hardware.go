@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -119,64 +118,6 @@ func kvBytesPerToken(info engine.BackendInfo, kvType string) float64 {
 		bytesPer = 18.0 / 32
 	}
 	return float64(2*info.NLayer*info.NHeadKV*(info.NEmbd/info.NHead)) * bytesPer
-}
-
-// HardwareReport is the report's benchtui.hardware section.
-type HardwareReport struct {
-	Machine telemetry.Machine    `json:"machine"`
-	Note    string               `json:"telemetry_note,omitempty"`
-	Summary telemetry.RunSummary `json:"summary"`
-	Series  telemetry.Series     `json:"series"`
-	// SpeedOfLight is absent when the bandwidth is not known.
-	SpeedOfLight *SpeedOfLight `json:"speed_of_light,omitempty"`
-}
-
-// SpeedOfLight compares a run's output throughput with the decode rate that memory bandwidth
-// allows at the run's mean batch and context: each decode step must read every weight once
-// and the KV cache of every sequence in the batch.
-type SpeedOfLight struct {
-	Roofline        telemetry.Roofline `json:"roofline"`
-	WeightBytes     float64            `json:"weight_bytes"`
-	KVBytesPerToken float64            `json:"kv_bytes_per_token"`
-	// MeanBatch and MeanContextTokens are averaged over the run's engine snapshots.
-	MeanBatch         float64 `json:"mean_batch"`
-	MeanContextTokens float64 `json:"mean_context_tokens"`
-	// RooflineOutputTokS is the decode speed of light at the mean batch and context.
-	RooflineOutputTokS float64 `json:"roofline_output_tok_s"`
-	// AchievedPercent is the run's output throughput (prefill included) over the roofline.
-	AchievedPercent float64 `json:"achieved_percent"`
-}
-
-// speedOfLight builds the section from a run's snapshots; nil without a bandwidth or batch.
-func speedOfLight(r telemetry.Roofline, info engine.BackendInfo, series []engine.Snapshot, outputTokS float64) *SpeedOfLight {
-	if r.BandwidthBytesPerSec <= 0 {
-		return nil
-	}
-	var batch, ctxTok float64
-	n := 0
-	for _, s := range series {
-		if s.Running == 0 {
-			continue
-		}
-		batch += float64(s.Running)
-		ctxTok += float64(s.KVUsedCells)
-		n++
-	}
-	if n == 0 {
-		return nil
-	}
-	batch /= float64(n)
-	ctxTok /= float64(n)
-	sol := &SpeedOfLight{
-		Roofline: r, WeightBytes: float64(info.SizeBytes), KVBytesPerToken: kvBytesPerToken(info, ""),
-		MeanBatch: batch, MeanContextTokens: ctxTok,
-	}
-	b := max(1, int(math.Round(batch)))
-	sol.RooflineOutputTokS = r.DecodeTokensPerSec(sol.WeightBytes, sol.KVBytesPerToken, b, int64(ctxTok))
-	if sol.RooflineOutputTokS > 0 {
-		sol.AchievedPercent = 100 * outputTokS / sol.RooflineOutputTokS
-	}
-	return sol
 }
 
 // onlyGPUs keeps the devices of rec whose index is in used (all of them when used is empty:

@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // child is the parent's handle on a backend child process.
@@ -379,7 +379,7 @@ func (s *Session) runChild(ctx context.Context, spec Spec) (*Run, error) {
 			r.Err = fmt.Errorf("%w: %v", engine.ErrCanceled, err)
 		}
 		if len(spec.Requests) > 0 {
-			r.Stats = dataset.ComputeStats(spec.Requests)
+			r.Stats = report.DatasetStats(spec.Requests)
 		}
 		spec.Events.Publish(engine.Lifecycle{Phase: engine.PhaseFailed, Error: err.Error()})
 		return r, nil
@@ -424,7 +424,7 @@ func (s *Session) salvage(c *child, death error, nReqs int) *engine.Result {
 	res.Records = append(res.Records, c.finished...)
 	for i := 0; i < total; i++ {
 		if !done[i] {
-			res.Records = append(res.Records, engine.Record{Index: i, Error: death.Error()})
+			res.Records = append(res.Records, engine.Record{Index: i, Status: engine.StatusFailed, Error: death.Error()})
 		}
 	}
 	if n := len(c.snaps); n > 0 {

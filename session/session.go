@@ -21,6 +21,7 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 	"github.com/benchtui/benchtui/telemetry"
 )
@@ -43,7 +44,7 @@ type Options struct {
 	// Seed makes synthetic weights (and generated datasets) reproducible.
 	Seed uint64
 	// Backend holds llama.cpp's settings, normalised by NormalizeBackend.
-	Backend engine.BackendOptions
+	Backend llamacpp.BackendOptions
 	// TP spreads the model over that many GPUs with tensor split.
 	TP      int
 	Verbose bool
@@ -75,9 +76,12 @@ type Session struct {
 	b         *llamacpp.Backend
 	info      engine.BackendInfo
 	shape     ctxShape
-	roof      *telemetry.Roofline
-	fault     *fault // injected failure (backend child under test)
-	child     *child // the backend child process (nil in process)
+	// kvCapped is set when the cache sized from free memory was cut to what the run could
+	// fill, so that a run needing more measures again.
+	kvCapped bool
+	roof     *telemetry.Roofline
+	fault    *fault // injected failure (backend child under test)
+	child    *child // the backend child process (nil in process)
 }
 
 // ctxShape is what the llama.cpp context was created with; a run with another shape
@@ -121,12 +125,6 @@ func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if file == "" {
-		file, err = synth.Ensure(ctx, model, o.Seed, loadingEvents(ev, model.String()))
-		if err != nil {
-			return nil, fmt.Errorf("write synthetic model %s: %w", model, err)
-		}
-	}
 	bo, err := o.normalizedBackend()
 	if err != nil {
 		return nil, err
@@ -144,6 +142,7 @@ func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
 		KVUnified:       *bo.KVUnified,
 		OffloadKQV:      *bo.OffloadKQV,
 		BackendSampling: bo.BackendSampling,
+		CUDAGraphs:      bo.CUDAGraphs,
 		Verbose:         o.Verbose,
 	}
 	for _, v := range bo.TensorSplit {
@@ -152,6 +151,15 @@ func Open(ctx context.Context, o Options, ev *engine.Events) (*Session, error) {
 	if err := tensorParallel(&lo, o.TP, bo); err != nil {
 		return nil, err
 	}
+	// Written after the GPUs are counted: a --tp that cannot run must not first write a
+	// synthetic model of a hundred gigabytes.
+	if file == "" {
+		file, err = synth.Ensure(ctx, model, o.Seed, loadingEvents(ev, model.String()))
+		if err != nil {
+			return nil, fmt.Errorf("write synthetic model %s: %w", model, err)
+		}
+	}
+	lo.ModelPath = file
 	loadMsg := "loading " + file
 	b, err := llamacpp.Open(ctx, lo, func(frac float64) {
 		ev.Publish(engine.Lifecycle{Phase: engine.PhaseLoading, Progress: frac, Message: loadMsg})
@@ -226,7 +234,7 @@ type Run struct {
 	Spec     Spec
 	Requests []dataset.Request
 	Config   engine.Config
-	Stats    dataset.Stats
+	Stats    report.Dataset
 	Result   *engine.Result
 	// Info is the backend with the context this run used.
 	Info       engine.BackendInfo
@@ -277,7 +285,9 @@ func (s *Session) Prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 	}
 	shape := ctxShape{nCtx: cfg.MaxBatchSize * cfg.MaxSeqLen, nBatch: cfg.MaxNumTokens, nUBatch: s.opts.Backend.NUBatch, nSeq: cfg.MaxBatchSize}
 	if spec.KVFreeMemFraction > 0 {
-		if s.shape.nCtx > 0 && s.shape.nBatch == shape.nBatch && s.shape.nSeq == shape.nSeq && cfg.KVCapacity == 0 {
+		need := shape.nCtx
+		if s.shape.nCtx > 0 && s.shape.nBatch == shape.nBatch && s.shape.nSeq == shape.nSeq && cfg.KVCapacity == 0 &&
+			!(s.kvCapped && s.shape.nCtx < need) {
 			// The cache sized from free memory is kept: measuring free memory again with
 			// it allocated would shrink it run by run.
 			shape.nCtx = s.shape.nCtx
@@ -286,7 +296,10 @@ func (s *Session) Prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 			if err != nil {
 				return nil, engine.Config{}, err
 			}
-			shape.nCtx = cells
+			// No more cells than max_batch_size sequences of max_seq_len can fill: the
+			// rest would never be used, and on the CPU a fraction of free host memory
+			// (trtllm-bench's 0.9 in a copied config) is most of the machine.
+			shape.nCtx, s.kvCapped = min(cells, need), cells > need
 		}
 		cfg.KVCapacity = shape.nCtx
 	}
@@ -342,7 +355,7 @@ func (s *Session) Run(ctx context.Context, spec Spec) (*Run, error) {
 		}
 		hw.Monitor.SampleNow()
 	}
-	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: dataset.ComputeStats(reqs), Info: s.info, Start: time.Now()}
+	r := &Run{Spec: spec, Requests: reqs, Config: cfg, Stats: report.DatasetStats(reqs), Info: s.info, Start: time.Now()}
 	ev := spec.Events
 	r.Result, r.Err = engine.Run(ctx, b, reqs, cfg, ev)
 	r.End = time.Now()
@@ -384,12 +397,13 @@ type ReportExtra struct {
 }
 
 // Report builds the run's trtllm-bench-compatible report.
-func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
+func (s *Session) Report(r *Run, x ReportExtra) report.Report {
 	info := r.Info
 	preset, dtype := s.model.Preset, string(s.model.DType)
 	modelName := info.ModelName
 	if preset != "" {
-		modelName = preset
+		// The name the model was given: a Hugging Face id, a folder, or the preset's.
+		modelName = s.model.DisplayName()
 	}
 	if dtype == "" {
 		dtype = "unknown"
@@ -404,39 +418,40 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 	if r.Spec.Requests != nil {
 		seed = s.opts.Seed
 	}
-	rep := engine.BuildReport(engine.ReportInput{
+	rep := report.Build(report.Input{
 		Records: r.Result.Records,
-		Engine: engine.ReportEngine{
+		Engine: report.Engine{
 			Model: modelName, ModelPath: s.modelFile, EngineDir: filepath.Dir(info.Library),
 			Version: info.Version, Backend: info.Backend, Dtype: dtype, KVCacheDtype: info.KVType,
 			Quantization: quantization(dtype),
 		},
 		Machine: machineOf(info),
-		World: engine.ReportWorld{
+		World: report.World{
 			TPSize: tp, PPSize: max(x.PP, 1), MaxBatchSize: r.Config.MaxBatchSize, MaxNumTokens: r.Config.MaxNumTokens,
 			SchedulingPolicy: "fcfs", KVCachePercentage: kvPct,
 		},
-		Dataset:        datasetSection(r.Stats, r.Spec.SkippedLines),
-		DatasetPath:    r.Spec.DatasetPath,
-		Streaming:      x.Streaming,
-		Config:         x.Config,
-		Seed:           int64(seed),
-		Preset:         preset,
-		Version:        x.Version,
-		LlamaCppCommit: info.Commit,
-		Warmup:         r.Result.WarmupRequests,
+		Dataset:          datasetSection(r.Stats, r.Spec.SkippedLines),
+		DatasetPath:      r.Spec.DatasetPath,
+		Streaming:        x.Streaming,
+		Config:           x.Config,
+		Seed:             int64(seed),
+		Preset:           preset,
+		SyntheticWeights: !s.model.IsFile(),
+		Version:          x.Version,
+		LlamaCppCommit:   info.Commit,
+		Warmup:           r.Result.WarmupRequests,
 	})
 	if hw := s.opts.Hardware; hw != nil {
-		hr := &HardwareReport{
+		hr := &report.Hardware{
 			Machine: hw.Machine,
 			Note:    hw.Note,
 			Summary: telemetry.Summarize(r.Telemetry, rep.BenchTUI.TotalOutputTokens),
 			Series:  telemetry.NewSeries(r.Telemetry),
 		}
 		if s.roof != nil {
-			hr.SpeedOfLight = speedOfLight(*s.roof, info, r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
+			hr.SpeedOfLight = report.NewSpeedOfLight(*s.roof, float64(info.SizeBytes), kvBytesPerToken(info, ""), r.Result.Series, rep.Performance.SystemOutputThroughputTokS)
 		}
-		rep.BenchTUI.Hardware = hr
+		rep.SetHardware(hr)
 		if rep.Machine != nil {
 			for _, g := range hw.Machine.GPUs {
 				if g.MemoryClockMaxMHz > 0 {
@@ -451,7 +466,7 @@ func (s *Session) Report(r *Run, x ReportExtra) engine.Report {
 }
 
 // normalizedBackend is o.Backend with its defaults filled, unless the caller did already.
-func (o Options) normalizedBackend() (engine.BackendOptions, error) {
+func (o Options) normalizedBackend() (llamacpp.BackendOptions, error) {
 	bo := o.Backend
 	if bo.GPULayers != nil && bo.OffloadKQV != nil && bo.KVUnified != nil {
 		return bo, nil
@@ -464,7 +479,7 @@ func (o Options) normalizedBackend() (engine.BackendOptions, error) {
 }
 
 // NormalizeBackend fills the defaults that depend on other settings and checks the names.
-func NormalizeBackend(o engine.BackendOptions) (engine.BackendOptions, error) {
+func NormalizeBackend(o llamacpp.BackendOptions) (llamacpp.BackendOptions, error) {
 	if o.KVCacheFreeMemFraction < 0 || o.KVCacheFreeMemFraction > 1 {
 		return o, fmt.Errorf("kv_cache_free_gpu_mem_fraction is %g: it must be between 0 and 1", o.KVCacheFreeMemFraction)
 	}
@@ -490,7 +505,7 @@ func NormalizeBackend(o engine.BackendOptions) (engine.BackendOptions, error) {
 }
 
 // tensorParallel spreads the model over tp GPUs with llama.cpp's tensor split mode.
-func tensorParallel(lo *llamacpp.Options, tp int, o engine.BackendOptions) error {
+func tensorParallel(lo *llamacpp.Options, tp int, o llamacpp.BackendOptions) error {
 	if tp <= 1 {
 		// --tp 1 means one GPU, as in trtllm-bench: without a split mode of the user's,
 		// llama.cpp would spread the layers over every GPU it sees.
@@ -499,7 +514,7 @@ func tensorParallel(lo *llamacpp.Options, tp int, o engine.BackendOptions) error
 		}
 		return nil
 	}
-	devs, err := llamacpp.Devices(lo.Library)
+	devs, err := llamacpp.Devices(lo.Library, lo.CUDAGraphs)
 	if err != nil {
 		return err
 	}
@@ -510,7 +525,10 @@ func tensorParallel(lo *llamacpp.Options, tp int, o engine.BackendOptions) error
 		}
 	}
 	if gpus < tp {
-		return inputErr("--tp %d needs %d GPUs, llama.cpp sees %d", tp, tp, gpus)
+		if gpus <= 1 {
+			return inputErr("--tp %d needs %d GPUs, llama.cpp sees %d: give --tp 1 (one GPU, or the CPU)", tp, tp, gpus)
+		}
+		return inputErr("--tp %d needs %d GPUs, llama.cpp sees %d: give --tp %d or less", tp, tp, gpus, gpus)
 	}
 	if o.SplitMode == "" {
 		lo.SplitMode = "tensor"
@@ -571,28 +589,23 @@ func quantization(dtype string) string {
 }
 
 // machineOf fills trtllm-bench's machine section from the first GPU (null on the CPU).
-func machineOf(info engine.BackendInfo) *engine.ReportMachine {
+func machineOf(info engine.BackendInfo) *report.Machine {
 	if info.GPULayers == 0 {
 		return nil
 	}
 	for _, d := range info.Devices {
 		if d.Type == "gpu" {
 			gb := float64(d.TotalBytes) / (1 << 30)
-			return &engine.ReportMachine{Name: d.Description, MemoryTotalGB: &gb}
+			return &report.Machine{Name: d.Description, MemoryTotalGB: &gb}
 		}
 	}
 	return nil
 }
 
-// datasetSection adds the skipped-line count to the dataset statistics when lines were skipped.
-func datasetSection(stats dataset.Stats, skipped int) any {
-	if skipped == 0 {
-		return stats
-	}
-	return struct {
-		dataset.Stats
-		SkippedLines int `json:"skipped_lines"`
-	}{stats, skipped}
+// datasetSection adds the skipped-line count to the dataset statistics.
+func datasetSection(stats report.Dataset, skipped int) *report.Dataset {
+	stats.SkippedLines = skipped
+	return &stats
 }
 
 // checkGGUF refuses a file that is not GGUF before llama.cpp is asked to load it.

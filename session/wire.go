@@ -12,6 +12,7 @@ import (
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 )
 
@@ -102,7 +103,7 @@ type runRequest struct {
 
 type runResult struct {
 	Config   wireConfig         `json:"config"`
-	Stats    dataset.Stats      `json:"stats"`
+	Stats    report.Dataset     `json:"stats"`
 	Result   engine.Result      `json:"result"`
 	Info     engine.BackendInfo `json:"info"`
 	Err      string             `json:"error,omitempty"`

@@ -1,6 +1,7 @@
 // Package sweep runs grids of benchmark settings: the axes and their values, the points of
-// the grid, statistics over repeats, and the result files (JSON, CSV, markdown). It knows
-// nothing of how a point is run; the command runs each point through a session.
+// the grid, and the result files (JSON, CSV, markdown). The figures and their statistics
+// over repeats are the report package's. It knows nothing of how a point is run; the
+// command runs each point through a session.
 package sweep
 
 import (
@@ -8,11 +9,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 // Axis is one swept setting and its values, in order.
@@ -109,95 +109,27 @@ func ParseValues(s string) ([]string, error) {
 	return out, nil
 }
 
-// Stat is a metric over a point's repeats.
-type Stat struct {
-	Mean   float64 `json:"mean"`
-	Stddev float64 `json:"stddev"`
-	// CI95 is the half-width of the 95% confidence interval of the mean (Student's t).
-	CI95 float64 `json:"ci95"`
-	N    int     `json:"n"`
-}
-
-// Summarize computes the mean, sample standard deviation and 95% interval of xs.
-func Summarize(xs []float64) Stat {
-	s := Stat{N: len(xs)}
-	if len(xs) == 0 {
-		return s
-	}
-	for _, x := range xs {
-		s.Mean += x
-	}
-	s.Mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return s
-	}
-	var ss float64
-	for _, x := range xs {
-		ss += (x - s.Mean) * (x - s.Mean)
-	}
-	s.Stddev = math.Sqrt(ss / float64(len(xs)-1))
-	s.CI95 = tQuantile975(len(xs)-1) * s.Stddev / math.Sqrt(float64(len(xs)))
-	return s
-}
-
-// tQuantile975 is Student's t 0.975 quantile for df degrees of freedom.
-func tQuantile975(df int) float64 {
-	table := []float64{0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-		2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-		2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042}
-	if df < len(table) {
-		return table[df]
-	}
-	return 1.96
-}
-
-// Metric is one figure read from a report.
-type Metric struct {
-	Name string
-	Unit string
-	// HigherIsBetter says which way a change is an improvement.
-	HigherIsBetter bool
-	Get            func(r *engine.Report) float64
-}
-
-// Metrics are the figures sweeps and comparisons show, from trtllm-bench's report keys (so
-// that they read trtllm-bench's reports as well).
-var Metrics = []Metric{
-	{"output_tok_s", "tok/s", true, func(r *engine.Report) float64 { return r.Performance.SystemOutputThroughputTokS }},
-	{"total_tok_s", "tok/s", true, func(r *engine.Report) float64 { return r.Performance.SystemTotalThroughputTokS }},
-	{"request_s", "req/s", true, func(r *engine.Report) float64 { return r.Performance.RequestThroughputReqS }},
-	{"per_user_tok_s", "tok/s", true, func(r *engine.Report) float64 { return r.Performance.OutputThroughputPerUserTokS }},
-	{"per_gpu_tok_s", "tok/s", true, func(r *engine.Report) float64 { return r.Performance.OutputThroughputPerGPUTokS }},
-	{"ttft_avg_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.AvgTTFTMS }},
-	{"ttft_p50_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.TTFTPercentiles.P50 }},
-	{"ttft_p99_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.TTFTPercentiles.P99 }},
-	{"tpot_avg_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.AvgTPOTMS }},
-	{"tpot_p99_ms", "ms", false, func(r *engine.Report) float64 { return r.StreamingMetrics.TPOTPercentiles.P99 }},
-	{"e2e_avg_ms", "ms", false, func(r *engine.Report) float64 { return r.Performance.AvgRequestLatencyMS }},
-	{"e2e_p99_ms", "ms", false, func(r *engine.Report) float64 { return r.Performance.RequestLatencyPercentilesMS.P99 }},
-}
-
 // PointResult is a point's repeats and their statistics.
 type PointResult struct {
-	Key     string            `json:"key"`
-	Params  map[string]string `json:"params"`
-	Stats   map[string]Stat   `json:"stats"`
-	Reports []engine.Report   `json:"reports"`
+	Key     string                       `json:"key"`
+	Params  map[string]string            `json:"params"`
+	Stats   map[string]report.RepeatStat `json:"stats"`
+	Reports []report.Report              `json:"reports"`
 	point   Point
 }
 
 // NewPointResult computes a point's statistics from its repeats' reports.
-func NewPointResult(p Point, reports []engine.Report) PointResult {
-	r := PointResult{Key: p.Key(), Params: map[string]string{}, Stats: map[string]Stat{}, Reports: reports, point: p}
+func NewPointResult(p Point, reports []report.Report) PointResult {
+	r := PointResult{Key: p.Key(), Params: map[string]string{}, Stats: map[string]report.RepeatStat{}, Reports: reports, point: p}
 	for i := range p.Names {
 		r.Params[p.Names[i]] = p.Values[i]
 	}
-	for _, m := range Metrics {
+	for _, f := range report.Figures {
 		xs := make([]float64, len(reports))
 		for i := range reports {
-			xs[i] = m.Get(&reports[i])
+			xs[i] = f.Get(&reports[i])
 		}
-		r.Stats[m.Name] = Summarize(xs)
+		r.Stats[f.Name] = report.SummarizeRepeats(xs)
 	}
 	return r
 }
@@ -225,8 +157,8 @@ func WriteCSV(w io.Writer, axes []Axis, results []PointResult) error {
 		head = append(head, a.Name)
 	}
 	head = append(head, "repeats")
-	for _, m := range Metrics {
-		head = append(head, m.Name, m.Name+"_stddev", m.Name+"_ci95")
+	for _, f := range report.Figures {
+		head = append(head, f.Name, f.Name+"_stddev", f.Name+"_ci95")
 	}
 	if err := cw.Write(head); err != nil {
 		return err
@@ -237,8 +169,8 @@ func WriteCSV(w io.Writer, axes []Axis, results []PointResult) error {
 			row = append(row, r.Params[a.Name])
 		}
 		row = append(row, strconv.Itoa(len(r.Reports)))
-		for _, m := range Metrics {
-			s := r.Stats[m.Name]
+		for _, f := range report.Figures {
+			s := r.Stats[f.Name]
 			row = append(row, num(s.Mean), num(s.Stddev), num(s.CI95))
 		}
 		if err := cw.Write(row); err != nil {
@@ -275,9 +207,9 @@ func WriteMarkdown(w io.Writer, axes []Axis, results []PointResult) error {
 		for _, m := range tableMetrics {
 			s := r.Stats[m]
 			if s.N > 1 {
-				fmt.Fprintf(&b, " %s ± %s |", FormatValue(s.Mean), FormatValue(s.CI95))
+				fmt.Fprintf(&b, " %s ± %s |", report.FormatValue(s.Mean), report.FormatValue(s.CI95))
 			} else {
-				fmt.Fprintf(&b, " %s |", FormatValue(s.Mean))
+				fmt.Fprintf(&b, " %s |", report.FormatValue(s.Mean))
 			}
 		}
 		b.WriteString("\n")
@@ -287,14 +219,3 @@ func WriteMarkdown(w io.Writer, axes []Axis, results []PointResult) error {
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
-
-// FormatValue writes a metric with as many decimals as its size wants: 1234.5, 12.34, 0.123.
-func FormatValue(v float64) string {
-	switch {
-	case math.Abs(v) >= 100:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case math.Abs(v) >= 1:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 3, 64)
-}

@@ -3,12 +3,11 @@ package sweep
 import (
 	"bytes"
 	"encoding/csv"
-	"math"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 )
 
 func TestParseValues(t *testing.T) {
@@ -47,24 +46,13 @@ func TestGrid(t *testing.T) {
 	}
 }
 
-func TestSummarize(t *testing.T) {
-	s := Summarize([]float64{10, 12, 14})
-	// mean 12, sample sd 2, t(2) = 4.303: CI = 4.303 * 2 / sqrt(3)
-	if s.Mean != 12 || math.Abs(s.Stddev-2) > 1e-12 || math.Abs(s.CI95-4.303*2/math.Sqrt(3)) > 1e-9 || s.N != 3 {
-		t.Errorf("%+v", s)
-	}
-	if s := Summarize([]float64{5}); s.Mean != 5 || s.Stddev != 0 || s.CI95 != 0 {
-		t.Errorf("one value: %+v", s)
-	}
-}
-
 func TestOutputs(t *testing.T) {
 	axes := []Axis{{"max_batch_size", []string{"1", "4"}}}
 	var results []PointResult
 	for i, p := range Grid(axes) {
-		var reps []engine.Report
+		var reps []report.Report
 		for k := 0; k < 3; k++ {
-			var r engine.Report
+			var r report.Report
 			r.Performance.SystemOutputThroughputTokS = float64(100*(i+1) + k)
 			reps = append(reps, r)
 		}

@@ -3,12 +3,18 @@
 // Real weights cannot be downloaded where benchtui runs, and inference speed depends only on
 // a model's shapes and weight types, not on what the weights say. So synth writes GGUF v3
 // files with the exact tensor names, shapes and metadata of real models (Llama 3.x, Qwen2.5,
-// Mistral, plus tiny test shapes), filled with deterministic pseudo-random weights scaled
-// so that activations stay finite through every layer, and a SentencePiece-style
-// vocabulary with byte fallback so that any text tokenizes. Files are cached and reused.
+// Qwen3, Mistral, Mixtral, gpt-oss, plus tiny test shapes, or any shape a Hugging Face
+// config.json of those architectures describes), filled with deterministic pseudo-random
+// weights scaled so that activations stay finite through every layer, and a
+// SentencePiece-style vocabulary with byte fallback so that any text tokenizes. Files are
+// cached and reused; a shape read from a config.json is cached under a name made from the
+// file's content.
 //
-// A model is named either by a path to an existing .gguf file or by "preset[:dtype]", for
-// example "llama-3.1-8b:q4_0"; see ParseModel, Presets and Ensure.
+// A model is named by a path to an existing .gguf file, by "preset[:dtype]" (for example
+// "llama-3.1-8b:q4_0"), by a Hugging Face id whose shapes a preset has
+// ("meta-llama/Llama-3.1-8B"), or by a model folder or config.json; see ParseModel, Presets
+// and Ensure. Invariant: the bytes written for a given shape, dtype and seed never change
+// without a new generatorVersion.
 package synth
 
 import (
@@ -88,76 +94,6 @@ func (d DType) fileType() uint32 {
 	return 1 // LLAMA_FTYPE_MOSTLY_F16
 }
 
-// Model names the model to benchmark: either an existing GGUF file (Path) or a synthetic
-// preset with a weight type.
-type Model struct {
-	// Path is set for a user-supplied GGUF file; Preset and DType are then empty.
-	Path string
-	// Preset is the preset's name (see Presets).
-	Preset string
-	// DType is the weight type of the synthetic model; empty means DefaultDType.
-	DType DType
-}
-
-// dtype is m.DType, defaulted.
-func (m Model) dtype() DType {
-	if m.DType == "" {
-		return DefaultDType
-	}
-	return m.DType
-}
-
-// IsFile reports whether the model is a user-supplied file rather than a preset.
-func (m Model) IsFile() bool { return m.Path != "" }
-
-// String gives the model in the form ParseModel accepts.
-func (m Model) String() string {
-	if m.IsFile() {
-		return m.Path
-	}
-	return m.Preset + ":" + string(m.dtype())
-}
-
-// FileName is the cache file name of a synthetic model with the given seed.
-func (m Model) FileName(seed uint64) string {
-	return fmt.Sprintf("%s-%s-seed%d.gguf", m.Preset, m.dtype(), seed)
-}
-
-// ParseModel parses a model argument. It is a file path when it ends in .gguf, contains a
-// path separator, or names an existing file; otherwise it is "preset" or "preset:dtype"
-// (dtype defaults to f16).
-func ParseModel(s string) (Model, error) {
-	if strings.TrimSpace(s) == "" {
-		return Model{}, errors.New("synth: empty model (give a .gguf path or one of: " + strings.Join(Presets(), ", ") + ")")
-	}
-	if looksLikePath(s) {
-		return Model{Path: s}, nil
-	}
-	name, dt, hasDT := strings.Cut(s, ":")
-	if _, ok := LookupPreset(name); !ok {
-		return Model{}, fmt.Errorf("synth: unknown model preset %q (known presets: %s; or give a path to a .gguf file)",
-			name, strings.Join(Presets(), ", "))
-	}
-	m := Model{Preset: name, DType: DefaultDType}
-	if hasDT {
-		d, err := ParseDType(dt)
-		if err != nil {
-			return Model{}, fmt.Errorf("synth: model %q: unknown dtype %q (known: %s)", s, dt, joinDTypes())
-		}
-		m.DType = d
-	}
-	return m, nil
-}
-
-func looksLikePath(s string) bool {
-	if strings.HasSuffix(strings.ToLower(s), ".gguf") || strings.ContainsRune(s, '/') ||
-		strings.ContainsRune(s, filepath.Separator) {
-		return true
-	}
-	fi, err := os.Stat(s)
-	return err == nil && fi.Mode().IsRegular()
-}
-
 // CacheDirEnv is the environment variable that overrides the model cache directory.
 const CacheDirEnv = "BENCHTUI_CACHE_DIR"
 
@@ -195,17 +131,17 @@ func newPlan(m Model, seed uint64) (*plan, error) {
 	if m.IsFile() {
 		return nil, fmt.Errorf("synth: %s is a file, not a synthetic model", m.Path)
 	}
-	p, ok := LookupPreset(m.Preset)
-	if !ok {
-		return nil, fmt.Errorf("synth: unknown model preset %q (known presets: %s)", m.Preset, strings.Join(Presets(), ", "))
-	}
-	if err := p.validate(); err != nil {
+	p, err := m.Architecture()
+	if err != nil {
 		return nil, err
 	}
 	d := m.dtype()
 	t := d.ggmlType()
 	if t == 0 {
 		return nil, fmt.Errorf("synth: unknown dtype %q (known: %s)", d, joinDTypes())
+	}
+	if err := p.validate(t); err != nil {
+		return nil, fmt.Errorf("synth: model %s with %s weights: %w", p.Name, d, err)
 	}
 	v, err := buildVocab(p.Vocab)
 	if err != nil {
@@ -222,47 +158,6 @@ func newPlan(m Model, seed uint64) (*plan, error) {
 	}
 	m.DType = d
 	return &plan{model: m, preset: p, seed: seed, gguf: g, specs: specs, header: h}, nil
-}
-
-// metadata is the GGUF key/value list: the keys llama.cpp reads for these architectures,
-// each with the value type gguf-py's writer gives it (llama.cpp checks types strictly).
-func (p Preset) metadata(d DType, seed uint64, v *vocab) []KV {
-	a := p.Arch
-	kvs := []KV{
-		{"general.architecture", a},
-		{"general.type", "model"},
-		{"general.name", fmt.Sprintf("benchtui synthetic %s %s", p.Name, d)},
-		{"general.file_type", d.fileType()},
-		{"general.quantization_version", uint32(2)}, // GGML_QNT_VERSION
-		{KeyAlignment, uint32(DefaultAlignment)},
-		{a + ".vocab_size", uint32(p.Vocab)},
-		{a + ".context_length", uint32(p.ContextLength)},
-		{a + ".embedding_length", uint32(p.Hidden)},
-		{a + ".block_count", uint32(p.Layers)},
-		{a + ".feed_forward_length", uint32(p.FFN)},
-		{a + ".attention.head_count", uint32(p.Heads)},
-		{a + ".attention.head_count_kv", uint32(p.KVHeads)},
-		{a + ".attention.key_length", uint32(p.HeadDim)},
-		{a + ".attention.value_length", uint32(p.HeadDim)},
-		{a + ".rope.dimension_count", uint32(p.HeadDim)},
-		{a + ".rope.freq_base", p.RopeFreqBase},
-		{a + ".attention.layer_norm_rms_epsilon", p.RMSNormEps},
-		{"tokenizer.ggml.model", "llama"},
-		{"tokenizer.ggml.tokens", v.tokens},
-		{"tokenizer.ggml.scores", v.scores},
-		{"tokenizer.ggml.token_type", v.types},
-		{"tokenizer.ggml.bos_token_id", uint32(BOSTokenID)},
-		{"tokenizer.ggml.eos_token_id", uint32(EOSTokenID)},
-		{"tokenizer.ggml.unknown_token_id", uint32(UnknownTokenID)},
-		{"tokenizer.ggml.add_bos_token", true},
-		{"tokenizer.ggml.add_eos_token", false},
-		{"benchtui.synthetic", true},
-		{"benchtui.preset", p.Name},
-		{"benchtui.dtype", string(d)},
-		{"benchtui.seed", seed},
-		{"benchtui.synth_version", generatorVersion},
-	}
-	return kvs
 }
 
 // ExpectedSize is the size in bytes of the file Ensure writes for m, computed without
@@ -344,15 +239,22 @@ func (pw *progressWriter) Write(b []byte) (int, error) {
 // tensorWriter produces the data of each tensor of a plan.
 type tensorWriter struct {
 	plan    *plan
-	pools   map[int64]*pool // by fan-in: the weight range depends on it
-	poolMax map[int64]int64 // by fan-in: bytes of the largest matrix with that fan-in
+	pools   map[poolKey]*pool // the weight range depends on the fan-in
+	poolMax map[poolKey]int64 // bytes of the largest matrix each pool serves
+}
+
+// poolKey picks a pool: one per tensor type and fan-in.
+type poolKey struct {
+	typ   GGMLType
+	fanIn int64
 }
 
 func newTensorWriter(p *plan) *tensorWriter {
-	tw := &tensorWriter{plan: p, pools: map[int64]*pool{}, poolMax: map[int64]int64{}}
+	tw := &tensorWriter{plan: p, pools: map[poolKey]*pool{}, poolMax: map[poolKey]int64{}}
 	for _, s := range p.specs {
-		if s.kind == kindMatrix {
-			tw.poolMax[s.Shape[0]] = max(tw.poolMax[s.Shape[0]], s.Bytes())
+		if s.kind == kindMatrix || s.kind == kindMatrixF32 {
+			k := poolKey{s.Type, s.Shape[0]}
+			tw.poolMax[k] = max(tw.poolMax[k], s.Bytes())
 		}
 	}
 	return tw
@@ -362,16 +264,16 @@ func (tw *tensorWriter) write(w io.Writer, i int, t TensorInfo) error {
 	p := tw.plan
 	stream := mix(p.seed, hashString(t.Name))
 	switch p.specs[i].kind {
-	case kindMatrix:
-		fanIn := t.Shape[0]
-		pl := tw.pools[fanIn]
+	case kindMatrix, kindMatrixF32:
+		k := poolKey{t.Type, t.Shape[0]}
+		pl := tw.pools[k]
 		if pl == nil {
 			var err error
-			pl, err = newPool(t.Type, weightRange(fanIn), mix(p.seed, uint64(t.Type), uint64(fanIn)), tw.poolMax[fanIn])
+			pl, err = newPool(t.Type, weightRange(k.fanIn), mix(p.seed, uint64(t.Type), uint64(k.fanIn)), tw.poolMax[k])
 			if err != nil {
 				return err
 			}
-			tw.pools[fanIn] = pl
+			tw.pools[k] = pl
 		}
 		n := t.Bytes()
 		if z := p.specs[i].zeroRows; z > 0 {

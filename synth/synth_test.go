@@ -305,6 +305,35 @@ func TestPresetTensors(t *testing.T) {
 	if _, ok := names("mistral-7b")["blk.0.attn_q.bias"]; ok {
 		t.Error("mistral-7b has biases")
 	}
+	for name, shape := range map[string][]int64{
+		// Qwen3-32B: 64 heads of 128 on a 5120-wide stream, q and k normed per head.
+		"qwen3-32b/blk.0.attn_q.weight": {5120, 8192}, "qwen3-32b/blk.0.attn_output.weight": {8192, 5120},
+		"qwen3-32b/blk.63.attn_q_norm.weight": {128}, "qwen3-32b/blk.63.attn_k_norm.weight": {128},
+		// Mixtral: 8 experts stacked in 3-D tensors, an f32 router.
+		"mixtral-8x7b/blk.0.ffn_gate_inp.weight": {4096, 8}, "mixtral-8x7b/blk.0.ffn_gate_exps.weight": {4096, 14336, 8},
+		"mixtral-8x7b/blk.31.ffn_down_exps.weight": {14336, 4096, 8}, "mixtral-8x7b/blk.0.ffn_up_exps.weight": {4096, 14336, 8},
+		// gpt-oss: sinks per head, biases everywhere, a norm after attention instead of before the FFN.
+		"gpt-oss-20b/blk.0.attn_sinks.weight": {64}, "gpt-oss-20b/blk.0.post_attention_norm.weight": {2880},
+		"gpt-oss-20b/blk.0.attn_q.weight": {2880, 4096}, "gpt-oss-20b/blk.0.attn_output.bias": {2880},
+		"gpt-oss-20b/blk.23.ffn_gate_exps.bias": {2880, 32}, "gpt-oss-20b/blk.0.ffn_down_exps.bias": {2880, 32},
+		"gpt-oss-20b/blk.0.ffn_gate_inp.bias": {32}, "gpt-oss-20b/output.weight": {2880, 201088},
+	} {
+		preset, tensor, _ := strings.Cut(name, "/")
+		ti, ok := names(preset)[tensor]
+		if !ok || !reflect.DeepEqual(ti.Shape, shape) {
+			t.Errorf("%s: %+v (present %v), want shape %v", name, ti, ok, shape)
+		}
+		if want := GGMLTypeQ8_0; strings.Contains(tensor, "exps.weight") && ti.Type != want ||
+			strings.Contains(tensor, "gate_inp.weight") && ti.Type != GGMLTypeF32 {
+			t.Errorf("%s has type %v", name, ti.Type)
+		}
+	}
+	for _, absent := range []string{"gpt-oss-20b/blk.0.ffn_norm.weight", "mixtral-8x7b/blk.0.ffn_gate.weight", "qwen3-8b/blk.0.attn_q.bias"} {
+		preset, tensor, _ := strings.Cut(absent, "/")
+		if _, ok := names(preset)[tensor]; ok {
+			t.Errorf("%s is written", absent)
+		}
+	}
 }
 
 func TestRopeFreqs(t *testing.T) {
@@ -332,59 +361,6 @@ func TestRopeFreqs(t *testing.T) {
 	// 8192 (scaled by the full factor) from k=35, interpolated between.
 	if f[28] != 1 || f[29] <= 1 || f[34] >= 8 || f[35] != 8 {
 		t.Errorf("factors 28, 29, 34, 35 = %v %v %v %v; want 1, >1, <8, 8", f[28], f[29], f[34], f[35])
-	}
-}
-
-func TestParseModel(t *testing.T) {
-	dir := t.TempDir()
-	existing := filepath.Join(dir, "mymodel")
-	if err := os.WriteFile(existing, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Chdir(dir)
-	cases := []struct {
-		in   string
-		want Model
-		err  string
-	}{
-		{in: "tiny", want: Model{Preset: "tiny", DType: F16}},
-		{in: "llama-3.1-8b:q4_0", want: Model{Preset: "llama-3.1-8b", DType: Q4_0}},
-		{in: "qwen2.5-7b:BF16", want: Model{Preset: "qwen2.5-7b", DType: BF16}},
-		{in: "mistral-7b:q8_0", want: Model{Preset: "mistral-7b", DType: Q8_0}},
-		{in: "models/x.gguf", want: Model{Path: "models/x.gguf"}},
-		{in: "x.GGUF", want: Model{Path: "x.GGUF"}},
-		{in: "/abs/model", want: Model{Path: "/abs/model"}},
-		{in: "mymodel", want: Model{Path: "mymodel"}},
-		{in: "llama-9b", err: `unknown model preset "llama-9b" (known presets: tiny, small, llama-3.2-1b`},
-		{in: "llama-9b:q4_0", err: `unknown model preset "llama-9b"`},
-		{in: "tiny:q5_k", err: `unknown dtype "q5_k" (known: f16, bf16, q8_0, q4_0)`},
-		{in: "tiny:", err: `unknown dtype ""`},
-		{in: "", err: "empty model"},
-	}
-	for _, c := range cases {
-		got, err := ParseModel(c.in)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("ParseModel(%q) error = %v, want it to contain %q", c.in, err, c.err)
-			}
-			continue
-		}
-		if err != nil || got != c.want {
-			t.Errorf("ParseModel(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
-		}
-	}
-	m, _ := ParseModel("tiny:q4_0")
-	if m.String() != "tiny:q4_0" || m.FileName(42) != "tiny-q4_0-seed42.gguf" || m.IsFile() {
-		t.Errorf("String %q, FileName %q, IsFile %v", m.String(), m.FileName(42), m.IsFile())
-	}
-	// A Model built by hand without a DType gets the default.
-	if m := (Model{Preset: "tiny"}); m.String() != "tiny:f16" || m.FileName(0) != "tiny-f16-seed0.gguf" {
-		t.Errorf("zero DType: String %q, FileName %q", m.String(), m.FileName(0))
-	}
-	if a, err := ExpectedSize(Model{Preset: "tiny"}, 0); err != nil {
-		t.Error(err)
-	} else if b, _ := ExpectedSize(Model{Preset: "tiny", DType: F16}, 0); a != b {
-		t.Errorf("zero DType size %d, f16 size %d", a, b)
 	}
 }
 

@@ -75,7 +75,7 @@ func hashString(s string) uint64 {
 // pool is a run of encoded weight blocks that tensors are cut from.
 type pool struct {
 	data   []byte
-	unit   int64 // bytes per block (one element for f16/bf16)
+	unit   int64 // bytes per block (one element for f32/f16/bf16)
 	blocks int64 // len(data) / unit, a prime
 }
 
@@ -84,13 +84,17 @@ type pool struct {
 // small models then cost little more to write than their size.
 func newPool(t GGMLType, r float64, seed uint64, maxBytes int64) (*pool, error) {
 	unit := t.TypeSize()
-	if unit == 0 || t == GGMLTypeF32 {
+	if unit == 0 {
 		return nil, fmt.Errorf("synth: no weight pool for type %v", t)
 	}
 	blocks := prevPrime(max(min(poolTargetBytes, maxBytes)/unit, 2))
 	p := &pool{data: make([]byte, blocks*unit), unit: unit, blocks: blocks}
 	g := rng{s: seed}
 	switch t {
+	case GGMLTypeF32:
+		for i := int64(0); i < blocks; i++ {
+			binary.LittleEndian.PutUint32(p.data[4*i:], math.Float32bits(float32(g.uniform()*r)))
+		}
 	case GGMLTypeF16:
 		for i := int64(0); i < blocks; i++ {
 			binary.LittleEndian.PutUint16(p.data[2*i:], float32ToF16(float32(g.uniform()*r)))

@@ -7,7 +7,7 @@ import (
 )
 
 func TestPools(t *testing.T) {
-	for _, typ := range []GGMLType{GGMLTypeF16, GGMLTypeBF16, GGMLTypeQ8_0, GGMLTypeQ4_0} {
+	for _, typ := range []GGMLType{GGMLTypeF32, GGMLTypeF16, GGMLTypeBF16, GGMLTypeQ8_0, GGMLTypeQ4_0} {
 		t.Run(typ.String(), func(t *testing.T) {
 			r := weightRange(4096)
 			p, err := newPool(typ, r, 1, 1<<40)
@@ -49,8 +49,8 @@ func TestPools(t *testing.T) {
 	if p, err := newPool(GGMLTypeQ8_0, 1, 1, 1000); err != nil || p.blocks != 29 {
 		t.Errorf("pool capped at 1000 bytes has %d blocks (%v), want 29", p.blocks, err)
 	}
-	if _, err := newPool(GGMLTypeF32, 1, 1, 1<<40); err == nil {
-		t.Error("newPool accepted f32")
+	if _, err := newPool(GGMLType(99), 1, 1, 1<<40); err == nil {
+		t.Error("newPool accepted an unknown type")
 	}
 }
 

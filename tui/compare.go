@@ -1,9 +1,7 @@
 package tui
 
 import (
-	"math"
-	"strconv"
-
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/themes"
 )
 
@@ -59,27 +57,24 @@ func (p *Compare) rows() []compareRow {
 	}
 }
 
-// delta formats the change from va to vb and picks its ink.
+// delta formats the change from va to vb (report.Delta's rule) and picks its ink.
 func (p *Compare) delta(r compareRow) (string, themes.Ink) {
 	st := p.st
-	if !r.numeric || r.va == 0 || r.vb == 0 || math.IsNaN(r.va) || math.IsNaN(r.vb) {
-		if r.numeric {
-			return "n/a", st.Muted
-		}
+	if !r.numeric {
 		return "", st.Muted
 	}
-	d := (r.vb - r.va) / r.va * 100
-	s := strconv.FormatFloat(d, 'f', 1, 64) + "%"
-	if d >= 0 {
-		s = "+" + s
+	better := report.LowerIsBetter
+	if r.higher {
+		better = report.HigherIsBetter
 	}
-	switch {
-	case math.Abs(d) < 0.5:
-		return s, st.Muted
-	case (d > 0) == r.higher:
-		return s, st.Good
+	c := report.Delta(r.va, r.vb, better)
+	switch c.Verdict {
+	case report.Better:
+		return c.PercentString(), st.Good
+	case report.Worse:
+		return c.PercentString(), st.Bad
 	}
-	return s, st.Bad
+	return c.PercentString(), st.Muted
 }
 
 func (p *Compare) summary(width int) string {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/themes"
 )
 
@@ -34,7 +35,7 @@ func (m LatencyMetric) Next() LatencyMetric { return (m + 1 + numMetrics) % numM
 // Prev returns the previous metric, wrapping around.
 func (m LatencyMetric) Prev() LatencyMetric { return (m - 1 + numMetrics) % numMetrics }
 
-// LatencyStats summarises one distribution, in milliseconds.
+// LatencyStats summarises one distribution, in milliseconds, with the report's values.
 type LatencyStats struct {
 	N                             int
 	Min, Mean, P50, P90, P99, Max float64
@@ -89,21 +90,16 @@ func (p *Latency) SetSamples(m LatencyMetric, samples []float64) {
 	}
 	slices.Sort(s)
 	d.sorted = s
-	d.stats = LatencyStats{N: len(s)}
+	// The figures are the report's (report.SummarizeSorted, trtllm-bench's percentile
+	// rule), so that the panel shows what the report and the history show.
+	sum := report.SummarizeSorted(s)
+	d.stats = LatencyStats{N: sum.Count, Min: sum.Minimum, Mean: sum.Average,
+		P50: sum.P50, P90: sum.P90, P99: sum.P99, Max: sum.Maximum}
 	d.over = 0
 	d.cum = [fineBins + 1]float64{}
 	if len(s) == 0 {
 		return
 	}
-	sum := 0.0
-	for _, v := range s {
-		sum += v
-	}
-	d.stats.Min, d.stats.Max = s[0], s[len(s)-1]
-	d.stats.Mean = sum / float64(len(s))
-	d.stats.P50 = quantile(s, 0.50)
-	d.stats.P90 = quantile(s, 0.90)
-	d.stats.P99 = quantile(s, 0.99)
 
 	// A few extreme outliers would squash the histogram into one bar, so a far tail
 	// (beyond twice the p99 span) is clipped and counted in the last bar.
@@ -143,20 +139,6 @@ func (p *Latency) Reset() {
 	for m := range p.dist {
 		p.SetSamples(LatencyMetric(m), nil)
 	}
-}
-
-// quantile interpolates linearly between the closest ranks of sorted values.
-func quantile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
-		return math.NaN()
-	}
-	pos := q * float64(len(sorted)-1)
-	i := int(pos)
-	if i >= len(sorted)-1 {
-		return sorted[len(sorted)-1]
-	}
-	f := pos - float64(i)
-	return sorted[i] + f*(sorted[i+1]-sorted[i])
 }
 
 // cumAt is the cumulative count at fractional fine-bin position x.

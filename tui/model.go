@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -10,7 +9,9 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
 	"github.com/benchtui/benchtui/themes"
 )
@@ -32,7 +33,7 @@ type Options struct {
 	// ExportDir is where exports go ("" is the working directory).
 	ExportDir string
 	// Replay shows a saved run instead of running anything.
-	Replay *engine.Export
+	Replay *report.Export
 	// ReplayName names the replayed file in the header.
 	ReplayName string
 }
@@ -95,7 +96,7 @@ type Model struct {
 	cancel   context.CancelFunc
 	tick     int
 	latDirty bool
-	rates    rateWindow
+	rates    report.RateWindow
 	latAt    time.Time
 	devViews []DeviceView
 	status   string
@@ -125,7 +126,7 @@ func New(o Options) *Model {
 		progress: NewProgress(st), engine: NewEngine(st), devices: NewDevices(st),
 		history: NewHistory(st), compare: NewCompare(st), help: NewHelp(st), hints: NewHints(st),
 		sweep: NewSweep(st), sweepRun: map[int]int{},
-		pending: o.Settings,
+		pending: o.Settings, rates: report.RateWindow{Span: rateSpan},
 	}
 	m.header.Settings = o.Settings
 	m.engine.MaxBatch = o.Settings.Batch
@@ -158,7 +159,7 @@ type (
 	}
 	runDoneMsg struct {
 		run    int
-		export *engine.Export
+		export *report.Export
 		err    error
 	}
 	exportedMsg struct {
@@ -249,7 +250,7 @@ func (m *Model) startRunWith(s Settings) tea.Cmd {
 	m.header.RunID = r.name()
 	m.header.Detail = ""
 	m.throughput.Reset()
-	m.rates = rateWindow{}
+	m.rates = report.RateWindow{Span: rateSpan}
 	m.latency.Reset()
 	m.engine.Reset()
 	m.engine.MaxBatch = s.Batch
@@ -404,19 +405,14 @@ func (m *Model) onSnapshot(msg snapshotMsg) tea.Cmd {
 // applySnapshot draws one engine snapshot into the panels.
 func (m *Model) applySnapshot(s engine.Snapshot) {
 	t := float64(s.ElapsedNS) / 1e9
-	out, total := m.rates.add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
+	out, total := m.rates.Add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
 	m.throughput.Add(t, out, total)
 	m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
 	p := m.progress
 	p.Done, p.Failed, p.Total, p.Running = s.Completed+s.Failed, s.Failed, s.Total, s.Running
 	p.InputTokens, p.OutputTokens = s.InputTokens, s.OutputTokens
 	p.Elapsed = time.Duration(s.ElapsedNS)
-	p.ETA = -1
-	if done := p.Done; done > 0 && done < p.Total {
-		p.ETA = time.Duration(float64(p.Elapsed) / float64(done) * float64(p.Total-done))
-	} else if done == p.Total && p.Total > 0 {
-		p.ETA = 0
-	}
+	p.ETA = report.ETA(p.Elapsed, p.Done, p.Total)
 	if s.SpeedOfLightTokS > 0 && s.OutputTokensPerSec > 0 {
 		m.header.Detail = fmt.Sprintf("%.0f%% of speed of light (%.0f tok/s)", 100*s.OutputTokensPerSec/s.SpeedOfLightTokS, s.SpeedOfLightTokS)
 	}
@@ -433,11 +429,11 @@ func (m *Model) refreshLatency(force bool) {
 		return
 	}
 	m.latAt, m.latDirty = now, false
-	ttft, tpot, itl, e2e := latencySamples(m.cur.records)
-	m.latency.SetSamples(MetricTTFT, ttft)
-	m.latency.SetSamples(MetricTPOT, tpot)
-	m.latency.SetSamples(MetricITL, itl)
-	m.latency.SetSamples(MetricE2E, e2e)
+	smp := report.CollectSamples(m.cur.records)
+	m.latency.SetSamples(MetricTTFT, smp.TTFTMS)
+	m.latency.SetSamples(MetricTPOT, smp.TPOTMS)
+	m.latency.SetSamples(MetricITL, smp.ITLMS)
+	m.latency.SetSamples(MetricE2E, smp.RequestLatencyMS)
 }
 
 func (m *Model) onRunDone(msg runDoneMsg) {
@@ -491,7 +487,7 @@ func (m *Model) onRunDone(msg runDoneMsg) {
 // firstError is the first failed request's error.
 func firstError(recs []engine.Record) string {
 	for i := range recs {
-		if recs[i].Error != "" {
+		if recs[i].Failed() {
 			return recs[i].Error
 		}
 	}
@@ -502,7 +498,7 @@ func firstError(recs []engine.Record) string {
 // carry the engine's cancel reason).
 func canceledRecords(recs []engine.Record) bool {
 	for i := range recs {
-		if recs[i].Error == "canceled" {
+		if recs[i].Canceled() {
 			return true
 		}
 	}
@@ -511,12 +507,12 @@ func canceledRecords(recs []engine.Record) bool {
 
 // showExport draws a finished run from its export: the final progress and, for a replay,
 // the charts rebuilt from the saved snapshots.
-func (m *Model) showExport(x *engine.Export, charts bool) {
+func (m *Model) showExport(x *report.Export, charts bool) {
 	rep := &x.Report
 	p := m.progress
 	p.Total = len(x.Requests)
 	if p.Total == 0 {
-		p.Total = rep.RequestInfo.NumRequests + rep.BenchTUI.NumFailed
+		p.Total = rep.RequestInfo.NumRequests + rep.BenchTUI.NumFailed + rep.BenchTUI.NumCanceled
 	}
 	p.Done, p.Failed = rep.BenchTUI.NumCompleted+rep.BenchTUI.NumFailed, rep.BenchTUI.NumFailed
 	p.Running, p.ETA = 0, 0
@@ -528,11 +524,11 @@ func (m *Model) showExport(x *engine.Export, charts bool) {
 	m.throughput.Reset()
 	m.engine.Reset()
 	if len(x.Snapshots) > 0 {
-		m.rates = rateWindow{}
+		m.rates = report.RateWindow{Span: rateSpan}
 		for _, s := range x.Snapshots {
 			if s.Phase == engine.PhaseRunning || s.Phase == "" {
 				t := float64(s.ElapsedNS) / 1e9
-				out, total := m.rates.add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
+				out, total := m.rates.Add(t, float64(s.OutputTokens), float64(s.OutputTokens+s.InputTokens))
 				m.throughput.Add(t, out, total)
 				m.engine.Push(s.Running, s.Queued, 100*s.KVUsage, 100*s.BatchOccupancy)
 			}
@@ -542,24 +538,21 @@ func (m *Model) showExport(x *engine.Export, charts bool) {
 			m.throughput.Add(pt.TimeS, pt.OutputTokS, pt.TotalTokS)
 		}
 	}
-	if len(x.Telemetry) > 0 {
-		var s telemetry.Series
-		if json.Unmarshal(x.Telemetry, &s) == nil {
-			m.devices.SetDevices(devicesFromSeries(&s))
-		}
+	if s := x.TelemetrySeries(); s != nil {
+		m.devices.SetDevices(devicesFromSeries(s))
 	}
 }
 
 // loadReplay shows a saved run as the session's only run.
-func (m *Model) loadReplay(x *engine.Export, name string) {
+func (m *Model) loadReplay(x *report.Export, name string) {
 	rep := &x.Report
 	s := Settings{Batch: rep.WorldInfo.MaxBatchSize, Requests: len(x.Requests)}
 	if s.Requests == 0 {
 		s.Requests = rep.RequestInfo.NumRequests
 	}
-	if ds, ok := rep.Dataset.(map[string]any); ok {
-		s.ISL = int(statAvg(ds, "isl_stats"))
-		s.OSL = int(statAvg(ds, "osl_stats"))
+	if ds := rep.Dataset; ds != nil {
+		s.ISL = int(ds.ISL.Average)
+		s.OSL = int(ds.OSL.Average)
 	}
 	r := &run{id: 1, settings: s, state: StateFinished, export: x, records: x.Requests}
 	m.runs = []*run{r}
@@ -575,15 +568,6 @@ func (m *Model) loadReplay(x *engine.Export, name string) {
 	m.showExport(x, true)
 	m.refreshLatency(true)
 	m.syncHistory()
-}
-
-func statAvg(ds map[string]any, key string) float64 {
-	st, ok := ds[key].(map[string]any)
-	if !ok {
-		return 0
-	}
-	v, _ := st["average"].(float64)
-	return v
 }
 
 func (m *Model) syncHistory() {
@@ -887,8 +871,8 @@ func (m *Model) Render(w, h int) string {
 
 // Runs returns the exports of the session's finished runs, oldest first (for a caller that
 // wants to save them after the dashboard closed).
-func (m *Model) Runs() []*engine.Export {
-	var out []*engine.Export
+func (m *Model) Runs() []*report.Export {
+	var out []*report.Export
 	for _, r := range m.runs {
 		if r.export != nil {
 			out = append(out, r.export)
@@ -936,28 +920,6 @@ func oneLine(s string) string {
 // rateSpan is the window token rates are averaged over: a decode step is a burst of tokens,
 // so a 100 ms rate swings with the step boundaries, while a second reads steadily.
 const rateSpan = 1.0
-
-// rateWindow turns cumulative token counts into rates over the last rateSpan seconds.
-type rateWindow struct {
-	t, out, total []float64
-}
-
-func (w *rateWindow) add(t, out, total float64) (outRate, totalRate float64) {
-	w.t, w.out, w.total = append(w.t, t), append(w.out, out), append(w.total, total)
-	// Keep one point at or before t - rateSpan as the window's start.
-	k := 0
-	for k+1 < len(w.t) && w.t[k+1] <= t-rateSpan {
-		k++
-	}
-	if k > 0 {
-		w.t, w.out, w.total = w.t[k:], w.out[k:], w.total[k:]
-	}
-	dt := t - w.t[0]
-	if dt <= 0 {
-		return 0, 0
-	}
-	return (out - w.out[0]) / dt, (total - w.total[0]) / dt
-}
 
 // keyIn reports whether msg is one of b's keys, enabled or not.
 func keyIn(msg tea.KeyPressMsg, b key.Binding) bool {

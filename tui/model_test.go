@@ -14,6 +14,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 )
 
 // fakeRunner runs "benchmarks" that finish a fixed set of requests, or, with block set,
@@ -37,7 +39,7 @@ func (f *fakeRunner) Load(ctx context.Context, ev *engine.Events) (Target, error
 	return Target{Model: "fake", DType: "f16", Device: "CPU"}, nil
 }
 
-func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*engine.Export, error) {
+func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*report.Export, error) {
 	f.mu.Lock()
 	f.runs = append(f.runs, s)
 	f.mu.Unlock()
@@ -67,8 +69,8 @@ func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*e
 			recs[i].Error = "canceled"
 		}
 	}
-	rep := engine.BuildReport(engine.ReportInput{Records: recs, World: engine.ReportWorld{MaxBatchSize: s.Batch}})
-	return &engine.Export{Report: rep, Requests: recs, Snapshots: series}, nil
+	rep := report.Build(report.Input{Records: recs, World: report.World{MaxBatchSize: s.Batch}})
+	return &report.Export{Report: rep, Requests: recs, Snapshots: series}, nil
 }
 
 // driver runs a model the way Bubble Tea would: commands in goroutines, their messages back
@@ -201,7 +203,7 @@ func TestDashboardRunAndExport(t *testing.T) {
 		t.Fatalf("%d export files, want 2 (no overwrite): %v", len(files), files)
 	}
 	for _, f := range files {
-		x, err := engine.ReadExport(f)
+		x, err := report.ReadExport(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,10 +278,10 @@ func TestDashboardReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "x.json")
-	if err := engine.WriteFileNew(path, x.WriteJSON); err != nil {
+	if err := fsutil.WriteNew(path, x.WriteJSON); err != nil {
 		t.Fatal(err)
 	}
-	back, err := engine.ReadExport(path)
+	back, err := report.ReadExport(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +325,7 @@ func TestDashboardExportRescued(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("%d rescued exports in the temporary folder, want 1", len(files))
 	}
-	if x, err := engine.ReadExport(files[0]); err != nil || len(x.Requests) != 8 {
+	if x, err := report.ReadExport(files[0]); err != nil || len(x.Requests) != 8 {
 		t.Errorf("rescued export: %v, %d records", err, len(x.Requests))
 	}
 }
@@ -344,7 +346,7 @@ func TestDashboardQuitExportsStoppedRun(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("%d exports after stop-export-quit, want 1", len(files))
 	}
-	x, err := engine.ReadExport(files[0])
+	x, err := report.ReadExport(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}

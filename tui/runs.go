@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
 )
 
@@ -23,7 +25,7 @@ type Runner interface {
 	// Run runs one benchmark, publishing its events on ev. It returns the run's export,
 	// also for a canceled or failed run (with the requests that finished); the error is
 	// for a run that could not start.
-	Run(ctx context.Context, s Settings, ev *engine.Events) (*engine.Export, error)
+	Run(ctx context.Context, s Settings, ev *engine.Events) (*report.Export, error)
 }
 
 // Target is what the runner benchmarks, for the header.
@@ -41,7 +43,7 @@ type run struct {
 	// records are the finished requests, from snapshots while the run is live and from
 	// the export once it ended.
 	records []engine.Record
-	export  *engine.Export
+	export  *report.Export
 	saved   string // path of the last export
 }
 
@@ -64,27 +66,6 @@ func (r *run) row(model string) RunRow {
 	return row
 }
 
-// latencySamples computes each request's TTFT, TPOT and end-to-end latency and every
-// inter-token gap, in milliseconds, as the report defines them.
-func latencySamples(recs []engine.Record) (ttft, tpot, itl, e2e []float64) {
-	const ms = 1e6
-	for i := range recs {
-		r := &recs[i]
-		if r.Failed() || r.OutputTokens() == 0 {
-			continue
-		}
-		ttft = append(ttft, float64(r.FirstTokenNS-r.StartNS)/ms)
-		e2e = append(e2e, float64(r.EndNS-r.StartNS)/ms)
-		if n := r.OutputTokens(); n > 1 {
-			tpot = append(tpot, float64(r.EndNS-r.FirstTokenNS)/ms/float64(n-1))
-			for j := 1; j < n; j++ {
-				itl = append(itl, float64(r.TokenNS[j]-r.TokenNS[j-1])/ms)
-			}
-		}
-	}
-	return ttft, tpot, itl, e2e
-}
-
 // exportName picks a file name in dir that does not exist yet for the run.
 func exportName(dir, model string, r *run, now time.Time) string {
 	model = strings.Map(func(c rune) rune {
@@ -100,7 +81,7 @@ func exportName(dir, model string, r *run, now time.Time) string {
 // taken: an export never replaces a file. When path's folder cannot take it (gone, full, not
 // writable), the export goes to the temporary folder instead: the returned error says why,
 // and the path where it went.
-func writeExport(path string, x *engine.Export) (string, error) {
+func writeExport(path string, x *report.Export) (string, error) {
 	p, err := writeNew(path, x)
 	if err == nil {
 		return p, nil
@@ -111,7 +92,7 @@ func writeExport(path string, x *engine.Export) (string, error) {
 	return "", err
 }
 
-func writeNew(path string, x *engine.Export) (string, error) {
+func writeNew(path string, x *report.Export) (string, error) {
 	ext := filepath.Ext(path)
 	base := strings.TrimSuffix(path, ext)
 	for i := 1; i < 100; i++ {
@@ -119,7 +100,7 @@ func writeNew(path string, x *engine.Export) (string, error) {
 		if i > 1 {
 			p = fmt.Sprintf("%s-%d%s", base, i, ext)
 		}
-		err := engine.WriteFileNew(p, x.WriteJSON)
+		err := fsutil.WriteNew(p, x.WriteJSON)
 		if err == nil {
 			return p, nil
 		}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +16,8 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
@@ -62,10 +64,10 @@ type benchFlags struct {
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	f := &benchFlags{}
 	fs := newFlagSet(name)
-	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file", "m")
+	fs.String(&f.Model, "model", "tiny", "synthetic preset (tiny, llama-3.1-8b:q4_0, ...), Hugging Face id (meta-llama/Llama-3.1-8B), model folder or config.json, or a GGUF file", "m")
 	fs.String(&f.ModelPath, "model_path", "", "GGUF file to load (overrides the file of --model)")
 	fs.String(&f.Dataset, "dataset", "", "trtllm-bench dataset (JSON Lines or the single-document form); without it, a token-norm-dist set from --isl/--osl/--num_requests")
-	fs.String(&f.Backend, "backend", "llamacpp", "inference backend (llamacpp)")
+	fs.String(&f.Backend, "backend", "llamacpp", "inference backend: llamacpp (TensorRT-LLM's pytorch, _autodeploy and tensorrt run behind trtllm-serve: see the message they give)")
 	batch := 16
 	if latency {
 		batch = 1
@@ -89,7 +91,7 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.ReportJSON, "report_json", "", "write the report JSON here", "output")
 	fs.String(&f.RequestJSON, "request_json", "", "write per-request records (JSON array) here")
 	fs.String(&f.IterationLog, "iteration_log", "", "write one JSON line per decode step here")
-	fs.String(&f.ConfigFile, "config", "", "strict TOML file of backend options", "extra_llm_api_options")
+	fs.String(&f.ConfigFile, "config", "", "options file: benchtui's TOML or trtllm-bench's extra_llm_api_options YAML (flags given win)", "extra_llm_api_options")
 	fs.Int(&f.ISL, "isl", 128, "mean input length of a generated set", "target_input_len")
 	fs.Int(&f.OSL, "osl", 128, "mean output length of a generated set", "target_output_len")
 	fs.Int(&f.ISLStdev, "isl_stdev", 0, "input length standard deviation of a generated set")
@@ -110,12 +112,17 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 
 // runConfig is the full configuration saved in the report.
 type runConfig struct {
-	Command   string                `json:"command"`
-	Flags     *benchFlags           `json:"flags"`
-	Backend   engine.BackendOptions `json:"backend_options"`
-	Engine    engineConfig          `json:"engine"`
-	LlamaCpp  engine.BackendInfo    `json:"llama_cpp"`
-	ModelFile string                `json:"model_file"`
+	Command string                  `json:"command"`
+	Flags   *benchFlags             `json:"flags"`
+	Backend llamacpp.BackendOptions `json:"backend_options"`
+	// OptionsFile is the --config / --extra_llm_api_options file: the keys applied and the
+	// keys ignored, with why.
+	OptionsFile *llamacpp.OptionsFile `json:"options_file,omitempty"`
+	// Notes say where the run differs from what was asked, and why.
+	Notes     []string           `json:"notes,omitempty"`
+	Engine    engineConfig       `json:"engine"`
+	LlamaCpp  engine.BackendInfo `json:"llama_cpp"`
+	ModelFile string             `json:"model_file"`
 }
 
 type engineConfig struct {
@@ -151,10 +158,26 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 		f.Streaming = true
 	}
+	if err := trtBackendError(f, set, name); err != nil {
+		return err
+	}
+	of, err := readOptionsFile(f.ConfigFile, stderr)
+	if err != nil {
+		return err
+	}
+	batch := &f.MaxBatchSize
+	if latency {
+		batch = nil // latency runs one request at a time, whatever the file says
+	}
+	fileRunSettings(of, set, batch, &f.MaxNumTokens, &f.MaxSeqLen, &f.TP)
+	var notes []string
+	if note := clampBatch(&f.MaxBatchSize, stderr); note != "" {
+		notes = append(notes, note)
+	}
 	if err := checkBenchFlags(f); err != nil {
 		return usageError{err}
 	}
-	opts, err := backendOptions(f, set)
+	opts, err := backendOptions(f, of, set)
 	if err != nil {
 		return usageError{err}
 	}
@@ -164,7 +187,22 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	var logPath string
 	so.Log, logPath = openLog()
-	if _, _, err := session.Check(so); err != nil {
+	model, modelFile, err := session.Check(so)
+	if err != nil {
+		return usageError{err}
+	}
+	sayModel(stderr, model)
+	modelFlag := "model"
+	if f.ModelPath != "" {
+		modelFlag = "model_path"
+	}
+	// Outputs are checked, and their symlinks resolved, before anything loads: no output
+	// may be an input or another output, and a folder that cannot take one is found now.
+	plan, err := fsutil.PlanOutputs(
+		[]fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}},
+		[]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
+			{Flag: "iteration_log", Path: f.IterationLog}})
+	if err != nil {
 		return usageError{err}
 	}
 	spec := session.Spec{
@@ -192,25 +230,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 	}
 
-	for _, out := range []struct{ flag, path string }{{"report_json", f.ReportJSON}, {"request_json", f.RequestJSON}} {
-		if out.path == "" {
-			continue
-		}
-		// A folder that cannot take the file is found before the run, not after it.
-		probe, err := os.CreateTemp(filepath.Dir(out.path), ".benchtui-probe-*")
-		if err != nil {
-			return badInput("--%s %s: cannot write there: %v", out.flag, out.path, errors.Unwrap(err))
-		}
-		probe.Close()
-		os.Remove(probe.Name())
-	}
-	if f.IterationLog != "" {
-		// Made now, so that a path that cannot be written fails before the model loads.
-		if err := os.WriteFile(f.IterationLog, nil, 0o644); err != nil {
-			return usageError{fmt.Errorf("iteration log: %w", err)}
-		}
-		spec.IterationLogPath = f.IterationLog
-	}
+	spec.IterationLogPath = plan.Path("iteration_log")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -249,7 +269,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	// Whatever finished is reported, also after a failure or Ctrl-C.
 	cfg := run.Config
 	rc := runConfig{
-		Command: name, Flags: f, Backend: sess.Options().Backend, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
+		Command: name, Flags: f, Backend: sess.Options().Backend, OptionsFile: of, Notes: notes, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
 		Engine: engineConfig{
 			MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens, MaxSeqLen: cfg.MaxSeqLen,
 			KVCapacity: cfg.KVCapacity, Concurrency: cfg.Concurrency, Warmup: cfg.Warmup, EOSID: cfg.EOSID,
@@ -257,13 +277,10 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 	rc.LlamaCpp.SystemInfo = ""
 	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})
-	if err := engine.WriteSummary(stdout, &rep); err != nil {
+	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
-		writeHardware(stdout, hr)
-	}
-	if err := writeOutputs(f, &rep, run.Result.Records, stderr); err != nil {
+	if err := writeOutputs(f, plan, &rep, run.Result.Records, stderr); err != nil {
 		return err
 	}
 	var death *session.ChildDeath
@@ -316,68 +333,34 @@ func checkBenchFlags(f *benchFlags) error {
 	return nil
 }
 
-// backendOptions merges the config file with the flags; flags given on the command line win.
-func backendOptions(f *benchFlags, set map[string]bool) (engine.BackendOptions, error) {
-	var o engine.BackendOptions
-	if f.ConfigFile != "" {
-		var err error
-		if o, err = engine.LoadBackendOptions(f.ConfigFile); err != nil {
-			return o, err
-		}
-	}
-	if set["threads"] || o.Threads == 0 {
-		o.Threads = f.Threads
-	}
-	if set["n_gpu_layers"] || o.GPULayers == nil {
-		o.GPULayers = &f.GPULayers
-	}
-	if set["flash_attn"] || o.FlashAttn == "" {
-		o.FlashAttn = f.FlashAttn
-	}
-	if set["kv_cache_dtype"] || o.KVCacheDType == "" {
-		o.KVCacheDType = f.KVDtype
-	}
-	if set["kv_cache_free_gpu_mem_fraction"] || o.KVCacheFreeMemFraction == 0 {
-		o.KVCacheFreeMemFraction = f.KVFraction
-	}
-	if set["llama_lib"] || o.Library == "" {
-		o.Library = f.LlamaLib
-	}
-	return session.NormalizeBackend(o)
-}
-
-func writeOutputs(f *benchFlags, rep *engine.Report, records []engine.Record, stderr io.Writer) error {
+func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records []engine.Record, stderr io.Writer) error {
 	var errs []error
 	if f.ReportJSON != "" {
-		errs = append(errs, writeOrRescue("report", f.ReportJSON, rep.WriteJSON, f.Quiet, stderr))
+		errs = append(errs, writeOrRescue("report", f.ReportJSON, plan.Path("report_json"), rep.WriteJSON, f.Quiet, stderr))
 	}
 	if f.RequestJSON != "" {
-		errs = append(errs, writeOrRescue("request records", f.RequestJSON,
-			func(w io.Writer) error { return engine.WriteRequestJSON(w, records) }, f.Quiet, stderr))
+		errs = append(errs, writeOrRescue("request records", f.RequestJSON, plan.Path("request_json"),
+			func(w io.Writer) error { return report.WriteRequestJSON(w, records) }, f.Quiet, stderr))
 	}
 	return errors.Join(errs...)
 }
 
-// writeOrRescue writes a result file atomically. When that fails (a full disk, a folder that
-// went away), the run is not lost: the same content goes to the temporary folder, and the
-// error says where.
-func writeOrRescue(what, path string, write func(io.Writer) error, quiet bool, stderr io.Writer) error {
-	err := engine.WriteFileAtomic(path, write)
+// writeOrRescue writes a result file to its planned path (given is the path as the user gave
+// it, for messages). When that fails (a full disk, a folder that went away), the run is not
+// lost: the same content goes to the temporary folder, and the error says where.
+func writeOrRescue(what, given, path string, write func(io.Writer) error, quiet bool, stderr io.Writer) error {
+	err := fsutil.WriteFile(path, write)
 	if err == nil {
 		if !quiet {
-			fmt.Fprintf(stderr, "benchtui: %s written to %s\n", what, path)
+			fmt.Fprintf(stderr, "benchtui: %s written to %s\n", what, given)
 		}
 		return nil
 	}
-	rescue, rerr := os.CreateTemp("", "benchtui-rescued-*-"+filepath.Base(path))
+	rescued, rerr := fsutil.Rescue(path, write)
 	if rerr == nil {
-		rescue.Close()
-		if rerr = engine.WriteFileAtomic(rescue.Name(), write); rerr == nil {
-			return fmt.Errorf("%s %s: %w; saved to %s instead", what, path, err, rescue.Name())
-		}
-		os.Remove(rescue.Name())
+		return fmt.Errorf("%s %s: %w; saved to %s instead", what, given, err, rescued)
 	}
-	return fmt.Errorf("%s %s: %w (and not saved elsewhere: %v)", what, path, err, rerr)
+	return fmt.Errorf("%s %s: %w (and not saved elsewhere: %v)", what, given, err, rerr)
 }
 
 // progress prints plain progress lines on stderr for headless runs.
@@ -431,14 +414,23 @@ func (p *progress) writing(name string) func(done, total int64) {
 
 // follow prints lifecycle events and a progress line every two seconds until events close.
 func (p *progress) follow(ev *engine.Events) {
-	tick := time.NewTicker(2 * time.Second)
+	tick := time.NewTicker(progressEvery)
 	defer tick.Stop()
 	var snap engine.Snapshot
 	have := false
+	rates := report.RateWindow{Span: progressRateSpan}
+	rate := 0.0
 	for {
 		select {
 		case s := <-ev.Snapshots:
+			if s.Phase == engine.PhaseWarmup {
+				continue
+			}
+			if have && s.ElapsedNS < snap.ElapsedNS {
+				rates.Reset() // a new phase's clock
+			}
 			snap, have = s, true
+			rate, _ = rates.Add(float64(s.ElapsedNS)/1e9, float64(s.OutputTokens), 0)
 		case l, ok := <-ev.Lifecycle:
 			if !ok {
 				return
@@ -461,12 +453,40 @@ func (p *progress) follow(ev *engine.Events) {
 			}
 		case <-tick.C:
 			if have {
-				p.printf("%6.1fs %d/%d done, %.1f output tok/s, %d running, %d queued, KV %.0f%%",
-					float64(snap.ElapsedNS)/1e9, snap.Completed, snap.Total, snap.OutputTokensPerSec,
-					snap.Running, snap.Queued, snap.KVUsage*100)
+				p.printf("%s", progressLine(snap, rate))
 			}
 		}
 	}
+}
+
+// progressEvery is the interval of the progress lines (a variable for tests).
+var progressEvery = 2 * time.Second
+
+// progressRateSpan is the window of the progress lines' output rate: long enough to read
+// steadily across decode steps and the requests' starts and ends, short enough to follow a
+// run that speeds up or slows down.
+const progressRateSpan = 10.0
+
+// progressLine is one headless progress line: time, requests done with their share and the
+// time left at the pace so far, the output rate over the last progressRateSpan seconds (a
+// rate of the moment, labelled so; the run's throughput is the report's), and the engine's
+// state. rate is the output rate over that window, up to s.
+func progressLine(s engine.Snapshot, rate float64) string {
+	elapsed := time.Duration(s.ElapsedNS)
+	pct := 0.0
+	if s.Total > 0 {
+		pct = 100 * float64(s.Completed) / float64(s.Total)
+	}
+	eta := "ETA -"
+	if d := report.ETA(elapsed, s.Completed, s.Total); d >= 0 {
+		eta = "ETA " + d.Round(time.Second).String()
+	}
+	line := fmt.Sprintf("%6.1fs %d/%d done (%.0f%%), %s, %.1f output tok/s over the last %.0fs, %d running, %d queued, KV %.0f%%",
+		elapsed.Seconds(), s.Completed, s.Total, pct, eta, rate, progressRateSpan, s.Running, s.Queued, s.KVUsage*100)
+	if s.Failed > 0 {
+		line += fmt.Sprintf(", %d failed", s.Failed)
+	}
+	return line
 }
 
 // runModels lists the presets, or with --write writes a synthetic model (reused when cached)
@@ -476,7 +496,7 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	var write string
 	var seed uint64
 	var quiet bool
-	fs.String(&write, "write", "", "write this preset (preset[:dtype]) and print its file's path")
+	fs.String(&write, "write", "", "write this model (preset[:dtype], Hugging Face id, folder or config.json) and print its file's path")
 	fs.Uint64(&seed, "seed", 420, "seed of the synthetic weights", "random_seed")
 	fs.Bool(&quiet, "quiet", false, "no progress lines")
 	if err := fs.parse(args); err != nil {
@@ -504,29 +524,24 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 }
 
 func listModels(w io.Writer) error {
-	fmt.Fprintf(w, "%-16s %7s %7s %6s %5s %7s %8s %9s\n", "PRESET", "LAYERS", "HIDDEN", "HEADS", "KV", "FFN", "VOCAB", "PARAMS")
+	ids := synth.HFIDs()
+	fmt.Fprintf(w, "%-18s %-7s %6s %6s %5s %4s %5s %9s %7s %8s  %s\n", "PRESET", "ARCH", "LAYERS", "HIDDEN", "HEADS", "KV", "HEAD", "FFN", "VOCAB", "PARAMS", "HUGGING FACE IDS")
 	for _, name := range synth.Presets() {
 		p, _ := synth.LookupPreset(name)
-		fmt.Fprintf(w, "%-16s %7d %7d %6d %5d %7d %8d %9s\n", name, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.FFN, p.Vocab, session.HumanCount(p.ParamCount()))
+		ffn := strconv.Itoa(p.FFN)
+		if p.Experts > 0 {
+			ffn = fmt.Sprintf("%dx%d", p.Experts, p.FFN)
+		}
+		line := fmt.Sprintf("%-18s %-7s %6d %6d %5d %4d %5d %9s %7d %8s  %s", name, p.Arch, p.Layers, p.Hidden, p.Heads, p.KVHeads, p.HeadDim,
+			ffn, p.Vocab, session.HumanCount(p.ParamCount()), strings.Join(ids[name], ", "))
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	var dts []string
 	for _, d := range synth.DTypes() {
 		dts = append(dts, string(d))
 	}
-	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s)\n", strings.Join(dts, ", "), synth.DefaultDType)
+	fmt.Fprintf(w, "\ndtypes: %s (preset:dtype, default %s). Hugging Face ids work in any case, with or without -Instruct;\n", strings.Join(dts, ", "), synth.DefaultDType)
+	fmt.Fprintln(w, "a model folder with a config.json (or the config.json) of a llama, mistral, mixtral, qwen2, qwen3 or gpt_oss model gets its own shape.")
+	fmt.Fprintln(w, "Every synthetic model has synthetic weights: the speed of the real model, not its output.")
 	return nil
-}
-
-// writeHardware prints the run's telemetry summary and speed of light after the summary.
-func writeHardware(w io.Writer, hr *session.HardwareReport) {
-	fmt.Fprintln(w, "===========================================================")
-	fmt.Fprintln(w, "= HARDWARE")
-	fmt.Fprintln(w, "===========================================================")
-	fmt.Fprint(w, hr.Summary.String())
-	if sol := hr.SpeedOfLight; sol != nil {
-		fmt.Fprintln(w, sol.Roofline.String())
-		fmt.Fprintf(w, "Speed of light (decode, batch %.1f, context %.0f tokens): %.1f tok/s; achieved %.1f%%\n",
-			sol.MeanBatch, sol.MeanContextTokens, sol.RooflineOutputTokS, sol.AchievedPercent)
-	}
-	fmt.Fprintln(w, "===========================================================")
 }

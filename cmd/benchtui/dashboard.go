@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/themes"
 	"github.com/benchtui/benchtui/tui"
@@ -44,6 +45,8 @@ type dashConfig struct {
 	TP           int    `toml:"tp" json:"tp"`
 	LlamaLib     string `toml:"llama_lib" json:"-"`
 	InProcess    bool   `toml:"in_process" json:"in_process,omitempty"`
+	// ExtraOptions is trtllm-bench's options file (or benchtui's options TOML).
+	ExtraOptions string `toml:"extra_llm_api_options" json:"extra_llm_api_options,omitempty"`
 }
 
 func defaultDashConfig() dashConfig {
@@ -72,6 +75,9 @@ func loadDashConfig(path string, c *dashConfig) error {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
 	md, err := toml.Decode(string(data), c)
+	if err != nil && llamacpp.SniffFormat(data, path) == "yaml" {
+		return fmt.Errorf("config %s is YAML, like trtllm-bench's options files: the dashboard's --config is its TOML settings file; pass an options file as --extra_llm_api_options", path)
+	}
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
@@ -84,7 +90,7 @@ func loadDashConfig(path string, c *dashConfig) error {
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process)",
+		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options)",
 			path, strings.Join(keys, ", "))
 	}
 	return nil
@@ -118,6 +124,10 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if err := fs.parse(args); err != nil {
 		return usageError{err}
 	}
+	bo, err := dashOptionsFile(&c, fs.setFlags(), stderr)
+	if err != nil {
+		return err
+	}
 	if c.Theme != "" {
 		if _, ok := themes.ByName(c.Theme); !ok {
 			return badInput("theme %q: want one of %s", c.Theme, strings.Join(themes.Names(), ", "))
@@ -136,16 +146,26 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if !isTerminal(stdout) {
 		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
 	}
-	bo, err := session.NormalizeBackend(engine.BackendOptions{
-		Threads: c.Threads, GPULayers: &c.GPULayers, FlashAttn: c.FlashAttn, Library: c.LlamaLib,
-	})
+	logger, _ := openLog()
+	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP, InProcess: c.InProcess, Log: logger}
+	_, modelFile, err := session.Check(so)
 	if err != nil {
 		return usageError{err}
 	}
-	logger, _ := openLog()
-	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP, InProcess: c.InProcess, Log: logger}
-	if _, _, err := session.Check(so); err != nil {
-		return usageError{err}
+	if c.ExportDir != "" {
+		// Exports go to the folder as it resolves now (they never replace a file, so
+		// they cannot clobber an input); it is made if missing, so that the first export
+		// does not land in the temporary folder instead.
+		plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}, {Flag: "config", Path: cfgPath},
+			{Flag: "extra_llm_api_options", Path: c.ExtraOptions}},
+			[]fsutil.Output{{Flag: "export_dir", Path: c.ExportDir, Dir: true}})
+		if err != nil {
+			return usageError{err}
+		}
+		c.ExportDir = plan.Path("export_dir")
+		if err := os.MkdirAll(c.ExportDir, 0o777); err != nil {
+			return badInput("--export_dir %s: %v", c.ExportDir, errors.Unwrap(err))
+		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -167,7 +187,7 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs := newFlagSet("dashboard")
 	def := *c
-	fs.String(&c.Model, "model", def.Model, "synthetic preset or GGUF file", "m")
+	fs.String(&c.Model, "model", def.Model, "synthetic preset, Hugging Face id (meta-llama/Llama-3.1-8B), model folder or config.json, or a GGUF file", "m")
 	fs.Int(&c.MaxBatchSize, "max_batch_size", def.MaxBatchSize, "most requests decoding at once (b/B change it)")
 	fs.Int(&c.ISL, "isl", def.ISL, "mean input length (i/I change it)")
 	fs.Int(&c.OSL, "osl", def.OSL, "mean output length (o/O change it)")
@@ -188,6 +208,7 @@ func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs.String(&c.LlamaLib, "llama_lib", def.LlamaLib, "libllama to load")
 	fs.Bool(&c.InProcess, "in_process", def.InProcess, "run llama.cpp in this process instead of a child process")
 	fs.String(cfgPath, "config", *cfgPath, "dashboard settings file (TOML, keys as the flags)")
+	fs.String(&c.ExtraOptions, "extra_llm_api_options", def.ExtraOptions, "options file: trtllm-bench's YAML or benchtui's TOML of backend options (flags win)")
 	return fs, c
 }
 
@@ -210,7 +231,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return badInput("replay takes one file: benchtui replay FILE.json (an export from the dashboard, or a --report_json report)")
 	}
 	path := fs.Arg(0)
-	x, err := engine.ReadExport(path)
+	x, err := report.ReadExport(path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -255,8 +276,9 @@ func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, e
 	}
 	r.sess = s
 	m := s.Model()
-	t := tui.Target{Model: m.Preset, DType: string(m.DType), Device: s.Info().RunsOn}
-	if t.Model == "" {
+	// A Hugging Face id or a folder shows with the preset it stands for.
+	t := tui.Target{Model: targetName(m), DType: string(m.DType), Device: s.Info().RunsOn}
+	if m.IsFile() {
 		t.Model = filepath.Base(s.ModelFile())
 		t.DType = "gguf"
 	}
@@ -266,7 +288,7 @@ func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, e
 	return t, nil
 }
 
-func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events) (*engine.Export, error) {
+func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events) (*report.Export, error) {
 	if r.sess == nil {
 		return nil, errors.New("the model is not loaded")
 	}
@@ -292,11 +314,9 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		Config:  map[string]any{"command": "dashboard", "settings": cfg, "backend_options": r.sess.Options().Backend, "llama_cpp": run.Info},
 		Version: version, Streaming: true,
 	})
-	x := &engine.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
-	if hr, ok := rep.BenchTUI.Hardware.(*session.HardwareReport); ok {
-		if b, err := json.Marshal(hr.Series); err == nil {
-			x.Telemetry = b
-		}
+	x := &report.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
+	if hr := rep.BenchTUI.Hardware; hr != nil {
+		x.Telemetry = &hr.Series
 	}
 	return x, nil
 }

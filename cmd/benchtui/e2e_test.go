@@ -11,8 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
@@ -109,7 +109,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("%d export files in %s, want 1", len(files), dir)
 	}
-	x, err := engine.ReadExport(files[0])
+	x, err := report.ReadExport(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestDashboardSurvivesBackendCrash(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("%d exports, want 1", len(files))
 	}
-	x, err := engine.ReadExport(files[0])
+	x, err := report.ReadExport(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}

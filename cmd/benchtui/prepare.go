@@ -10,21 +10,33 @@ import (
 	"github.com/benchtui/benchtui/synth"
 )
 
-// prepareDataset runs prepare_dataset.py's equivalent; --tokenizer names a preset or a GGUF
-// file whose vocabulary size and EOS id shape the generated tokens.
+// prepareDataset runs prepare_dataset.py's equivalent; --tokenizer names a preset, a Hugging
+// Face id, a model folder or config.json, or a GGUF file, whose vocabulary size and EOS id
+// shape the generated tokens.
 func prepareDataset(args []string, stdout, stderr io.Writer) int {
-	return dataset.PrepareDataset(args, stdout, stderr, vocabOf)
+	return dataset.PrepareDataset(args, stdout, stderr, func(spec string) (int, int32, error) {
+		return vocabOf(spec, stderr)
+	})
 }
 
-// vocabOf loads only the vocabulary of a preset or GGUF file.
-func vocabOf(spec string) (int, int32, error) {
+// vocabOf loads only the vocabulary of a model. For a synthetic one it is known without
+// writing anything: the vocabulary of the model's shape, with benchtui's special tokens, the
+// one the synthetic model benchmarked under the same name has. It says so on stderr when the
+// name was a Hugging Face id, a folder or a config.json.
+func vocabOf(spec string, stderr io.Writer) (int, int32, error) {
 	m, err := synth.ParseModel(spec)
 	if err != nil {
 		return 0, 0, err
 	}
 	if !m.IsFile() {
-		// A preset's vocabulary is known without writing its weights.
-		p, _ := synth.LookupPreset(m.Preset)
+		p, err := m.Architecture()
+		if err != nil {
+			return 0, 0, err
+		}
+		if m.Name != "" {
+			fmt.Fprintf(stderr, "prepare-dataset: tokenizer %s: the synthetic vocabulary of model %s (%d tokens, EOS id %d), the one benchtui benchmarks under that name\n",
+				m.Name, m.Preset, p.Vocab, synth.EOSTokenID)
+		}
 		return p.Vocab, synth.EOSTokenID, nil
 	}
 	b, err := llamacpp.Open(context.Background(), llamacpp.Options{ModelPath: m.Path, VocabOnly: true}, nil)

@@ -8,17 +8,19 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
+	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/sweep"
 )
@@ -34,11 +36,16 @@ type sweepFlags struct {
 	OSLStdev     int     `json:"osl_stdev"`
 	Repeat       int     `json:"repeat"`
 	Threads      int     `json:"threads"`
+	Dataset      string  `json:"dataset,omitempty"`
+	ConfigFile   string  `json:"config,omitempty"`
 	Out          string  `json:"-"`
 	Quiet        bool    `json:"-"`
 	InProcess    bool    `json:"-"`
 	LlamaLib     string  `json:"-"`
 	StallS       float64 `json:"-"`
+	// fileOpts is the options file's content, and requests the dataset's.
+	fileOpts *llamacpp.OptionsFile
+	requests []dataset.Request
 }
 
 // The swept settings: backend axes first, so that the grid visits each backend
@@ -62,7 +69,7 @@ const backendAxes = 4 // the first four of sweepAxes need a model load
 func runSweep(args []string, stdout, stderr io.Writer) error {
 	f := &sweepFlags{}
 	fs := newFlagSet("sweep")
-	fs.String(&f.Model, "model", "tiny", "synthetic preset or GGUF file", "m")
+	fs.String(&f.Model, "model", "tiny", "synthetic preset, Hugging Face id, model folder or config.json, or a GGUF file", "m")
 	fs.Int(&f.NumRequests, "num_requests", 64, "requests per run")
 	fs.Int(&f.Warmup, "warmup", 1, "warmup requests before each run")
 	fs.Uint64(&f.Seed, "seed", 420, "seed of the generated sets and synthetic weights", "random_seed")
@@ -71,7 +78,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.Int(&f.OSLStdev, "osl_stdev", 0, "output length standard deviation")
 	fs.Int(&f.Repeat, "repeat", 1, "runs of each point (mean, standard deviation and 95% interval over them)")
 	fs.Int(&f.Threads, "threads", 0, "CPU threads (0: all CPUs)")
-	fs.String(&f.Out, "out", "sweep-out", "folder for the results; a sweep interrupted there resumes")
+	fs.String(&f.Out, "out", "sweep-out", "folder for the results; a sweep interrupted there resumes", "output")
+	fs.String(&f.Dataset, "dataset", "", "one dataset for every point (instead of a generated set per --isl/--osl point)")
+	fs.String(&f.ConfigFile, "config", "", "options file (benchtui's TOML or trtllm-bench's YAML): its values are the defaults of the axes and settings not given", "extra_llm_api_options")
 	fs.Bool(&f.Quiet, "quiet", false, "no progress lines on stderr")
 	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load")
@@ -84,20 +93,28 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		if isHelp(a) {
 			fmt.Fprint(stdout, "Usage: benchtui sweep [flags]   (every combination of the listed values)\n\n")
 			fs.usage(stdout)
+			fmt.Fprint(stdout, sweepExamples)
 			return errHelpShown
 		}
 	}
 	if err := fs.parse(args); err != nil {
 		return usageError{err}
 	}
+	set := fs.setFlags()
 	if f.Repeat < 1 || f.NumRequests < 1 {
 		return badInput("--repeat and --num_requests must be at least 1")
+	}
+	if err := sweepFileSettings(f, set, raw, stderr); err != nil {
+		return err
 	}
 	var axes, swept []sweep.Axis
 	for i, a := range sweepAxes {
 		vals, err := sweep.ParseValues(raw[i])
 		if err != nil {
 			return badInput("--%s: %v", a.name, err)
+		}
+		if a.name == "max_batch_size" {
+			vals = clampBatchValues(vals, stderr)
 		}
 		for _, v := range vals {
 			if err := checkAxisValue(a.name, v); err != nil {
@@ -109,10 +126,24 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			swept = append(swept, axes[i])
 		}
 	}
-	if _, _, err := session.Check(session.Options{Model: f.Model}); err != nil {
+	model, modelFile, err := session.Check(session.Options{Model: f.Model})
+	if err != nil {
 		return usageError{err}
 	}
-	if err := prepareSweepDir(f, axes); err != nil {
+	sayModel(stderr, model)
+	if err := sweepDataset(f, set); err != nil {
+		return err
+	}
+	// The results folder is resolved once, before anything loads.
+	plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}, {Flag: "dataset", Path: f.Dataset},
+		{Flag: "config", Path: f.ConfigFile}},
+		[]fsutil.Output{{Flag: "out", Path: f.Out, Dir: true}})
+	if err != nil {
+		return usageError{err}
+	}
+	given := f.Out
+	f.Out = plan.Path("out")
+	if err := prepareSweepDir(f, given, axes); err != nil {
 		return err
 	}
 
@@ -149,10 +180,10 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	}()
 	failed := 0
 	for n, p := range points {
-		var reports []engine.Report
+		var reports []report.Report
 		for k := 1; k <= f.Repeat; k++ {
 			file := pointFile(f.Out, p, k)
-			if x, err := engine.ReadExport(file); err == nil {
+			if x, err := report.ReadExport(file); err == nil {
 				say("point %d/%d %s repeat %d/%d: done before, kept", n+1, len(points), label(p), k, f.Repeat)
 				reports = append(reports, x.Report)
 				continue
@@ -181,7 +212,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 				}
 				continue
 			}
-			if err := engine.WriteFileAtomic(file, rep.WriteJSON); err != nil {
+			if err := fsutil.WriteFile(file, rep.WriteJSON); err != nil {
 				return fmt.Errorf("sweep point %s: %w", p.Key(), err)
 			}
 			reports = append(reports, *rep)
@@ -201,7 +232,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := sweep.WriteMarkdown(stdout, shown, results); err != nil {
 		return err
 	}
-	say("results in %s (sweep.json, sweep.csv, sweep.md)", f.Out)
+	say("results in %s (sweep.json, sweep.csv, sweep.md)", given)
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))
@@ -226,8 +257,8 @@ func checkAxisValue(name, v string) error {
 		if err != nil {
 			return fmt.Errorf("--%s %q: not an integer", name, v)
 		}
-		if name == "max_batch_size" && (n < 1 || n > 256) {
-			return fmt.Errorf("--max_batch_size %d: it must be between 1 and 256", n)
+		if name == "max_batch_size" && n < 1 {
+			return fmt.Errorf("--max_batch_size %d: it must be at least 1", n)
 		}
 		if (name == "isl" || name == "osl" || name == "tp") && n < 1 {
 			return fmt.Errorf("--%s %d: it must be at least 1", name, n)
@@ -241,9 +272,9 @@ func checkAxisValue(name, v string) error {
 
 // prepareSweepDir makes the results folder, or checks that a sweep already there has the same
 // fixed settings and axes, so that resuming never mixes two different sweeps.
-func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
-	if err := os.MkdirAll(filepath.Join(f.Out, "points"), 0o755); err != nil {
-		return badInput("--out %s: %v", f.Out, err)
+func prepareSweepDir(f *sweepFlags, given string, axes []sweep.Axis) error {
+	if err := os.MkdirAll(filepath.Join(f.Out, "points"), 0o777); err != nil {
+		return badInput("--out %s: %v", given, errors.Unwrap(err))
 	}
 	cfg, err := json.MarshalIndent(struct {
 		Settings *sweepFlags `json:"settings"`
@@ -255,11 +286,11 @@ func prepareSweepDir(f *sweepFlags, axes []sweep.Axis) error {
 	path := filepath.Join(f.Out, "sweep-settings.json")
 	if old, err := os.ReadFile(path); err == nil {
 		if !bytes.Equal(bytes.TrimSpace(old), bytes.TrimSpace(cfg)) {
-			return badInput("--out %s holds a sweep with other settings (see its sweep-settings.json): give another --out, or remove it to start over", f.Out)
+			return badInput("--out %s holds a sweep with other settings (see its sweep-settings.json): give another --out, or remove it to start over", given)
 		}
 		return nil
 	}
-	return engine.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(append(cfg, '\n')); return err })
+	return fsutil.WriteFile(path, func(w io.Writer) error { _, err := w.Write(append(cfg, '\n')); return err })
 }
 
 func pointFile(dir string, p sweep.Point, repeat int) string {
@@ -277,10 +308,18 @@ func backendKey(p sweep.Point) string {
 func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (*session.Session, error) {
 	ngl, _ := strconv.Atoi(p.Get("n_gpu_layers", "-1"))
 	tp, _ := strconv.Atoi(p.Get("tp", "1"))
-	bo, err := session.NormalizeBackend(engine.BackendOptions{
-		Threads: f.Threads, GPULayers: &ngl, FlashAttn: p.Get("flash_attn", "auto"),
-		KVCacheDType: p.Get("kv_cache_dtype", "f16"), Library: f.LlamaLib,
-	})
+	var base llamacpp.BackendOptions
+	if f.fileOpts != nil {
+		base = f.fileOpts.Backend
+	}
+	base.GPULayers, base.FlashAttn, base.KVCacheDType = &ngl, p.Get("flash_attn", "auto"), p.Get("kv_cache_dtype", "f16")
+	if f.Threads != 0 || base.Threads == 0 {
+		base.Threads = f.Threads
+	}
+	if f.LlamaLib != "" {
+		base.Library = f.LlamaLib
+	}
+	bo, err := session.NormalizeBackend(base)
 	if err != nil {
 		return nil, session.InputError{Err: err}
 	}
@@ -289,13 +328,17 @@ func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *ses
 	return session.Open(ctx, so, nil)
 }
 
-func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*engine.Report, error) {
+func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*report.Report, error) {
 	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
 			ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens,
 			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1},
+		KVFreeMemFraction: s.Options().Backend.KVCacheFreeMemFraction,
+	}
+	if f.requests != nil {
+		spec.Requests, spec.DatasetPath = f.requests, f.Dataset
 	}
 	r, err := s.Run(ctx, spec)
 	if err != nil {
@@ -327,7 +370,7 @@ func writeSweepResults(dir string, axes, swept []sweep.Axis, results []sweep.Poi
 		{"sweep.md", func(w io.Writer) error { return sweep.WriteMarkdown(w, shown, results) }},
 	}
 	for _, file := range files {
-		if err := engine.WriteFileAtomic(filepath.Join(dir, file.name), file.write); err != nil {
+		if err := fsutil.WriteFile(filepath.Join(dir, file.name), file.write); err != nil {
 			return fmt.Errorf("sweep results: %w", err)
 		}
 	}
@@ -346,91 +389,17 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		return badInput("compare takes two reports or more: benchtui compare A.json B.json [...]")
 	}
-	reps := make([]engine.Report, len(args))
+	reps := make([]report.Report, len(args))
 	for i, path := range args {
-		x, err := engine.ReadExport(path)
+		x, err := report.ReadExport(path)
 		if err != nil {
 			return usageError{err}
 		}
 		reps[i] = x.Report
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "metric\t"
+	names := make([]string, len(args))
 	for i, path := range args {
-		head += filepath.Base(path) + "\t"
-		if i > 0 {
-			head += "change\t"
-		}
+		names[i] = filepath.Base(path)
 	}
-	fmt.Fprintln(tw, head)
-	line := func(name string, vals []float64, higherBetter *bool) {
-		row := name + "\t"
-		for i, v := range vals {
-			if higherBetter == nil && v == math.Trunc(v) {
-				row += strconv.FormatFloat(v, 'f', 0, 64) + "\t" // a setting, not a measurement
-			} else {
-				row += sweep.FormatValue(v) + "\t"
-			}
-			if i > 0 {
-				row += change(vals[0], v, higherBetter) + "\t"
-			}
-		}
-		fmt.Fprintln(tw, row)
-	}
-	for _, label := range []struct {
-		name string
-		get  func(r *engine.Report) string
-	}{
-		{"model", func(r *engine.Report) string { return r.Engine.Model }},
-		{"backend", func(r *engine.Report) string { return r.Engine.Backend + " " + r.Engine.Version }},
-	} {
-		row := label.name + "\t"
-		for i := range reps {
-			row += label.get(&reps[i]) + "\t"
-			if i > 0 {
-				row += "\t"
-			}
-		}
-		fmt.Fprintln(tw, row)
-	}
-	for _, w := range []struct {
-		name string
-		get  func(r *engine.Report) float64
-	}{
-		{"max_batch_size", func(r *engine.Report) float64 { return float64(r.WorldInfo.MaxBatchSize) }},
-		{"tp_size", func(r *engine.Report) float64 { return float64(r.WorldInfo.TPSize) }},
-		{"requests", func(r *engine.Report) float64 { return float64(r.RequestInfo.NumRequests) }},
-	} {
-		vals := make([]float64, len(reps))
-		for i := range reps {
-			vals[i] = w.get(&reps[i])
-		}
-		line(w.name, vals, nil)
-	}
-	for _, m := range sweep.Metrics {
-		vals := make([]float64, len(reps))
-		for i := range reps {
-			vals[i] = m.Get(&reps[i])
-		}
-		hb := m.HigherIsBetter
-		line(m.Name, vals, &hb)
-	}
-	return tw.Flush()
-}
-
-// change is v against base in percent, with + for better when the direction is known.
-func change(base, v float64, higherBetter *bool) string {
-	if base == 0 || math.IsNaN(base) || math.IsNaN(v) {
-		return "n/a"
-	}
-	pct := 100 * (v - base) / base
-	s := fmt.Sprintf("%+.1f%%", pct)
-	if higherBetter != nil && pct != 0 {
-		if (pct > 0) == *higherBetter {
-			s += " better"
-		} else {
-			s += " worse"
-		}
-	}
-	return s
+	return report.WriteCompare(stdout, names, reps)
 }

@@ -54,6 +54,10 @@ type Options struct {
 	// from a GPU. nil chooses: on when the model runs on a GPU, off on the CPU (where the
 	// logits are already in host memory and a plain argmax over them costs less).
 	BackendSampling *bool
+	// CUDAGraphs turns ggml's CUDA graphs on or off; nil keeps the default, off unless
+	// $BENCHTUI_CUDA_GRAPHS=1 (see cudaGraphsEnv). ggml reads the setting once, when its CUDA
+	// backend starts: the first Open of a process decides it.
+	CUDAGraphs *bool
 	// Verbose echoes llama.cpp's log to stderr.
 	Verbose bool
 	// VocabOnly loads only the vocabulary (for tokenizing).
@@ -76,7 +80,7 @@ var (
 )
 
 // Open loads libllama (once per process).
-func openLibrary(explicit string, verbose bool) (string, error) {
+func openLibrary(explicit string, verbose bool, cudaGraphs *bool) (string, error) {
 	openMu.Lock()
 	defer openMu.Unlock()
 	level := C.int(C.GGML_LOG_LEVEL_INFO)
@@ -88,7 +92,7 @@ func openLibrary(explicit string, verbose bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	disableCUDAGraphs()
+	cudaGraphsEnv(cudaGraphs)
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var buf [1024]C.char
@@ -113,9 +117,10 @@ func LogTail(lines int) string {
 	return strings.TrimSpace(C.GoStringN(&buf[0], C.int(n)))
 }
 
-// Devices lists the compute devices llama.cpp sees (opening the library if needed).
-func Devices(library string) ([]engine.Device, error) {
-	if _, err := openLibrary(library, false); err != nil {
+// Devices lists the compute devices llama.cpp sees (opening the library if needed, with
+// CUDA graphs as Options.CUDAGraphs says).
+func Devices(library string, cudaGraphs *bool) ([]engine.Device, error) {
+	if _, err := openLibrary(library, false, cudaGraphs); err != nil {
 		return nil, err
 	}
 	return devices(), nil
@@ -198,7 +203,7 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 	if err := CheckOptions(&o); err != nil {
 		return nil, err
 	}
-	lib, err := openLibrary(o.Library, o.Verbose)
+	lib, err := openLibrary(o.Library, o.Verbose, o.CUDAGraphs)
 	if err != nil {
 		return nil, err
 	}
@@ -558,13 +563,18 @@ func countNonZero(v []float32) int {
 	return n
 }
 
-// disableCUDAGraphs turns off ggml's CUDA graphs unless BENCHTUI_CUDA_GRAPHS=1. On H200s,
-// with greedy sampling in the graph, runs of requests of varied lengths died now and then
-// with "CUDA error: an illegal instruction was encountered" right after ggml reused a CUDA
-// graph (three of about ten runs); with graphs off, none of the same runs failed. ggml reads
-// the variable when its CUDA backend starts, so it is set before the library loads.
-func disableCUDAGraphs() {
-	if os.Getenv("BENCHTUI_CUDA_GRAPHS") == "1" {
+// cudaGraphsEnv turns off ggml's CUDA graphs unless they are asked for (on, or, when on is
+// nil, BENCHTUI_CUDA_GRAPHS=1). On H200s, with greedy sampling in the graph, runs of
+// requests of varied lengths died now and then with "CUDA error: an illegal instruction was
+// encountered" right after ggml reused a CUDA graph (three of about ten runs); with graphs
+// off, none of the same runs failed. ggml reads the variable when its CUDA backend starts, so
+// it is set before the library loads; a GGML_CUDA_DISABLE_GRAPHS of the user's is kept.
+func cudaGraphsEnv(on *bool) {
+	want := os.Getenv("BENCHTUI_CUDA_GRAPHS") == "1"
+	if on != nil {
+		want = *on
+	}
+	if want {
 		return
 	}
 	if _, set := os.LookupEnv("GGML_CUDA_DISABLE_GRAPHS"); !set {

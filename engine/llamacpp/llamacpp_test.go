@@ -9,6 +9,7 @@ import (
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/synth"
 )
 
@@ -144,7 +145,7 @@ func TestRunTinyInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := dataset.ComputeStats(reqs)
+	stats := report.DatasetStats(reqs)
 	cfg := engine.Config{
 		MaxBatchSize: maxBatch, MaxNumTokens: 64, MaxSeqLen: stats.MaxSequenceLength,
 		Concurrency: -1, Warmup: 2, EOSID: -1,
@@ -188,7 +189,7 @@ func TestRunTinyInFlight(t *testing.T) {
 	if !joined {
 		t.Error("no request joined the batch while another was decoding")
 	}
-	m := engine.ComputeMetrics(res.Records, 1, 1)
+	m := report.ComputeMetrics(res.Records, 1, 1)
 	T := float64(maxEnd-minStart) / 1e9
 	if m.NumCompleted != nReq || m.TotalOutputTokens != int64(sumOut) {
 		t.Errorf("metrics count %d requests %d tokens, records %d and %d", m.NumCompleted, m.TotalOutputTokens, nReq, sumOut)
@@ -239,7 +240,7 @@ func TestInFlightMatchesAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := dataset.ComputeStats(reqs)
+	stats := report.DatasetStats(reqs)
 	cfg := engine.Config{MaxBatchSize: 4, MaxNumTokens: 32, MaxSeqLen: stats.MaxSequenceLength, Concurrency: -1, EOSID: -1, KeepTokens: true}
 	b := openTiny(t, true, cfg.MaxBatchSize*cfg.MaxSeqLen, cfg.MaxNumTokens, cfg.MaxBatchSize)
 	res, err := engine.Run(context.Background(), b, reqs, cfg, nil)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/session"
 )
 
@@ -33,7 +34,7 @@ func main() {
 }
 
 func run(total, perRun int, inProcess bool) error {
-	bo, err := session.NormalizeBackend(engine.BackendOptions{Threads: runtime.NumCPU()})
+	bo, err := session.NormalizeBackend(llamacpp.BackendOptions{Threads: runtime.NumCPU()})
 	if err != nil {
 		return err
 	}

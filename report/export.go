@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"bytes"
@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/telemetry"
 )
 
 // ExportFormat names the export file's layout; readers refuse other versions.
@@ -16,12 +19,24 @@ const ExportFormat = "benchtui-export/1"
 // its token times, and the engine snapshots, so that a replay can draw the same charts and
 // histograms the live run drew.
 type Export struct {
-	Format    string     `json:"format"`
-	Report    Report     `json:"report"`
-	Requests  []Record   `json:"requests"`
-	Snapshots []Snapshot `json:"snapshots"`
-	// Telemetry is the hardware time series of the run, as the telemetry package writes it.
-	Telemetry json.RawMessage `json:"telemetry,omitempty"`
+	Format    string            `json:"format"`
+	Report    Report            `json:"report"`
+	Requests  []engine.Record   `json:"requests"`
+	Snapshots []engine.Snapshot `json:"snapshots"`
+	// Telemetry is the hardware time series of the run (the report's hardware series).
+	Telemetry *telemetry.Series `json:"telemetry,omitempty"`
+}
+
+// TelemetrySeries is the run's hardware time series: the export's own, or the report's for a
+// report read alone; nil when the hardware was not watched.
+func (x *Export) TelemetrySeries() *telemetry.Series {
+	if x.Telemetry != nil {
+		return x.Telemetry
+	}
+	if hw := x.Report.BenchTUI.Hardware; hw != nil && len(hw.Series.Devices) > 0 {
+		return &hw.Series
+	}
+	return nil
 }
 
 // WriteJSON writes x indented.

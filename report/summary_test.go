@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ func summaryText(t *testing.T, r *Report) string {
 }
 
 func TestWriteSummarySections(t *testing.T) {
-	r := BuildReport(sampleReportInput())
+	r := Build(sampleReportInput())
 	out := summaryText(t, &r)
 
 	// trtllm-bench's sections, in its order, each framed by banners.
@@ -49,6 +49,7 @@ func TestWriteSummarySections(t *testing.T) {
 		"Average Input Length (tokens):  20.0000",
 		"Average Output Length (tokens): 3.0000",
 		"Number of failed requests:      1",
+		"Number of canceled requests:    0",
 		"TP Size:                2",
 		"Max Runtime Batch Size: 64",
 		"KV Memory Percentage:   90.00%",
@@ -111,9 +112,9 @@ func TestWriteSummarySections(t *testing.T) {
 func TestWriteSummaryMissingParts(t *testing.T) {
 	in := sampleReportInput()
 	in.Machine = nil
-	in.Dataset = map[string]any{"num_requests": 3} // no statistics objects
+	in.Dataset = nil
 	in.World.KVCachePercentage = nil
-	r := BuildReport(in)
+	r := Build(in)
 	out := summaryText(t, &r)
 	for _, l := range []string{"No GPU info available", "No dataset statistics available",
 		"KV Memory Percentage:   N/A"} {
@@ -123,7 +124,7 @@ func TestWriteSummaryMissingParts(t *testing.T) {
 	}
 
 	// An empty run still prints every section, with zeros.
-	empty := BuildReport(ReportInput{})
+	empty := Build(Input{})
 	out = summaryText(t, &empty)
 	if !strings.Contains(out, "Request Throughput (req/sec):                     0.0000\n") {
 		t.Errorf("empty run summary:\n%s", out)
@@ -142,7 +143,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("closed") }
 
 func TestWriteSummaryWriteError(t *testing.T) {
-	r := BuildReport(sampleReportInput())
+	r := Build(sampleReportInput())
 	if err := WriteSummary(failingWriter{}, &r); err == nil {
 		t.Error("write error was not returned")
 	}

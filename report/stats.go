@@ -1,4 +1,4 @@
-package dataset
+package report
 
 import (
 	"math"
@@ -18,28 +18,36 @@ type Distribution struct {
 	P99     float64 `json:"p99"`
 }
 
-// Summarize computes the Distribution of values. It sorts a copy; values is left as it is.
-// An empty sample gives the zero Distribution.
+// Summarize computes the Distribution of values. It is the program's one summary of a sample:
+// the report, the console, the dashboard's panels, sweeps, compare and replay all take their
+// minimum, average and percentiles from it. It sorts a copy; values is left as it is. An
+// empty sample gives the zero Distribution.
 func Summarize(values []float64) Distribution {
-	n := len(values)
+	v := slices.Clone(values)
+	slices.Sort(v)
+	return SummarizeSorted(v)
+}
+
+// SummarizeSorted is Summarize for values already sorted in increasing order, for callers
+// that keep the sorted sample (the dashboard's histograms) and must not sort it twice.
+func SummarizeSorted(sorted []float64) Distribution {
+	n := len(sorted)
 	if n == 0 {
 		return Distribution{}
 	}
-	v := slices.Clone(values)
-	slices.Sort(v)
 	sum := 0.0
-	for _, x := range v {
+	for _, x := range sorted {
 		sum += x
 	}
 	return Distribution{
 		Count:   n,
-		Minimum: v[0],
-		Maximum: v[n-1],
+		Minimum: sorted[0],
+		Maximum: sorted[n-1],
 		Average: sum / float64(n),
-		P50:     Percentile(v, 0.50),
-		P90:     Percentile(v, 0.90),
-		P95:     Percentile(v, 0.95),
-		P99:     Percentile(v, 0.99),
+		P50:     Percentile(sorted, 0.50),
+		P90:     Percentile(sorted, 0.90),
+		P95:     Percentile(sorted, 0.95),
+		P99:     Percentile(sorted, 0.99),
 	}
 }
 

@@ -1,7 +1,6 @@
-package engine
+package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -23,8 +22,9 @@ const (
 var breakdownOrder = [...]string{"minimum", "maximum", "average", "p50", "p90", "p95", "p99"}
 
 // WriteSummary prints the report as trtllm-bench's console summary: the same sections in the
-// same order, with the same wording and 4-decimal numbers, plus benchtui's lines (failed and
-// warmup requests, versions, preset, seed) and its [ITL] and [QUEUE] breakdowns. TTFT, TPOT
+// same order, with the same wording and 4-decimal numbers, plus benchtui's lines (failed,
+// canceled and warmup requests, versions, preset, seed), its [ITL] and [QUEUE] breakdowns and, when the
+// hardware was watched, a HARDWARE section after trtllm-bench's. TTFT, TPOT
 // and GTPS are printed for every run, not only streaming ones, because benchtui always times
 // every token. The summary is built in memory and written at once, so it is not interleaved
 // with other output.
@@ -39,6 +39,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 	writeWorldSection(&b, r)
 	writePerformanceSection(&b, r)
 	writeDatasetSection(&b, r.Dataset)
+	if hw := r.BenchTUI.Hardware; hw != nil {
+		writeHardwareSection(&b, hw)
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
@@ -52,8 +55,6 @@ func summaryTitle(b *strings.Builder, title string) {
 func summaryKV(b *strings.Builder, width int, key, value string) {
 	fmt.Fprintf(b, "%-*s %s\n", width-1, key+":", value)
 }
-
-func fmt4(x float64) string { return fmt.Sprintf("%.4f", x) }
 
 // orNA prints an unknown string as N/A rather than leaving the value blank.
 func orNA(s string) string {
@@ -73,14 +74,18 @@ func writeBackendSection(b *strings.Builder, r *Report) {
 	summaryKV(b, backendKeyWidth, "llama.cpp Version", orNA(e.Version))
 	summaryKV(b, backendKeyWidth, "llama.cpp Commit", orNA(r.BenchTUI.LlamaCppCommit))
 	summaryKV(b, backendKeyWidth, "benchtui Version", orNA(r.BenchTUI.Version))
-	summaryKV(b, backendKeyWidth, "Model Preset", orNA(r.BenchTUI.ModelPreset))
+	preset := orNA(r.BenchTUI.ModelPreset)
+	if r.BenchTUI.SyntheticWeights {
+		preset += " (synthetic weights)"
+	}
+	summaryKV(b, backendKeyWidth, "Model Preset", preset)
 	summaryKV(b, backendKeyWidth, "Dtype", orNA(e.Dtype))
 	summaryKV(b, backendKeyWidth, "KV Cache Dtype", orNA(e.KVCacheDtype))
 	summaryKV(b, backendKeyWidth, "Quantization", orNA(e.Quantization))
 	b.WriteString("\n")
 }
 
-func writeMachineSection(b *strings.Builder, m *ReportMachine) {
+func writeMachineSection(b *strings.Builder, m *Machine) {
 	summaryTitle(b, "MACHINE DETAILS")
 	if m == nil {
 		b.WriteString("No GPU info available\n\n")
@@ -104,10 +109,11 @@ func writeRequestSection(b *strings.Builder, r *Report) {
 	q := &r.RequestInfo
 	summaryTitle(b, "REQUEST DETAILS")
 	summaryKV(b, requestKeyWidth, "Number of requests", fmt.Sprint(q.NumRequests))
-	summaryKV(b, requestKeyWidth, "Number of concurrent requests", fmt4(q.AvgNumConcurrentRequests))
-	summaryKV(b, requestKeyWidth, "Average Input Length (tokens)", fmt4(q.AvgInputLength))
-	summaryKV(b, requestKeyWidth, "Average Output Length (tokens)", fmt4(q.AvgOutputLength))
+	summaryKV(b, requestKeyWidth, "Number of concurrent requests", FormatSummary(q.AvgNumConcurrentRequests))
+	summaryKV(b, requestKeyWidth, "Average Input Length (tokens)", FormatSummary(q.AvgInputLength))
+	summaryKV(b, requestKeyWidth, "Average Output Length (tokens)", FormatSummary(q.AvgOutputLength))
 	summaryKV(b, requestKeyWidth, "Number of failed requests", fmt.Sprint(r.BenchTUI.NumFailed))
+	summaryKV(b, requestKeyWidth, "Number of canceled requests", fmt.Sprint(r.BenchTUI.NumCanceled))
 	summaryKV(b, requestKeyWidth, "Number of warmup requests", fmt.Sprint(r.BenchTUI.WarmupRequests))
 	b.WriteString("\n")
 }
@@ -128,7 +134,7 @@ func writeWorldSection(b *strings.Builder, r *Report) {
 	summaryKV(b, worldKeyWidth, "KV Memory Percentage", kv)
 	// trtllm-bench prints %.4E because its value is off by orders of magnitude; ours is a
 	// plain rate.
-	summaryKV(b, worldKeyWidth, "Issue Rate (req/sec)", fmt4(wi.IssueRate))
+	summaryKV(b, worldKeyWidth, "Issue Rate (req/sec)", FormatSummary(wi.IssueRate))
 	summaryKV(b, worldKeyWidth, "Streaming", fmt.Sprint(r.BenchTUI.Streaming))
 	summaryKV(b, worldKeyWidth, "Seed", fmt.Sprint(r.BenchTUI.Seed))
 	b.WriteString("\n")
@@ -153,12 +159,12 @@ func writePerformanceSection(b *strings.Builder, r *Report) {
 		{"Average time-per-output-token [TPOT] (ms)", s.AvgTPOTMS},
 		{"Per User Output Speed (tps/user)", s.TokenOutputSpeedTokS},
 	} {
-		summaryKV(b, perfKeyWidth, l.key, fmt4(l.value))
+		summaryKV(b, perfKeyWidth, l.key, FormatSummary(l.value))
 	}
 
 	for _, bd := range []struct {
 		heading, tag string
-		p            ReportPercentiles
+		p            Percentiles
 	}{
 		{"-- Per-Request Time-per-Output-Token [TPOT] Breakdown (ms)", "TPOT", s.TPOTPercentiles},
 		{"-- Per-Request Time-to-First-Token [TTFT] Breakdown (ms)", "TTFT", s.TTFTPercentiles},
@@ -172,42 +178,15 @@ func writePerformanceSection(b *strings.Builder, r *Report) {
 	b.WriteString("\n")
 }
 
-func writeBreakdown(b *strings.Builder, heading, tag string, p ReportPercentiles) {
+func writeBreakdown(b *strings.Builder, heading, tag string, p Percentiles) {
 	values := map[string]float64{
 		"minimum": p.Minimum, "maximum": p.Maximum, "average": p.Average,
 		"p50": p.P50, "p90": p.P90, "p95": p.P95, "p99": p.P99,
 	}
 	fmt.Fprintf(b, "\n%s\n\n", heading)
 	for _, k := range breakdownOrder {
-		fmt.Fprintf(b, "[%s] %-7s: %.4f\n", tag, strings.ToUpper(k), values[k])
+		fmt.Fprintf(b, "[%s] %-7s: %s\n", tag, strings.ToUpper(k), FormatSummary(values[k]))
 	}
-}
-
-// summaryDataset is the part of the dataset section that the summary prints. The section is
-// typed any (it is the dataset package's to define), so it is read back through JSON.
-type summaryDataset struct {
-	ISL         *ReportPercentiles `json:"isl_stats"`
-	OSL         *ReportPercentiles `json:"osl_stats"`
-	SeqLen      *ReportPercentiles `json:"seq_len_stats"`
-	NumRequests int                `json:"num_requests"`
-	DatasetPath string             `json:"dataset_path"`
-}
-
-// decodeSummaryDataset reads the dataset section, reporting false when it lacks any of the
-// three statistics objects.
-func decodeSummaryDataset(section any) (summaryDataset, bool) {
-	var d summaryDataset
-	if section == nil {
-		return d, false
-	}
-	raw, err := json.Marshal(section)
-	if err != nil {
-		return d, false
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return d, false
-	}
-	return d, d.ISL != nil && d.OSL != nil && d.SeqLen != nil
 }
 
 // formatDatasetNumber fits a value in nine characters as trtllm-bench does: fixed point below
@@ -219,10 +198,9 @@ func formatDatasetNumber(v float64) string {
 	return fmt.Sprintf("%9.4f", v)
 }
 
-func writeDatasetSection(b *strings.Builder, section any) {
+func writeDatasetSection(b *strings.Builder, d *Dataset) {
 	summaryTitle(b, "DATASET DETAILS")
-	d, ok := decodeSummaryDataset(section)
-	if !ok {
+	if d == nil {
 		b.WriteString("No dataset statistics available\n")
 		b.WriteString(summaryBanner + "\n")
 		return
@@ -234,21 +212,33 @@ func writeDatasetSection(b *strings.Builder, section any) {
 	b.WriteString("-----------------------------------------------------------\n")
 	rows := []struct {
 		label string
-		get   func(*ReportPercentiles) float64
+		get   func(*Distribution) float64
 	}{
-		{"MIN", func(s *ReportPercentiles) float64 { return s.Minimum }},
-		{"MAX", func(s *ReportPercentiles) float64 { return s.Maximum }},
-		{"AVG", func(s *ReportPercentiles) float64 { return s.Average }},
-		{"P50", func(s *ReportPercentiles) float64 { return s.P50 }},
-		{"P90", func(s *ReportPercentiles) float64 { return s.P90 }},
-		{"P95", func(s *ReportPercentiles) float64 { return s.P95 }},
-		{"P99", func(s *ReportPercentiles) float64 { return s.P99 }},
+		{"MIN", func(s *Distribution) float64 { return s.Minimum }},
+		{"MAX", func(s *Distribution) float64 { return s.Maximum }},
+		{"AVG", func(s *Distribution) float64 { return s.Average }},
+		{"P50", func(s *Distribution) float64 { return s.P50 }},
+		{"P90", func(s *Distribution) float64 { return s.P90 }},
+		{"P95", func(s *Distribution) float64 { return s.P95 }},
+		{"P99", func(s *Distribution) float64 { return s.P99 }},
 	}
 	for _, row := range rows {
 		fmt.Fprintf(b, "%s:  %s          %s          %s\n", row.label,
-			formatDatasetNumber(row.get(d.ISL)),
-			formatDatasetNumber(row.get(d.OSL)),
-			formatDatasetNumber(row.get(d.SeqLen)))
+			formatDatasetNumber(row.get(&d.ISL)),
+			formatDatasetNumber(row.get(&d.OSL)),
+			formatDatasetNumber(row.get(&d.SeqLen)))
+	}
+	b.WriteString(summaryBanner + "\n")
+}
+
+// writeHardwareSection prints the run's telemetry summary and speed of light.
+func writeHardwareSection(b *strings.Builder, hw *Hardware) {
+	summaryTitle(b, "HARDWARE")
+	b.WriteString(hw.Summary.String())
+	if sol := hw.SpeedOfLight; sol != nil {
+		b.WriteString(sol.Roofline.String() + "\n")
+		fmt.Fprintf(b, "Speed of light (decode, batch %.1f, context %.0f tokens): %.1f tok/s; achieved %.1f%%\n",
+			sol.MeanBatch, sol.MeanContextTokens, sol.RooflineOutputTokS, sol.AchievedPercent)
 	}
 	b.WriteString(summaryBanner + "\n")
 }

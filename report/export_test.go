@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"errors"
@@ -7,20 +7,24 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/internal/fsutil"
+	"github.com/benchtui/benchtui/telemetry"
 )
 
 func TestExportRoundTripAndNoClobber(t *testing.T) {
 	in := sampleReportInput()
-	rep := BuildReport(in)
-	x := &Export{Report: rep, Requests: in.Records, Snapshots: []Snapshot{{Phase: PhaseRunning, ElapsedNS: 1e8, OutputTokensPerSec: 12.5, Running: 3}}}
+	rep := Build(in)
+	x := &Export{Report: rep, Requests: in.Records, Snapshots: []engine.Snapshot{{Phase: engine.PhaseRunning, ElapsedNS: 1e8, OutputTokensPerSec: 12.5, Running: 3}}}
 	path := filepath.Join(t.TempDir(), "run.json")
-	if err := WriteFileNew(path, x.WriteJSON); err != nil {
+	if err := fsutil.WriteNew(path, x.WriteJSON); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(path)
 	// A second export to the same name fails and leaves the first file as it was.
 	x2 := &Export{Report: rep}
-	err := WriteFileNew(path, x2.WriteJSON)
+	err := fsutil.WriteNew(path, x2.WriteJSON)
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("second write: %v, want fs.ErrExist", err)
 	}
@@ -28,7 +32,8 @@ func TestExportRoundTripAndNoClobber(t *testing.T) {
 	if string(before) != string(after) {
 		t.Fatal("second write changed the existing file")
 	}
-	if n := len(dirEntries(t, filepath.Dir(path))); n != 1 {
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		n := len(ents)
 		t.Errorf("%d files in the folder, want 1 (temporary files left behind)", n)
 	}
 
@@ -48,7 +53,7 @@ func TestExportRoundTripAndNoClobber(t *testing.T) {
 
 	// A bare report reads as an export without records.
 	rpath := filepath.Join(t.TempDir(), "report.json")
-	if err := WriteFileAtomic(rpath, rep.WriteJSON); err != nil {
+	if err := fsutil.WriteFile(rpath, rep.WriteJSON); err != nil {
 		t.Fatal(err)
 	}
 	got, err = ReadExport(rpath)
@@ -68,5 +73,21 @@ func TestExportRoundTripAndNoClobber(t *testing.T) {
 	os.WriteFile(other, []byte(`{"format": "benchtui-export/9"}`), 0o644)
 	if _, err := ReadExport(other); err == nil {
 		t.Error("a future export format was accepted")
+	}
+}
+
+func TestExportTelemetrySeries(t *testing.T) {
+	var x Export
+	if x.TelemetrySeries() != nil {
+		t.Error("a series without telemetry")
+	}
+	own := &telemetry.Series{Source: "own", Devices: []telemetry.DeviceSeries{{}}}
+	x.Report.BenchTUI.Hardware = &Hardware{Series: telemetry.Series{Source: "report", Devices: []telemetry.DeviceSeries{{}}}}
+	if s := x.TelemetrySeries(); s == nil || s.Source != "report" {
+		t.Errorf("report alone: series %+v, want the report's", s)
+	}
+	x.Telemetry = own
+	if s := x.TelemetrySeries(); s != own {
+		t.Errorf("export: series %+v, want its own", s)
 	}
 }

@@ -1,9 +1,9 @@
-package engine
+package report
 
 import (
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/engine"
 )
 
 // Metrics are trtllm-bench's benchmark statistics over the successful requests of a run, plus
@@ -13,8 +13,12 @@ import (
 type Metrics struct {
 	// NumCompleted counts the successful requests that the metrics cover.
 	NumCompleted int `json:"num_completed"`
-	// NumFailed counts the requests excluded because they ended with an error.
+	// NumFailed counts the requests that a failure of the run cut short or kept from
+	// starting; they are excluded from every other figure.
 	NumFailed int `json:"num_failed"`
+	// NumCanceled counts the requests that the run's cancellation cut short or kept from
+	// starting; they are excluded from every other figure.
+	NumCanceled int `json:"num_canceled"`
 	// TotalInputTokens is sum(ISL) over the successful requests.
 	TotalInputTokens int64 `json:"total_input_tokens"`
 	// TotalOutputTokens is sum(n_out) over the successful requests.
@@ -44,26 +48,26 @@ type Metrics struct {
 	IssueRate float64 `json:"issue_rate_req_s"`
 
 	// RequestLatencyMS is the distribution of e2e = end - start.
-	RequestLatencyMS dataset.Distribution `json:"request_latency_ms"`
+	RequestLatencyMS Distribution `json:"request_latency_ms"`
 	// TTFTMS is the distribution of first_token - start, over requests with a first token.
-	TTFTMS dataset.Distribution `json:"ttft_ms"`
+	TTFTMS Distribution `json:"ttft_ms"`
 	// TPOTMS is the distribution of (end - first_token)/(n_out - 1). A request with a single
 	// output token has no TPOT and is left out (trtllm-bench counts it as 0, which drags the
 	// percentiles down).
-	TPOTMS dataset.Distribution `json:"tpot_ms"`
+	TPOTMS Distribution `json:"tpot_ms"`
 	// OutputPerUser is the distribution of n_out/e2e in tokens per second: trtllm-bench's
 	// "Per User Output Throughput [w/ ctx]", which includes the prefill time.
-	OutputPerUser dataset.Distribution `json:"output_throughput_per_user_tok_s"`
+	OutputPerUser Distribution `json:"output_throughput_per_user_tok_s"`
 	// GenTPS is the distribution of (n_out - 1)/(e2e - ttft) in tokens per second, the decode
 	// speed a user sees after the first token. Its average is trtllm-bench's "Per User Output
 	// Speed". Requests with one output token are left out, as for TPOT.
-	GenTPS dataset.Distribution `json:"gen_tps"`
+	GenTPS Distribution `json:"gen_tps"`
 	// ITLMS pools every gap between consecutive output tokens of every request, so that its
 	// tail shows real stalls (trtllm-bench only has per-request averages).
-	ITLMS dataset.Distribution `json:"itl_ms"`
+	ITLMS Distribution `json:"itl_ms"`
 	// QueueTimeMS is the distribution of admit - start: how long a request that held a slot
 	// waited for the engine to schedule its prompt.
-	QueueTimeMS dataset.Distribution `json:"queue_time_ms"`
+	QueueTimeMS Distribution `json:"queue_time_ms"`
 }
 
 // Unit conversions from the records' nanoseconds.
@@ -90,63 +94,40 @@ func divOrZero(a, b float64) float64 {
 }
 
 // ComputeMetrics computes the run's metrics from its records, following trtllm-bench's
-// definitions (see docs/trtllm-bench-compat in the shared docs). Failed records are counted
-// but otherwise ignored. tpSize and ppSize give the number of GPUs for the per-GPU
+// definitions (see docs/trtllm-bench-compat in the shared docs). Failed and canceled records
+// are counted but otherwise ignored, and a record whose times contradict each other (an end
+// before its start) gives no latency, so that no figure is ever negative. tpSize and ppSize give the number of GPUs for the per-GPU
 // throughput; values below 1 count as 1.
-func ComputeMetrics(records []Record, tpSize, ppSize int) Metrics {
+func ComputeMetrics(records []engine.Record, tpSize, ppSize int) Metrics {
 	var m Metrics
-	var (
-		minStart, maxEnd, maxStart int64
-		sumE2E                     int64
-		latency, ttft, tpot        []float64
-		perUser, genTPS, itl       []float64
-		queue                      []float64
-	)
+	var minStart, maxEnd, maxStart, sumE2E int64
+	timed := 0
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		switch r.State() {
+		case engine.StatusFailed:
 			m.NumFailed++
 			continue
+		case engine.StatusCanceled:
+			m.NumCanceled++
+			continue
 		}
-		if m.NumCompleted == 0 {
+		m.NumCompleted++
+		m.TotalInputTokens += int64(r.InputTokens)
+		m.TotalOutputTokens += int64(r.OutputTokens())
+		if !hasSpan(r) {
+			// Times that contradict each other (a corrupt file) count nowhere.
+			continue
+		}
+		if timed == 0 {
 			minStart, maxStart, maxEnd = r.StartNS, r.StartNS, r.EndNS
 		} else {
 			minStart = min(minStart, r.StartNS)
 			maxStart = max(maxStart, r.StartNS)
 			maxEnd = max(maxEnd, r.EndNS)
 		}
-		m.NumCompleted++
-
-		nOut := r.OutputTokens()
-		m.TotalInputTokens += int64(r.InputTokens)
-		m.TotalOutputTokens += int64(nOut)
-
-		e2e := r.EndNS - r.StartNS
-		sumE2E += e2e
-		latency = append(latency, float64(e2e)/nsPerMS)
-		if e2e > 0 {
-			perUser = append(perUser, ratePerSecond(float64(nOut), e2e))
-		}
-		if r.AdmitNS >= r.StartNS {
-			// An admit time before the start means the engine never recorded one.
-			queue = append(queue, float64(r.AdmitNS-r.StartNS)/nsPerMS)
-		}
-		if nOut == 0 {
-			// No token, so no TTFT, TPOT, GTPS or gaps; the request still took its time.
-			continue
-		}
-		ft := r.FirstTokenNS - r.StartNS
-		ttft = append(ttft, float64(ft)/nsPerMS)
-		if nOut > 1 {
-			gen := r.EndNS - r.FirstTokenNS
-			tpot = append(tpot, float64(gen)/float64(nOut-1)/nsPerMS)
-			if gen > 0 {
-				genTPS = append(genTPS, ratePerSecond(float64(nOut-1), gen))
-			}
-			for j := 1; j < nOut; j++ {
-				itl = append(itl, float64(r.TokenNS[j]-r.TokenNS[j-1])/nsPerMS)
-			}
-		}
+		timed++
+		sumE2E += r.EndNS - r.StartNS
 	}
 	if m.NumCompleted == 0 {
 		return m
@@ -166,14 +147,15 @@ func ComputeMetrics(records []Record, tpSize, ppSize int) Metrics {
 	m.AvgOutputLength = float64(m.TotalOutputTokens) / n
 	m.IssueRate = ratePerSecond(n-1, maxStart-minStart)
 
-	m.RequestLatencyMS = dataset.Summarize(latency)
+	smp := CollectSamples(records)
+	m.RequestLatencyMS = Summarize(smp.RequestLatencyMS)
 	m.AvgRequestLatencyMS = m.RequestLatencyMS.Average
-	m.TTFTMS = dataset.Summarize(ttft)
-	m.TPOTMS = dataset.Summarize(tpot)
-	m.OutputPerUser = dataset.Summarize(perUser)
-	m.GenTPS = dataset.Summarize(genTPS)
-	m.ITLMS = dataset.Summarize(itl)
-	m.QueueTimeMS = dataset.Summarize(queue)
+	m.TTFTMS = Summarize(smp.TTFTMS)
+	m.TPOTMS = Summarize(smp.TPOTMS)
+	m.OutputPerUser = Summarize(smp.OutputPerUser)
+	m.GenTPS = Summarize(smp.GenTPS)
+	m.ITLMS = Summarize(smp.ITLMS)
+	m.QueueTimeMS = Summarize(smp.QueueTimeMS)
 	return m
 }
 
@@ -207,7 +189,7 @@ type TimeSeriesPoint struct {
 // event at the run's very end falls into the last bucket. Rates divide by the part of the
 // bucket inside the run, so rate × DurationS summed over the buckets gives the totals. It
 // returns nil when no record succeeded.
-func TimeSeries(records []Record, bucket time.Duration) []TimeSeriesPoint {
+func TimeSeries(records []engine.Record, bucket time.Duration) []TimeSeriesPoint {
 	if bucket <= 0 {
 		bucket = DefaultTimeSeriesBucket
 	}
@@ -215,7 +197,7 @@ func TimeSeries(records []Record, bucket time.Duration) []TimeSeriesPoint {
 	n := 0
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		if !r.Completed() || !hasSpan(r) {
 			continue
 		}
 		if n == 0 {
@@ -256,7 +238,7 @@ func TimeSeries(records []Record, bucket time.Duration) []TimeSeriesPoint {
 	ends := make([]int, nb)
 	for i := range records {
 		r := &records[i]
-		if r.Failed() {
+		if !r.Completed() || !hasSpan(r) {
 			continue
 		}
 		for _, t := range r.TokenNS {

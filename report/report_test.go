@@ -1,13 +1,9 @@
-package engine
+package report
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,28 +11,27 @@ import (
 
 func float(v float64) *float64 { return &v }
 
-// sampleDataset mimics the dataset package's statistics section by its JSON keys, without
-// depending on its Go type.
-func sampleDataset() map[string]any {
-	stats := func(lo, hi float64) map[string]any {
-		return map[string]any{"count": 3, "minimum": lo, "maximum": hi, "average": (lo + hi) / 2,
-			"p50": lo + 1, "p90": hi - 1, "p95": hi, "p99": hi}
+// sampleDataset is a dataset section with distinct values in every field.
+func sampleDataset() *Dataset {
+	stats := func(lo, hi float64) Distribution {
+		return Distribution{Count: 3, Minimum: lo, Maximum: hi, Average: (lo + hi) / 2,
+			P50: lo + 1, P90: hi - 1, P95: hi, P99: hi}
 	}
-	return map[string]any{
-		"isl_stats": stats(10, 30), "osl_stats": stats(1, 5), "seq_len_stats": stats(15, 31),
-		"num_requests": 4, "max_isl": 30, "max_osl": 5, "max_sequence_length": 31,
-		"avg_isl": 20, "avg_osl": 3, "avg_sequence_length": 23,
+	return &Dataset{
+		ISL: stats(10, 30), OSL: stats(1, 5), SeqLen: stats(15, 31),
+		NumRequests: 4, MaxISL: 30, MaxOSL: 5, MaxSequenceLength: 31,
+		AvgISL: 20, AvgOSL: 3, AvgSequenceLength: 23,
 	}
 }
 
-func sampleReportInput() ReportInput {
-	return ReportInput{
+func sampleReportInput() Input {
+	return Input{
 		Records: sampleRecords(),
-		Engine: ReportEngine{Model: "tinyllama", ModelPath: "/models/tiny.gguf", Version: "b6000",
+		Engine: Engine{Model: "tinyllama", ModelPath: "/models/tiny.gguf", Version: "b6000",
 			Backend: "llama.cpp", Dtype: "f16", KVCacheDtype: "f16", Quantization: "none"},
-		Machine: &ReportMachine{Name: "NVIDIA H100 80GB HBM3", MemoryTotalGB: float(79.19),
+		Machine: &Machine{Name: "NVIDIA H100 80GB HBM3", MemoryTotalGB: float(79.19),
 			MemClockGHz: float(2.619)},
-		World: ReportWorld{TPSize: 2, PPSize: 1, MaxBatchSize: 64, MaxNumTokens: 2048,
+		World: World{TPSize: 2, PPSize: 1, MaxBatchSize: 64, MaxNumTokens: 2048,
 			SchedulingPolicy: "GUARANTEED_NO_EVICT", KVCachePercentage: float(0.9)},
 		Dataset:          sampleDataset(),
 		DatasetPath:      "/data/set.jsonl",
@@ -82,7 +77,7 @@ func decodeReport(t *testing.T, r *Report) (map[string]any, string) {
 var percentileKeys = []string{"p50", "p90", "p95", "p99", "minimum", "maximum", "average"}
 
 func TestReportTrtllmKeys(t *testing.T) {
-	r := BuildReport(sampleReportInput())
+	r := Build(sampleReportInput())
 	doc, text := decodeReport(t, &r)
 
 	if !strings.HasPrefix(text, "{\n    \"engine\": {\n        \"model\"") {
@@ -153,7 +148,7 @@ func TestReportTrtllmKeys(t *testing.T) {
 }
 
 func TestReportValues(t *testing.T) {
-	r := BuildReport(sampleReportInput())
+	r := Build(sampleReportInput())
 	doc, _ := decodeReport(t, &r)
 
 	nums := []struct {
@@ -228,7 +223,7 @@ func TestReportValues(t *testing.T) {
 
 func TestReportEdgeCases(t *testing.T) {
 	t.Run("empty run", func(t *testing.T) {
-		r := BuildReport(ReportInput{})
+		r := Build(Input{})
 		doc, text := decodeReport(t, &r)
 		if doc["machine"] != nil || doc["dataset"] != nil {
 			t.Errorf("machine/dataset = %v/%v, want null", doc["machine"], doc["dataset"])
@@ -243,8 +238,8 @@ func TestReportEdgeCases(t *testing.T) {
 	t.Run("non-finite inputs", func(t *testing.T) {
 		bad := Metrics{OutputThroughput: math.Inf(1), AvgInputLength: math.NaN()}
 		bad.TTFTMS.P99 = math.NaN()
-		r := BuildReport(ReportInput{Metrics: &bad, World: ReportWorld{IssueRate: math.Inf(-1),
-			KVCachePercentage: float(math.NaN())}, Machine: &ReportMachine{MemoryTotalGB: float(math.NaN())}})
+		r := Build(Input{Metrics: &bad, World: World{IssueRate: math.Inf(-1),
+			KVCachePercentage: float(math.NaN())}, Machine: &Machine{MemoryTotalGB: float(math.NaN())}})
 		doc, _ := decodeReport(t, &r)
 		if v, _ := lookup(doc, "machine", "memory.total"); v != nil {
 			t.Errorf("memory.total = %v, want null", v)
@@ -253,25 +248,24 @@ func TestReportEdgeCases(t *testing.T) {
 	t.Run("configured issue rate wins", func(t *testing.T) {
 		in := sampleReportInput()
 		in.World.IssueRate = 4
-		if r := BuildReport(in); r.WorldInfo.IssueRate != 4 {
+		if r := Build(in); r.WorldInfo.IssueRate != 4 {
 			t.Errorf("issue_rate = %v, want 4", r.WorldInfo.IssueRate)
 		}
 	})
 	t.Run("dataset path kept", func(t *testing.T) {
 		ds := sampleDataset()
-		ds["dataset_path"] = "/orig"
+		ds.DatasetPath = "/orig"
 		in := sampleReportInput()
 		in.Dataset = ds
-		r := BuildReport(in)
+		r := Build(in)
 		doc, _ := decodeReport(t, &r)
 		if v, _ := lookup(doc, "dataset", "dataset_path"); v != "/orig" {
 			t.Errorf("dataset_path = %v, want /orig", v)
 		}
 	})
-	t.Run("raw dataset", func(t *testing.T) {
+	t.Run("dataset path filled", func(t *testing.T) {
 		in := sampleReportInput()
-		in.Dataset = json.RawMessage(`{"num_requests": 4}`)
-		r := BuildReport(in)
+		r := Build(in)
 		doc, _ := decodeReport(t, &r)
 		if v, _ := lookup(doc, "dataset", "dataset_path"); v != "/data/set.jsonl" {
 			t.Errorf("dataset_path = %v", v)
@@ -279,152 +273,8 @@ func TestReportEdgeCases(t *testing.T) {
 		if v, _ := lookup(doc, "dataset", "num_requests"); v != 4.0 {
 			t.Errorf("num_requests = %v", v)
 		}
+		if in.Dataset.DatasetPath != "" {
+			t.Error("Build changed the caller's dataset section")
+		}
 	})
-}
-
-func TestWriteRequestJSON(t *testing.T) {
-	var buf bytes.Buffer
-	if err := WriteRequestJSON(&buf, sampleRecords()); err != nil {
-		t.Fatal(err)
-	}
-	var got []map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
-		t.Fatalf("not a JSON array: %v", err)
-	}
-	if len(got) != 4 {
-		t.Fatalf("got %d entries, want 4 (failed ones included)", len(got))
-	}
-	keys := []string{"id", "num_input_tokens", "start_timestamp", "first_token_timestamp", "end_timestamp",
-		"num_total_output_tokens", "time_to_first_token", "intertoken_latency", "end_to_end_latency",
-		"task_id", "queue_time"}
-	for i, e := range got {
-		for _, k := range keys {
-			if _, ok := e[k]; !ok {
-				t.Errorf("entry %d lacks %q", i, k)
-			}
-		}
-	}
-	// r0 in ns: TTFT 100 ms, TPOT (180-100)/4 = 20 ms, e2e 180 ms, queue 10 ms.
-	want0 := map[string]float64{
-		"id": 0, "task_id": 10, "num_input_tokens": 10, "start_timestamp": 0,
-		"first_token_timestamp": 1e8, "end_timestamp": 1.8e8, "num_total_output_tokens": 5,
-		"time_to_first_token": 1e8, "intertoken_latency": 2e7, "end_to_end_latency": 1.8e8, "queue_time": 1e7,
-	}
-	for k, w := range want0 {
-		if got[0][k] != w {
-			t.Errorf("entry 0 %s = %v, want %v", k, got[0][k], w)
-		}
-	}
-	if _, ok := got[0]["error"]; ok {
-		t.Errorf("successful entry has an error key")
-	}
-	// r2 has one token: trtllm-bench's intertoken_latency is 0 then.
-	if got[2]["intertoken_latency"] != 0.0 || got[2]["time_to_first_token"] != 3e8 {
-		t.Errorf("entry 2 = %v", got[2])
-	}
-	if got[3]["error"] != "boom" {
-		t.Errorf("failed entry error = %v, want boom", got[3]["error"])
-	}
-	if !strings.HasPrefix(buf.String(), "[\n    {\n        \"id\"") {
-		t.Errorf("not indented by four spaces:\n%.60s", buf.String())
-	}
-
-	// A request that failed before the engine admitted it has no queue time.
-	buf.Reset()
-	if err := WriteRequestJSON(&buf, []Record{{StartNS: ms(5), Error: "canceled"}}); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(buf.String(), "queue_time") {
-		t.Errorf("unadmitted request has a queue_time:\n%s", buf.String())
-	}
-	// No records is an empty array, not null.
-	buf.Reset()
-	if err := WriteRequestJSON(&buf, nil); err != nil || strings.TrimSpace(buf.String()) != "[]" {
-		t.Errorf("empty = %q, %v; want []", buf.String(), err)
-	}
-}
-
-// dirEntries lists the names in dir.
-func dirEntries(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "report.json")
-
-	if err := WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := io.WriteString(w, "first")
-		return err
-	}); err != nil {
-		t.Fatalf("write: %v", err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "first" {
-		t.Errorf("content = %q, want first", b)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode = %v, %v; want 0644", fi.Mode().Perm(), err)
-	}
-	if names := dirEntries(t, dir); len(names) != 1 {
-		t.Errorf("directory holds %v, want only report.json", names)
-	}
-
-	// A failing write leaves the old file and no temporary file, and its error comes back
-	// wrapped with the path.
-	boom := errors.New("boom")
-	err := WriteFileAtomic(path, func(w io.Writer) error {
-		_, _ = io.WriteString(w, "partial")
-		return boom
-	})
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), path) {
-		t.Errorf("err = %v, want wrapped boom naming %s", err, path)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "first" {
-		t.Errorf("content after failed write = %q, want first", b)
-	}
-	if names := dirEntries(t, dir); len(names) != 1 {
-		t.Errorf("directory holds %v after a failed write, want only report.json", names)
-	}
-
-	// Replacing works and the report writers plug in directly.
-	r := BuildReport(sampleReportInput())
-	if err := WriteFileAtomic(path, r.WriteJSON); err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if b, _ := os.ReadFile(path); json.Unmarshal(b, &doc) != nil || doc["benchtui"] == nil {
-		t.Errorf("replaced file is not the report")
-	}
-
-	// A directory that does not exist, or a "directory" that is a file, is an error.
-	for _, bad := range []string{filepath.Join(dir, "missing", "r.json"), filepath.Join(path, "r.json")} {
-		if err := WriteFileAtomic(bad, func(io.Writer) error { return nil }); err == nil {
-			t.Errorf("writing %s succeeded", bad)
-		} else if !strings.Contains(err.Error(), bad) {
-			t.Errorf("error %q does not name %s", err, bad)
-		}
-	}
-	// Renaming over a directory fails after the temporary file was written; it must not stay.
-	sub := filepath.Join(dir, "sub")
-	if err := os.Mkdir(sub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(sub, "x"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(sub, func(w io.Writer) error { return nil }); err == nil {
-		t.Errorf("renaming over a non-empty directory succeeded")
-	}
-	if names := dirEntries(t, dir); len(names) != 2 {
-		t.Errorf("directory holds %v, want report.json and sub", names)
-	}
 }

@@ -1,4 +1,4 @@
-package engine
+package report
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/benchtui/benchtui/dataset"
+	"github.com/benchtui/benchtui/engine"
 )
 
 // ms converts milliseconds to the records' nanoseconds.
@@ -29,8 +29,8 @@ func msList(vs ...int64) []int64 {
 //	r3: failed, start 0, one token at 1000 ms, ISL 1000 — must change nothing but NumFailed
 //
 // (all times in ms).
-func sampleRecords() []Record {
-	return []Record{
+func sampleRecords() []engine.Record {
+	return []engine.Record{
 		{Index: 0, TaskID: 10, InputTokens: 10, TargetOutputTokens: 5, StartNS: ms(0), AdmitNS: ms(10),
 			FirstTokenNS: ms(100), EndNS: ms(180), TokenNS: msList(100, 120, 140, 160, 180)},
 		{Index: 1, TaskID: 11, InputTokens: 20, TargetOutputTokens: 3, StartNS: ms(50), AdmitNS: ms(50),
@@ -49,7 +49,7 @@ func approx(t *testing.T, name string, got, want float64) {
 	}
 }
 
-func checkDist(t *testing.T, name string, got dataset.Distribution, want dataset.Distribution) {
+func checkDist(t *testing.T, name string, got Distribution, want Distribution) {
 	t.Helper()
 	if got.Count != want.Count {
 		t.Errorf("%s.Count = %d, want %d", name, got.Count, want.Count)
@@ -99,50 +99,50 @@ func TestComputeMetricsDistributions(t *testing.T) {
 
 	// Latency sorted [180 250 300], n = 3: p50 = v[int(1.5)] = v[1] = 250; p90 = v[int(2.7)] =
 	// v[2] = 300; p95 = v[int(2.85)] = 300; p99 = v[int(2.97)] = 300.
-	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, dataset.Distribution{
+	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, Distribution{
 		Count: 3, Minimum: 180, Maximum: 300, Average: 730.0 / 3, P50: 250, P90: 300, P95: 300, P99: 300})
 
 	// TTFT = 100-0, 150-50, 400-100 = [100 100 300]: p50 = v[1] = 100, p90 = v[2] = 300.
-	checkDist(t, "TTFTMS", m.TTFTMS, dataset.Distribution{
+	checkDist(t, "TTFTMS", m.TTFTMS, Distribution{
 		Count: 3, Minimum: 100, Maximum: 300, Average: 500.0 / 3, P50: 100, P90: 300, P95: 300, P99: 300})
 
 	// TPOT: r0 (180-100)/4 = 20; r1 (300-150)/2 = 75; r2 has one token and is left out.
 	// Sorted [20 75], n = 2: p50 = v[int(1.0)] = v[1] = 75 (an interpolating percentile would
 	// say 47.5); p90 = v[int(1.8)] = 75.
-	checkDist(t, "TPOTMS", m.TPOTMS, dataset.Distribution{
+	checkDist(t, "TPOTMS", m.TPOTMS, Distribution{
 		Count: 2, Minimum: 20, Maximum: 75, Average: 47.5, P50: 75, P90: 75, P95: 75, P99: 75})
 
 	// GTPS = (n_out-1)/(e2e-ttft): r0 4/0.08 = 50; r1 2/0.15 = 13.333...; r2 left out.
 	gen1 := 2 / 0.15
-	checkDist(t, "GenTPS", m.GenTPS, dataset.Distribution{
+	checkDist(t, "GenTPS", m.GenTPS, Distribution{
 		Count: 2, Minimum: gen1, Maximum: 50, Average: (50 + gen1) / 2, P50: 50, P90: 50, P95: 50, P99: 50})
 
 	// Per-user output throughput n_out/e2e: 5/0.18, 3/0.25 = 12, 1/0.3; sorted
 	// [3.33 12 27.78]: p50 = v[1] = 12.
 	u0, u2 := 5/0.18, 1/0.3
-	checkDist(t, "OutputPerUser", m.OutputPerUser, dataset.Distribution{
+	checkDist(t, "OutputPerUser", m.OutputPerUser, Distribution{
 		Count: 3, Minimum: u2, Maximum: u0, Average: (u0 + 12 + u2) / 3, P50: 12, P90: u0, P95: u0, P99: u0})
 
 	// ITL pools every gap: r0 20 20 20 20, r1 50 100, r2 none. Sorted [20 20 20 20 50 100],
 	// n = 6: p50 = v[3] = 20; p90 = v[int(5.4)] = v[5] = 100 (interpolation would give 75);
 	// average 230/6.
-	checkDist(t, "ITLMS", m.ITLMS, dataset.Distribution{
+	checkDist(t, "ITLMS", m.ITLMS, Distribution{
 		Count: 6, Minimum: 20, Maximum: 100, Average: 230.0 / 6, P50: 20, P90: 100, P95: 100, P99: 100})
 
 	// Queue = admit - start: 10, 0, 20 → sorted [0 10 20]: p50 = 10, p90 = 20.
-	checkDist(t, "QueueTimeMS", m.QueueTimeMS, dataset.Distribution{
+	checkDist(t, "QueueTimeMS", m.QueueTimeMS, Distribution{
 		Count: 3, Minimum: 0, Maximum: 20, Average: 10, P50: 10, P90: 20, P95: 20, P99: 20})
 }
 
 func TestComputeMetricsPercentileIndexRule(t *testing.T) {
 	// Ten requests with latencies 1..10 ms: p50 = v[int(10*0.5)] = v[5] = 6 (not 5.5),
 	// p90 = v[9] = 10, p95 = v[int(9.5)] = v[9] = 10, p99 = v[9] = 10.
-	var recs []Record
+	var recs []engine.Record
 	for i := int64(1); i <= 10; i++ {
-		recs = append(recs, Record{StartNS: 0, FirstTokenNS: ms(i), EndNS: ms(i), TokenNS: msList(i)})
+		recs = append(recs, engine.Record{StartNS: 0, FirstTokenNS: ms(i), EndNS: ms(i), TokenNS: msList(i)})
 	}
 	m := ComputeMetrics(recs, 1, 1)
-	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, dataset.Distribution{
+	checkDist(t, "RequestLatencyMS", m.RequestLatencyMS, Distribution{
 		Count: 10, Minimum: 1, Maximum: 10, Average: 5.5, P50: 6, P90: 10, P95: 10, P99: 10})
 	// Every request has one token: no TPOT, GTPS or ITL samples at all, and no NaN.
 	if m.TPOTMS.Count != 0 || m.GenTPS.Count != 0 || m.ITLMS.Count != 0 {
@@ -152,14 +152,14 @@ func TestComputeMetricsPercentileIndexRule(t *testing.T) {
 }
 
 func TestComputeMetricsEmptyAndDegenerate(t *testing.T) {
-	cases := map[string][]Record{
+	cases := map[string][]engine.Record{
 		"nil":        nil,
 		"all failed": {{StartNS: 0, EndNS: ms(5), TokenNS: msList(5), Error: "x"}},
 		// One request whose every event happens at once: T = 0 and e2e = 0.
 		"zero span": {{InputTokens: 3, StartNS: ms(7), AdmitNS: ms(7), FirstTokenNS: ms(7), EndNS: ms(7),
 			TokenNS: msList(7, 7)}},
-		// A successful request that produced no token at all.
-		"no tokens": {{InputTokens: 3, StartNS: 0, EndNS: ms(10)}},
+		// A completed request that produced no token at all.
+		"no tokens": {{InputTokens: 3, StartNS: 0, EndNS: ms(10), Status: engine.StatusCompleted}},
 	}
 	for name, recs := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -167,7 +167,7 @@ func TestComputeMetricsEmptyAndDegenerate(t *testing.T) {
 			if _, err := json.Marshal(m); err != nil {
 				t.Fatalf("metrics do not encode: %v", err)
 			}
-			r := BuildReport(ReportInput{Records: recs})
+			r := Build(Input{Records: recs})
 			if _, err := json.Marshal(r); err != nil {
 				t.Fatalf("report does not encode: %v", err)
 			}
@@ -253,7 +253,7 @@ func TestTimeSeriesDefaultBucketAndTotals(t *testing.T) {
 
 func TestTimeSeriesBoundsPoints(t *testing.T) {
 	// A one-nanosecond bucket over an hour would be 3.6e12 points; the width is widened.
-	recs := []Record{{StartNS: 0, FirstTokenNS: int64(time.Hour), EndNS: int64(time.Hour),
+	recs := []engine.Record{{StartNS: 0, FirstTokenNS: int64(time.Hour), EndNS: int64(time.Hour),
 		TokenNS: []int64{int64(time.Hour)}}}
 	got := TimeSeries(recs, time.Nanosecond)
 	if len(got) == 0 || len(got) > maxTimeSeriesPoints {
@@ -261,5 +261,54 @@ func TestTimeSeriesBoundsPoints(t *testing.T) {
 	}
 	if got[len(got)-1].Completed != 1 {
 		t.Errorf("last point completed = %d, want 1", got[len(got)-1].Completed)
+	}
+}
+
+// After a failed or stopped run the report counts each request by how it ended, and no
+// record, however its times look, yields a negative figure.
+func TestComputeMetricsAfterEngineError(t *testing.T) {
+	recs := []engine.Record{
+		// Completed before the failure.
+		{Index: 0, InputTokens: 4, StartNS: ms(10), AdmitNS: ms(10), FirstTokenNS: ms(20), EndNS: ms(40),
+			TokenNS: msList(20, 30, 40), Status: engine.StatusCompleted},
+		// In flight when the backend failed: a start and tokens, no end.
+		{Index: 1, InputTokens: 4, StartNS: ms(15), AdmitNS: ms(15), FirstTokenNS: ms(30), TokenNS: msList(30),
+			Status: engine.StatusFailed, Error: "decode failed"},
+		// Never started.
+		{Index: 2, InputTokens: 4, Status: engine.StatusFailed, Error: "decode failed"},
+		// Stopped by the user.
+		{Index: 3, InputTokens: 4, StartNS: ms(20), Status: engine.StatusCanceled, Error: "canceled"},
+		// Saved before records had a status: unfinished, without an error.
+		{Index: 4, InputTokens: 4, StartNS: ms(25)},
+		// Times that contradict each other (a corrupt file): counted, but no latency.
+		{Index: 5, InputTokens: 4, StartNS: ms(50), FirstTokenNS: ms(45), EndNS: ms(30),
+			TokenNS: msList(45, 40, 30), Status: engine.StatusCompleted},
+		{Index: 6, InputTokens: 4, StartNS: ms(50), AdmitNS: ms(60), FirstTokenNS: ms(40), EndNS: ms(70),
+			TokenNS: msList(40, 70), Status: engine.StatusCompleted},
+	}
+	m := ComputeMetrics(recs, 1, 1)
+	if m.NumCompleted != 3 || m.NumFailed != 3 || m.NumCanceled != 1 {
+		t.Errorf("completed/failed/canceled = %d/%d/%d, want 3/3/1", m.NumCompleted, m.NumFailed, m.NumCanceled)
+	}
+	if m.RequestLatencyMS.Count != 2 || m.TTFTMS.Count != 1 || m.TPOTMS.Count != 1 || m.ITLMS.Count != 2 {
+		t.Errorf("sample counts: latency %d, TTFT %d, TPOT %d, ITL %d; want 2, 1, 1, 2",
+			m.RequestLatencyMS.Count, m.TTFTMS.Count, m.TPOTMS.Count, m.ITLMS.Count)
+	}
+	// T spans the timed completed requests only: 10..70 ms.
+	approx(t, "TotalLatencyMS", m.TotalLatencyMS, 60)
+	for name, d := range map[string]Distribution{"latency": m.RequestLatencyMS, "ttft": m.TTFTMS, "tpot": m.TPOTMS,
+		"itl": m.ITLMS, "queue": m.QueueTimeMS, "per user": m.OutputPerUser, "gtps": m.GenTPS} {
+		if d.Minimum < 0 || d.P50 < 0 || d.Average < 0 {
+			t.Errorf("%s has a negative value: %+v", name, d)
+		}
+	}
+	r := Build(Input{Records: recs})
+	if r.BenchTUI.NumCanceled != 1 || r.BenchTUI.NumFailed != 3 || r.RequestInfo.NumRequests != 3 {
+		t.Errorf("report counts %d completed, %d failed, %d canceled", r.RequestInfo.NumRequests, r.BenchTUI.NumFailed, r.BenchTUI.NumCanceled)
+	}
+	for _, p := range TimeSeries(recs, 0) {
+		if p.OutputTokS < 0 || p.InFlight < 0 {
+			t.Errorf("time series point %+v is negative", p)
+		}
 	}
 }

@@ -56,7 +56,7 @@ case "$variant" in
   *) echo "setup-llama: unknown variant '$variant' (want cpu-prebuilt, cpu or cuda)" >&2; exit 2 ;;
 esac
 if [ "$variant" = cpu-prebuilt ] && { [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ] || ! getconf GNU_LIBC_VERSION >/dev/null 2>&1; }; then
-  say "no prebuilt CPU libraries for $(uname -sm) without glibc: using the cpu variant, built from source"
+  say "no prebuilt CPU libraries for this platform ($(uname -sm), or no glibc): using the cpu variant, built from source"
   variant=cpu out="$dir/cpu" stamp="$dir/cpu/.complete-$LLAMA_RELEASE"
 fi
 complete && exit 0

@@ -78,12 +78,16 @@ func TestMonitorConcurrentReaders(t *testing.T) {
 	m.Start(ctx)
 	m.Start(ctx) // a second Start is a no-op
 	var wg sync.WaitGroup
-	stop := time.Now().Add(100 * time.Millisecond)
+	// The readers read for 100 ms and on until the sampler has taken five samples: on a
+	// loaded two-core machine 100 ms can pass with fewer. The deadline only bounds a sampler
+	// that never runs, which the check below reports.
+	stop, deadline := time.Now().Add(100*time.Millisecond), time.Now().Add(10*time.Second)
+	sampled := func() bool { mu.Lock(); defer mu.Unlock(); return reads >= 5 }
 	for r := range 4 {
 		wg.Go(func() {
 			series := make([]float64, 16)
 			hist := make([]Sample, 16)
-			for time.Now().Before(stop) {
+			for (time.Now().Before(stop) || !sampled()) && time.Now().Before(deadline) {
 				k := m.CopySeries(r, FieldUtil, series)
 				// Samples are appended whole and in order, so a series always increases.
 				for i := 1; i < k; i++ {

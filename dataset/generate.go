@@ -222,18 +222,18 @@ func GenerateUniform(opts UniformOptions) ([]Request, Metadata, error) {
 func (g *GenerateOptions) check() error {
 	switch {
 	case g.NumRequests < 1:
-		return fmt.Errorf("generate: the number of requests is %d: it must be at least 1", g.NumRequests)
+		return fmt.Errorf("the number of requests is %d: it must be at least 1", g.NumRequests)
 	case g.VocabSize < 1 || g.VocabSize > math.MaxInt32:
-		return fmt.Errorf("generate: vocabulary size %d is out of range", g.VocabSize)
+		return fmt.Errorf("vocabulary size %d is out of range", g.VocabSize)
 	case g.VocabSize == 1 && g.EOS == 0:
-		return errors.New("generate: a vocabulary of one token that is EOS cannot make a prompt without EOS")
+		return errors.New("a vocabulary of one token that is EOS cannot make a prompt without EOS")
 	case g.TaskIDs == RandomTaskID && g.TaskIDMin > g.TaskIDMax:
-		return fmt.Errorf("generate: random task id range [%d, %d] is empty", g.TaskIDMin, g.TaskIDMax)
+		return fmt.Errorf("random task id range [%d, %d] is empty", g.TaskIDMin, g.TaskIDMax)
 	case g.TaskIDs < NoTaskID || g.TaskIDs > RandomTaskID:
-		return fmt.Errorf("generate: unknown task id mode %d", g.TaskIDs)
+		return fmt.Errorf("unknown task id mode %d", g.TaskIDs)
 	case g.LoRADir != "" && g.TaskIDs == NoTaskID:
 		// prepare_dataset.py silently ignores --lora-dir here; say so instead.
-		return errors.New("generate: a LoRA directory needs task ids (--task-id or --rand-task-id) to pick each request's adapter")
+		return errors.New("a LoRA directory needs task ids (--task-id or --rand-task-id) to pick each request's adapter")
 	}
 	return nil
 }

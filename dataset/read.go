@@ -130,9 +130,16 @@ func (e *BadLinesError) Error() string {
 func ReadFile(path string, opts ReadOptions) (*Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open dataset: %w", err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named here already
+		}
+		return nil, fmt.Errorf("dataset %s: %w", path, err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("dataset %s is a folder: pass a JSON Lines or JSON file", path)
+	}
 	return read(f, opts, path)
 }
 
@@ -482,7 +489,7 @@ func (rd *reader) samples(dec *json.Decoder, fail func(string, error) error) (st
 			rd.badLine(n, true, rd.p.problem())
 			continue
 		}
-		req.Line, req.sample = n, true
+		req.Line, req.Sample = n, true
 		rd.add(req)
 	}
 	if _, err := dec.Token(); err != nil { // ']'

@@ -20,7 +20,7 @@ func readString(t *testing.T, s string, opts ReadOptions) (*Result, error) {
 func plain(reqs []Request) []Request {
 	out := make([]Request, len(reqs))
 	for i, r := range reqs {
-		r.sample = false
+		r.Sample = false
 		out[i] = r
 	}
 	return out

@@ -18,11 +18,12 @@ type Request struct {
 	// LoRA is kept as metadata; benchtui does not apply adapters.
 	LoRA *LoRARequest `json:"lora_request,omitempty"`
 	// Line is the 1-based line (or sample index) the request came from; 0 when generated.
-	Line int `json:"-"`
-
-	// sample records that Line counts samples of the document form, not lines, so that
+	// It is not part of the dataset formats (the writers leave it out), but it travels with
+	// the request to a backend process, whose messages name the line.
+	Line int `json:"line,omitempty"`
+	// Sample records that Line counts samples of the document form, not lines, so that
 	// messages can say which.
-	sample bool
+	Sample bool `json:"sample,omitempty"`
 }
 
 // LoRARequest is trtllm-bench's lora_request object.
@@ -41,7 +42,7 @@ func (r *Request) Where() string {
 	switch {
 	case r.Line <= 0:
 		return ""
-	case r.sample:
+	case r.Sample:
 		return "sample " + strconv.Itoa(r.Line)
 	default:
 		return "line " + strconv.Itoa(r.Line)

@@ -11,7 +11,7 @@ func TestValidate(t *testing.T) {
 	reqs := []Request{
 		{TaskID: 0, InputIDs: []int32{1, 2, 3}, OutputTokens: 1, Line: 1},
 		{TaskID: 1, InputIDs: []int32{1, 32000, 40000}, OutputTokens: 1, Line: 4},
-		{TaskID: 2, InputIDs: []int32{1, 5}, OutputTokens: 1, Line: 2, sample: true},
+		{TaskID: 2, InputIDs: []int32{1, 5}, OutputTokens: 1, Line: 2, Sample: true},
 		{TaskID: 3, InputIDs: []int32{-1}, OutputTokens: 1},
 	}
 	if err := Validate(reqs[:1], 32000); err != nil {
@@ -22,12 +22,12 @@ func TestValidate(t *testing.T) {
 	if !errors.As(err, &ve) || ve.Bad != 2 {
 		t.Fatalf("err = %v", err)
 	}
-	want := "dataset: 2 requests have token ids outside the vocabulary [0, 32000) (line 4: token id 32000 (index 1); request 3 (task_id 3): token id -1 (index 0))"
+	want := "2 requests have token ids outside the vocabulary [0, 32000) (line 4: token id 32000 (index 1); request 3 (task_id 3): token id -1 (index 0))"
 	if err.Error() != want {
 		t.Errorf("err = %v\nwant  %s", err, want)
 	}
 	if err := Validate(reqs[2:3], 5); err == nil || !strings.Contains(err.Error(), "sample 2: token id 5") {
-		t.Errorf("sample: %v", err)
+		t.Errorf("Sample: %v", err)
 	}
 	if err := Validate(reqs, 0); err == nil {
 		t.Error("vocabulary 0 accepted")

@@ -21,7 +21,7 @@ func (e *VocabError) Error() string {
 	if e.Bad == 1 {
 		s = " has"
 	}
-	fmt.Fprintf(&b, "dataset: %d request%s token ids outside the vocabulary [0, %d) (", e.Bad, s, e.VocabSize)
+	fmt.Fprintf(&b, "%d request%s token ids outside the vocabulary [0, %d) (", e.Bad, s, e.VocabSize)
 	for i, p := range e.Problems {
 		if i > 0 {
 			b.WriteString("; ")
@@ -39,7 +39,7 @@ func (e *VocabError) Error() string {
 // returns a *VocabError naming each bad request's line and first bad id.
 func Validate(reqs []Request, vocabSize int) error {
 	if vocabSize < 1 {
-		return fmt.Errorf("dataset: vocabulary size %d: it must be at least 1", vocabSize)
+		return fmt.Errorf("vocabulary size %d: it must be at least 1", vocabSize)
 	}
 	var e VocabError
 	for i := range reqs {
@@ -66,7 +66,7 @@ func Validate(reqs []Request, vocabSize int) error {
 // index and task id otherwise.
 func locate(r *Request, i int, msg string) LineError {
 	if r.Line > 0 {
-		return LineError{Line: r.Line, Sample: r.sample, Msg: msg}
+		return LineError{Line: r.Line, Sample: r.Sample, Msg: msg}
 	}
 	return LineError{Msg: fmt.Sprintf("request %d (task_id %d): %s", i, r.TaskID, msg)}
 }
@@ -83,7 +83,7 @@ func TokenizePrompts(reqs []Request, tok Tokenizer) error {
 	if tok == nil {
 		for i := range reqs {
 			if len(reqs[i].InputIDs) == 0 {
-				return errors.New("dataset: the requests have text prompts but no tokenizer is available")
+				return errors.New("the requests have text prompts but no tokenizer is available")
 			}
 		}
 		return nil
@@ -94,14 +94,14 @@ func TokenizePrompts(reqs []Request, tok Tokenizer) error {
 			continue
 		}
 		if r.Prompt == "" {
-			return fmt.Errorf("dataset: %s", locate(r, i, "neither input_ids nor prompt").Error())
+			return locate(r, i, "neither input_ids nor prompt")
 		}
 		ids, err := tok.Tokenize(r.Prompt)
 		if err != nil {
-			return fmt.Errorf("dataset: %s: %w", locate(r, i, "tokenize prompt").Error(), err)
+			return fmt.Errorf("%s: %w", locate(r, i, "tokenize prompt").Error(), err)
 		}
 		if len(ids) == 0 {
-			return fmt.Errorf("dataset: %s", locate(r, i, "the prompt tokenized to no tokens").Error())
+			return locate(r, i, "the prompt tokenized to no tokens")
 		}
 		r.InputIDs = ids
 	}

@@ -116,7 +116,7 @@ func sameRequests(t *testing.T, got, want []Request) {
 	}
 	for i := range got {
 		g, w := got[i], want[i]
-		g.Line, g.sample, w.Line, w.sample = 0, false, 0, false
+		g.Line, g.Sample, w.Line, w.Sample = 0, false, 0, false
 		if !reflect.DeepEqual(g, w) {
 			t.Fatalf("request %d:\n got %+v\nwant %+v", i, g, w)
 		}

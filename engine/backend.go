@@ -68,9 +68,27 @@ type Backend interface {
 type Device struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
-	Type        string `json:"type"`
-	FreeBytes   uint64 `json:"free_bytes"`
-	TotalBytes  uint64 `json:"total_bytes"`
+	// Type is cpu, gpu, igpu, accel, or rpc for a device of an RPC server.
+	Type       string `json:"type"`
+	FreeBytes  uint64 `json:"free_bytes"`
+	TotalBytes uint64 `json:"total_bytes"`
+	// Host is the RPC server (host:port) the device belongs to; empty for this machine's.
+	Host string `json:"host,omitempty"`
+	// ModelBytes is the model's weights the device holds, when the backend says (0: none
+	// or not known).
+	ModelBytes uint64 `json:"model_bytes,omitempty"`
+}
+
+// RPCHost is one RPC server (llama.cpp's rpc-server) the model is spread over.
+type RPCHost struct {
+	// Host is the server as the user named it (host:port).
+	Host string `json:"host"`
+	// Protocol is the RPC protocol version it announced.
+	Protocol string `json:"protocol"`
+	// Devices is how many devices it lends.
+	Devices int `json:"devices"`
+	// Measured says its traffic goes through benchtui's loopback relay, which measures it.
+	Measured bool `json:"measured"`
 }
 
 // BackendInfo describes a loaded backend.
@@ -105,7 +123,11 @@ type BackendInfo struct {
 	SplitMode       string   `json:"split_mode"`
 	Threads         int      `json:"threads"`
 	Devices         []Device `json:"devices"`
-	// RunsOn names the device that does the work ("CPU" or the GPUs' names).
+	// RPC lists the RPC servers the model is spread over, in --rpc order (their devices
+	// are in Devices, with Host set).
+	RPC []RPCHost `json:"rpc,omitempty"`
+	// RunsOn names the device that does the work ("CPU" or the GPUs' names, and the RPC
+	// servers).
 	RunsOn     string `json:"runs_on"`
 	SystemInfo string `json:"system_info,omitempty"`
 }

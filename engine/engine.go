@@ -11,35 +11,43 @@ import (
 	"github.com/benchtui/benchtui/dataset"
 )
 
-// Config controls how the harness feeds requests to the backend.
+// Config is how the harness feeds requests to the backend. It holds settings only, all of
+// them serializable, so that a run's configuration crosses a process boundary (to a backend
+// process) and goes into reports as it is; what a run reports to in its own process (a
+// writer, a function) is in Hooks.
 type Config struct {
 	// MaxBatchSize is the most sequences decoding at once (the backend's n_seq_max).
-	MaxBatchSize int
+	MaxBatchSize int `json:"max_batch_size"`
 	// MaxNumTokens is the most tokens in one decode step (the backend's n_batch): running
 	// decodes first, then prompt chunks in the budget left.
-	MaxNumTokens int
+	MaxNumTokens int `json:"max_num_tokens"`
 	// MaxSeqLen is the KV capacity of one sequence; a request needing more is refused.
-	MaxSeqLen int
+	MaxSeqLen int `json:"max_seq_len"`
 	// KVCapacity is the total KV cells shared by all sequences when the cache is unified
 	// (0: each sequence has MaxSeqLen of its own). Requests are admitted only while their
 	// whole length fits.
-	KVCapacity int
+	KVCapacity int `json:"kv_capacity"`
 	// Concurrency limits requests in flight; -1 (or 0) is unlimited. A request's start time is
 	// when it gets its slot.
-	Concurrency int
+	Concurrency int `json:"concurrency"`
 	// Warmup requests run first and are excluded from the records.
-	Warmup int
+	Warmup int `json:"warmup"`
 	// EOSID, when >= 0, ends a request early when it samples this token.
-	EOSID int32
+	EOSID int32 `json:"eos_id"`
 	// SnapshotEvery is the snapshot interval (default 100 ms).
-	SnapshotEvery time.Duration
-	// IterationLog, when set, receives one JSON line per decode step.
-	IterationLog io.Writer
+	SnapshotEvery time.Duration `json:"snapshot_every_ns,omitempty"`
 	// KeepTokens keeps every generated token id in the records (for checks and debugging).
-	KeepTokens bool
+	KeepTokens bool `json:"keep_tokens,omitempty"`
 	// Static runs requests in static batches, the baseline in-flight batching is measured
 	// against: a batch is admitted only when the previous one has completely finished.
-	Static bool
+	Static bool `json:"static_batching,omitempty"`
+}
+
+// Hooks connect a run to the process that runs it; unlike Config they cannot be serialized,
+// and each process that runs the engine makes its own.
+type Hooks struct {
+	// IterationLog, when set, receives one JSON line per decode step.
+	IterationLog io.Writer
 	// SpeedOfLight, when set, gives the decode rate (tokens/s) that memory bandwidth allows
 	// with batch sequences holding contextTokens KV cells together; snapshots carry it.
 	SpeedOfLight func(batch int, contextTokens int64) float64
@@ -56,6 +64,9 @@ type Result struct {
 	WarmupRequests int
 	// Series is the snapshot time series of the benchmark phase.
 	Series []Snapshot
+	// Hosts are the remote hosts' traffic over the benchmark phase (rates over the whole
+	// phase), when the backend measures it.
+	Hosts []HostFigures `json:",omitempty"`
 }
 
 // ErrCanceled is returned (wrapped) when the run's context ends before all requests finish.
@@ -110,7 +121,7 @@ func requestName(r *dataset.Request, i int) string {
 // Run runs the warmup requests, then every request in reqs, through b. It returns the records
 // of the benchmark phase; on cancellation or a backend error the records so far come back with
 // the error (unfinished requests carry an Error).
-func Run(ctx context.Context, b Backend, reqs []dataset.Request, cfg Config, ev *Events) (*Result, error) {
+func Run(ctx context.Context, b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, ev *Events) (*Result, error) {
 	// The native engine's threads work with the thread that calls it; keeping the decode
 	// loop on one OS thread keeps that thread's caches and scheduling stable.
 	runtime.LockOSThread()
@@ -125,19 +136,20 @@ func Run(ctx context.Context, b Backend, reqs []dataset.Request, cfg Config, ev 
 		for i := range warm {
 			warm[i] = reqs[i%len(reqs)]
 		}
-		s := newScheduler(b, warm, cfg, PhaseWarmup, nil)
+		s := newScheduler(b, warm, cfg, Hooks{}, PhaseWarmup, nil)
 		if _, err := s.run(ctx, nil); err != nil {
 			return res, fmt.Errorf("warmup: %w", err)
 		}
 		res.WarmupRequests = cfg.Warmup
 	}
 	ev.Publish(Lifecycle{Phase: PhaseRunning, Total: len(reqs)})
-	s := newScheduler(b, reqs, cfg, PhaseRunning, ev)
+	s := newScheduler(b, reqs, cfg, hooks, PhaseRunning, ev)
 	start := time.Now()
-	steps, err := s.run(ctx, cfg.IterationLog)
+	steps, err := s.run(ctx, hooks.IterationLog)
 	res.Duration = time.Since(start)
 	res.Steps = steps
 	res.Records = s.records
 	res.Series = s.series
+	res.Hosts = s.hosts.total(s.now())
 	return res, err
 }

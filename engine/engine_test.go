@@ -142,7 +142,7 @@ func TestRunInFlightBatching(t *testing.T) {
 	if err := Validate(reqs, cfg, fb.vocab); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestRunConcurrencyLimit(t *testing.T) {
 	reqs := makeReqs(12, func(int) int { return 4 }, func(int) int { return 5 })
 	cfg := Config{MaxBatchSize: 8, MaxNumTokens: 64, MaxSeqLen: 16, Concurrency: 3, EOSID: -1}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestRunChunkedPrefill(t *testing.T) {
 	reqs := makeReqs(1, func(int) int { return 50 }, func(int) int { return 2 })
 	cfg := Config{MaxBatchSize: 1, MaxNumTokens: 16, MaxSeqLen: 64, Concurrency: -1, EOSID: -1}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestRunBurstDecodesTogether(t *testing.T) {
 	reqs := makeReqs(8, func(int) int { return 100 }, func(int) int { return 10 })
 	cfg := Config{MaxBatchSize: 8, MaxNumTokens: 256, MaxSeqLen: 128, Concurrency: -1, EOSID: -1}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestRunJoiningRequestDoesNotStallDecodes(t *testing.T) {
 	reqs := makeReqs(3, func(i int) int { return isl[i] }, func(i int) int { return osl[i] })
 	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 64, Concurrency: -1, EOSID: -1}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
-	if _, err := Run(context.Background(), fb, reqs, cfg, nil); err != nil {
+	if _, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if fb.steps != 30 {
@@ -280,7 +280,7 @@ func TestRunEOS(t *testing.T) {
 	// Sequence 1 (the first admitted takes the top of the free stack, 0) samples EOS at
 	// position 6, i.e. its third output token.
 	fb.eosAt = map[int32]int32{0: 6}
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestRunBackendError(t *testing.T) {
 	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 32, Concurrency: -1, EOSID: -1}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
 	fb.failAt = 9
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil)
 	if err == nil || res == nil {
 		t.Fatalf("want an error and partial records, got %v", err)
 	}
@@ -319,7 +319,7 @@ func TestRunCancel(t *testing.T) {
 	fb.stepCost = time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
 	defer cancel()
-	res, err := Run(ctx, fb, reqs, cfg, nil)
+	res, err := Run(ctx, fb, reqs, cfg, Hooks{}, nil)
 	if !errors.Is(err, ErrCanceled) {
 		t.Fatalf("err = %v, want ErrCanceled", err)
 	}
@@ -423,7 +423,7 @@ func TestSnapshotsCarryEveryFinishedRequest(t *testing.T) {
 			}
 		}
 	}()
-	if _, err := Run(ctx, fb, reqs, cfg, ev); err != nil {
+	if _, err := Run(ctx, fb, reqs, cfg, Hooks{}, ev); err != nil {
 		t.Fatal(err)
 	}
 	close(stop)
@@ -447,7 +447,7 @@ func TestRunStaticBatches(t *testing.T) {
 	reqs := makeReqs(12, func(i int) int { return 4 + i%3 }, func(i int) int { return 2 + (i*5)%9 })
 	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 64, MaxSeqLen: 32, Concurrency: -1, EOSID: -1, Static: true}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
-	res, err := Run(context.Background(), fb, reqs, cfg, nil)
+	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

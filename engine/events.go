@@ -59,6 +59,9 @@ type Snapshot struct {
 	// SpeedOfLightTokS is the decode rate memory bandwidth allows at the current batch and
 	// context (0 when not known); OutputTokensPerSec over it is how close the run comes.
 	SpeedOfLightTokS float64 `json:"speed_of_light_tok_s,omitempty"`
+	// Hosts are the remote hosts' traffic (RPC servers), when the backend measures it:
+	// totals since the phase began and rates since the previous snapshot.
+	Hosts []HostFigures `json:"hosts,omitempty"`
 	// Finished holds the records of the requests that ended since the previous snapshot the
 	// reader received: when a snapshot replaces an unread one, it takes over its records, so
 	// none is lost. Their token times are shared with the engine, which no longer writes them.

@@ -50,6 +50,7 @@ type scheduler struct {
 	b     Backend
 	reqs  []dataset.Request
 	cfg   Config
+	hooks Hooks
 	phase Phase
 	ev    *Events
 
@@ -84,13 +85,15 @@ type scheduler struct {
 	steps       int64
 	series      []Snapshot
 	finished    []Record // ended since the last snapshot, for the events reader
+	hosts       hostTracker
 }
 
-func newScheduler(b Backend, reqs []dataset.Request, cfg Config, phase Phase, ev *Events) *scheduler {
+func newScheduler(b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, phase Phase, ev *Events) *scheduler {
 	s := &scheduler{
 		b:        b,
 		reqs:     reqs,
 		cfg:      cfg,
+		hooks:    hooks,
 		phase:    phase,
 		ev:       ev,
 		records:  make([]Record, len(reqs)),
@@ -128,6 +131,7 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 		defer bw.Flush()
 	}
 	s.epoch = time.Now()
+	s.hosts.start(s.b, 0)
 	n := len(s.reqs)
 	var stepLog StepLog
 	for s.completed+s.failed < n {
@@ -437,8 +441,9 @@ func (s *scheduler) snapshot(t int64) {
 		Steps:              s.steps,
 	}
 	snap.KVUsage = s.kvUsage()
-	if s.cfg.SpeedOfLight != nil && s.nActive > 0 {
-		snap.SpeedOfLightTokS = s.cfg.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
+	snap.Hosts = s.hosts.sample(t)
+	if s.hooks.SpeedOfLight != nil && s.nActive > 0 {
+		snap.SpeedOfLightTokS = s.hooks.SpeedOfLight(s.nActive, int64(snap.KVUsedCells))
 	}
 	s.series = append(s.series, snap)
 	if s.ev != nil {

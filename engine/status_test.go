@@ -18,8 +18,8 @@ func TestRunIterationLogErrorEndsEveryRequest(t *testing.T) {
 	// About 400 steps of one JSON line each: more than the log's 64 KiB buffer, which fails
 	// when it is flushed mid-run.
 	reqs := makeReqs(8, func(int) int { return 4 }, func(int) int { return 100 })
-	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 128, Concurrency: -1, EOSID: -1, IterationLog: fullDisk{}}
-	res, err := Run(context.Background(), newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize), reqs, cfg, nil)
+	cfg := Config{MaxBatchSize: 2, MaxNumTokens: 16, MaxSeqLen: 128, Concurrency: -1, EOSID: -1}
+	res, err := Run(context.Background(), newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize), reqs, cfg, Hooks{IterationLog: fullDisk{}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "write iteration log") {
 		t.Fatalf("err = %v, want an iteration log error", err)
 	}

@@ -159,6 +159,8 @@ type BenchTUI struct {
 	// Hardware is what the machine did during the run (telemetry, energy, speed of light),
 	// filled by the caller; left out when not measured.
 	Hardware *Hardware `json:"hardware,omitempty"`
+	// RPC is the traffic to each RPC server of the run, when measured (see NewRPC).
+	RPC *RPC `json:"rpc,omitempty"`
 }
 
 // SampleCountsRule is the report's note beside sample_counts: which requests each

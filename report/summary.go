@@ -42,6 +42,9 @@ func WriteSummary(w io.Writer, r *Report) error {
 	if hw := r.BenchTUI.Hardware; hw != nil {
 		writeHardwareSection(&b, hw)
 	}
+	if rpc := r.BenchTUI.RPC; rpc != nil {
+		writeRPCSection(&b, rpc)
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # apt-install.sh PKG...: installs Debian packages that are missing, with sudo when not root.
-# The tests need tmux (the dashboard's end-to-end test drives the real binary in it).
+# The tests need tmux (the dashboard's end-to-end test drives the real binary in it) and
+# chromium (the HTML report's tests open pages in it, headless). Each name is both the
+# package and the command it installs.
 set -euo pipefail
 missing=()
 for p in "$@"; do

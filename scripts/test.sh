@@ -13,7 +13,7 @@ export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} -Wno-deprecated-declarations"
 # CPUs, parallel test packages crawl.
 export BENCHTUI_THREADS=${BENCHTUI_THREADS:-1}
 
-bash scripts/apt-install.sh tmux
+bash scripts/apt-install.sh tmux chromium
 bash scripts/setup-llama.sh cpu
 bash scripts/setup-llama.sh cpu-prebuilt
 bash scripts/lint.sh

@@ -27,23 +27,23 @@ func TestReportAfterEngineFault(t *testing.T) {
 		{"backend process, abort", false, "abort@12"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			o := tinyOptions(t, c.inProcess)
+			o, env := tinyOptions(t, c.inProcess)
 			if !c.inProcess {
 				t.Setenv(FaultEnv, c.fault)
 			}
-			s, err := Open(context.Background(), o, nil)
+			s, err := Open(context.Background(), o, env, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer s.Close()
 			if c.inProcess {
-				s.fault = faultFromString(c.fault)
+				s.(*local).fault = faultFromString(c.fault)
 			}
 			// Batch 2, 8-token outputs: the first requests finish at step 8, so step 12
 			// fails with some completed, two in flight and most never started.
 			sp := spec(2, 12, 16, 8)
 			sp.Engine.SnapshotEvery = time.Millisecond
-			r, err := s.Run(context.Background(), sp)
+			r, err := s.Run(context.Background(), sp, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

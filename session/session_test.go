@@ -17,6 +17,9 @@ import (
 // TestMain doubles as the backend child process: the tests start this binary again with
 // childEnv set, and it serves the protocol instead of running tests.
 func TestMain(m *testing.M) {
+	if helperMain() {
+		os.Exit(0)
+	}
 	if os.Getenv(childEnv) == "1" {
 		os.Exit(RunChild("test"))
 	}
@@ -25,7 +28,7 @@ func TestMain(m *testing.M) {
 
 const childEnv = "BENCHTUI_SESSION_TEST_CHILD"
 
-func tinyOptions(t *testing.T, inProcess bool) Options {
+func tinyOptions(t *testing.T, inProcess bool) (Options, Env) {
 	t.Helper()
 	t.Setenv("BENCHTUI_CACHE_DIR", filepath.Join(os.TempDir(), "benchtui-test-models"))
 	t.Setenv(childEnv, "1")
@@ -33,12 +36,13 @@ func tinyOptions(t *testing.T, inProcess bool) Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Options{Model: "tiny", Seed: 1, Backend: bo, InProcess: inProcess, ChildArgs: []string{os.Args[0]}}
+	return Options{Model: "tiny", Seed: 1, Backend: bo}, Env{InProcess: inProcess, ChildArgs: []string{os.Args[0]}}
 }
 
-func openTiny(t *testing.T, inProcess bool) *Session {
+func openTiny(t *testing.T, inProcess bool) Session {
 	t.Helper()
-	s, err := Open(context.Background(), tinyOptions(t, inProcess), nil)
+	o, env := tinyOptions(t, inProcess)
+	s, err := Open(context.Background(), o, env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +68,9 @@ func TestSessionRunsAgain(t *testing.T) {
 	}
 }
 
-func testRunsAgain(t *testing.T, s *Session) {
+func testRunsAgain(t *testing.T, s Session) {
 	for _, sp := range []Spec{spec(4, 8, 16, 8), spec(8, 12, 24, 6), spec(4, 8, 16, 8)} {
-		r, err := s.Run(context.Background(), sp)
+		r, err := s.Run(context.Background(), sp, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +98,6 @@ func testRunsAgain(t *testing.T, s *Session) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ev := engine.NewEvents(ctx)
 	sp := spec(4, 64, 32, 64)
-	sp.Events = ev
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -103,7 +106,7 @@ func testRunsAgain(t *testing.T, s *Session) {
 			return
 		}
 	}()
-	r, err := s.Run(ctx, sp)
+	r, err := s.Run(ctx, sp, ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +114,9 @@ func testRunsAgain(t *testing.T, s *Session) {
 	if !errors.Is(r.Err, engine.ErrCanceled) {
 		t.Fatalf("run ended with %v, want a cancel", r.Err)
 	}
-	r, err = s.Run(context.Background(), spec(4, 8, 16, 8))
-	if err != nil || r.Err != nil {
-		t.Fatalf("run after a cancel: %v, %v", err, r.Err)
+	r, err = s.Run(context.Background(), spec(4, 8, 16, 8), nil)
+	if err := runErr(r, err); err != nil {
+		t.Fatalf("run after a cancel: %v", err)
 	}
 }
 
@@ -138,18 +141,18 @@ func TestSessionHardwareReport(t *testing.T) {
 	ctx := context.Background()
 	hw := StartHardware(ctx, 20*time.Millisecond)
 	defer hw.Close()
-	o := tinyOptions(t, false)
-	o.Hardware = hw
-	s, err := Open(ctx, o, nil)
+	o, env := tinyOptions(t, false)
+	env.Hardware = hw
+	s, err := Open(ctx, o, env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	sp := spec(4, 16, 32, 32)
 	sp.Engine.SnapshotEvery = time.Millisecond
-	r, err := s.Run(ctx, sp)
-	if err != nil || r.Err != nil {
-		t.Fatal(err, r.Err)
+	r, err := s.Run(ctx, sp, nil)
+	if err := runErr(r, err); err != nil {
+		t.Fatal(err)
 	}
 	rep := s.Report(r, ReportExtra{})
 	hr := rep.BenchTUI.Hardware
@@ -203,4 +206,13 @@ func TestUsedGPUs(t *testing.T) {
 			t.Errorf("CUDA_VISIBLE_DEVICES=%s tp %d: %v, want %v", c.env, c.tp, got, c.want)
 		}
 	}
+}
+
+// runErr is a run's outcome as one error: the error that kept it from starting, or the one
+// that ended it early.
+func runErr(r *Run, err error) error {
+	if err != nil {
+		return err
+	}
+	return r.Err
 }

@@ -315,7 +315,8 @@ func writeF32(w io.Writer, n int64, f func(int) float32) error {
 // exactly what would be written; otherwise it is rewritten. Writing goes to a temporary file
 // in the same directory, renamed into place when complete, so a crash or cancellation never
 // leaves a partial file under the final name. progress is as for WriteModel. For a
-// user-supplied file, Ensure only checks that it exists.
+// user-supplied file, Ensure only checks that it exists. Temporary files that killed writers
+// left in the cache directory are removed (see removeStale).
 func Ensure(ctx context.Context, m Model, seed uint64, progress func(done, total int64)) (path string, err error) {
 	if m.IsFile() {
 		fi, err := os.Stat(m.Path)
@@ -338,6 +339,7 @@ func Ensure(ctx context.Context, m Model, seed uint64, progress func(done, total
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("synth: creating cache directory: %w", err)
 	}
+	removeStale(dir)
 	path = filepath.Join(dir, m.FileName(seed))
 	if ok, err := p.matches(path); err != nil {
 		return "", err
@@ -352,6 +354,7 @@ func Ensure(ctx context.Context, m Model, seed uint64, progress func(done, total
 	if err != nil {
 		return "", fmt.Errorf("synth: creating temporary model file: %w", err)
 	}
+	lockWriting(f)
 	defer func() {
 		if err != nil {
 			f.Close()

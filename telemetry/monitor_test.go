@@ -78,16 +78,19 @@ func TestMonitorConcurrentReaders(t *testing.T) {
 	m.Start(ctx)
 	m.Start(ctx) // a second Start is a no-op
 	var wg sync.WaitGroup
-	// The readers read for 100 ms and on until the sampler has taken five samples: on a
-	// loaded two-core machine 100 ms can pass with fewer. The deadline only bounds a sampler
-	// that never runs, which the check below reports.
-	stop, deadline := time.Now().Add(100*time.Millisecond), time.Now().Add(10*time.Second)
-	sampled := func() bool { mu.Lock(); defer mu.Unlock(); return reads >= 5 }
+	// The readers run until the sampler has taken enough samples to overlap them many
+	// times, however slowly a loaded machine schedules it, or until a generous deadline.
+	deadline := time.Now().Add(10 * time.Second)
+	running := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return reads < 40 && time.Now().Before(deadline)
+	}
 	for r := range 4 {
 		wg.Go(func() {
 			series := make([]float64, 16)
 			hist := make([]Sample, 16)
-			for (time.Now().Before(stop) || !sampled()) && time.Now().Before(deadline) {
+			for running() {
 				k := m.CopySeries(r, FieldUtil, series)
 				// Samples are appended whole and in order, so a series always increases.
 				for i := 1; i < k; i++ {
@@ -111,7 +114,7 @@ func TestMonitorConcurrentReaders(t *testing.T) {
 	mu.Lock()
 	n := reads
 	mu.Unlock()
-	if n < 5 || m.Len(0) == 0 {
+	if n < 40 || m.Len(0) == 0 {
 		t.Errorf("%d reads, %d samples held: the sampler did not run", n, m.Len(0))
 	}
 	if src.closed != 1 {

@@ -15,6 +15,9 @@ import (
 type Ink struct {
 	lipgloss.Style
 	pre, post string
+	// blankVisible says whether painting a space shows anything (a background, reverse,
+	// underline or strike-through); when it does not, blanks need no escape sequences.
+	blankVisible bool
 }
 
 // NewInk compiles a style. Only the style's text attributes and colours are captured by
@@ -27,8 +30,13 @@ func NewInk(s lipgloss.Style) Ink {
 	if i < 0 {
 		return Ink{Style: s}
 	}
-	return Ink{Style: s, pre: r[:i], post: r[i+1:]}
+	_, noBg := s.GetBackground().(lipgloss.NoColor)
+	visible := (s.GetBackground() != nil && !noBg) || s.GetReverse() || s.GetUnderline() || s.GetStrikethrough()
+	return Ink{Style: s, pre: r[:i], post: r[i+1:], blankVisible: visible}
 }
+
+// BlankVisible reports whether a painted space differs from a plain one.
+func (k Ink) BlankVisible() bool { return k.blankVisible }
 
 // Paint wraps one line of text in the ink's escape sequences. Text must not contain
 // newlines.

@@ -43,6 +43,9 @@ type Palette struct {
 	Text      Tone // ordinary text and values
 	Subtle    Tone // borders, empty bar cells, axes
 	Highlight Tone // background of the selected row
+	// Background is the terminal background each variant is made for: the contrast of
+	// text (4.5:1) and borders (3:1) is tested against it.
+	Background Tone
 	// Series colours the lines of charts and the sparklines of devices, in order.
 	Series []Tone
 }
@@ -57,15 +60,16 @@ var palettes = []Palette{
 
 func nvidiaPalette() Palette {
 	return Palette{
-		Name:      "nvidia",
-		Accent:    tone("#76B900", "#4A7A00"),
-		Good:      tone("#8FD14F", "#2E7D32"),
-		Warn:      tone("#F2C14E", "#A86400"),
-		Bad:       tone("#FF5F56", "#C62828"),
-		Muted:     tone("#8A9099", "#5F6670"),
-		Text:      tone("#E6E8EA", "#1E2124"),
-		Subtle:    tone("#3D434A", "#C3C8CE"),
-		Highlight: tone("#24331A", "#E2F0CC"),
+		Name:       "nvidia",
+		Accent:     tone("#76B900", "#4A7A00"),
+		Good:       tone("#8FD14F", "#2E7D32"),
+		Warn:       tone("#F2C14E", "#A86400"),
+		Bad:        tone("#FF5F56", "#C62828"),
+		Muted:      tone("#8A9099", "#5F6670"),
+		Text:       tone("#E6E8EA", "#1E2124"),
+		Subtle:     tone("#3D434A", "#92959A"),
+		Highlight:  tone("#24331A", "#E2F0CC"),
+		Background: tone("#000000", "#FFFFFF"),
 		Series: []Tone{
 			tone("#76B900", "#4A7A00"),
 			tone("#3FB5E8", "#0069A0"),
@@ -80,15 +84,16 @@ func nvidiaPalette() Palette {
 func draculaPalette() Palette {
 	// Dark values are Dracula's; light values are from its light sibling, Alucard.
 	return Palette{
-		Name:      "dracula",
-		Accent:    tone("#BD93F9", "#644AC9"),
-		Good:      tone("#50FA7B", "#14710A"),
-		Warn:      tone("#FFB86C", "#A34D14"),
-		Bad:       tone("#FF5555", "#CB3A2A"),
-		Muted:     tone("#6272A4", "#635D97"),
-		Text:      tone("#F8F8F2", "#1F1F1F"),
-		Subtle:    tone("#44475A", "#CFCFDE"),
-		Highlight: tone("#44475A", "#E6E4F2"),
+		Name:       "dracula",
+		Accent:     tone("#BD93F9", "#644AC9"),
+		Good:       tone("#50FA7B", "#14710A"),
+		Warn:       tone("#FFB86C", "#A34D14"),
+		Bad:        tone("#FF5555", "#CB3A2A"),
+		Muted:      tone("#6272A4", "#635D97"),
+		Text:       tone("#F8F8F2", "#1F1F1F"),
+		Subtle:     tone("#44475A", "#90909B"),
+		Highlight:  tone("#44475A", "#E6E4F2"),
+		Background: tone("#282A36", "#FFFBEB"),
 		Series: []Tone{
 			tone("#FF79C6", "#A3144D"),
 			tone("#8BE9FD", "#036A96"),
@@ -102,23 +107,26 @@ func draculaPalette() Palette {
 
 func solarizedLightPalette() Palette {
 	// Solarized keeps its accent hues on both backgrounds and swaps the base tones;
-	// the light variant is the one this palette is named for.
+	// the light variant is the one this palette is named for. Its light accent, warn,
+	// bad, muted, border and cyan are darkened from Solarized's own values, which stay
+	// under 4.5:1 (text) or 3:1 (borders) on base3.
 	return Palette{
-		Name:      "solarized-light",
-		Accent:    tone("#268BD2", "#268BD2"),
-		Good:      tone("#859900", "#5F7000"),
-		Warn:      tone("#B58900", "#B35A00"),
-		Bad:       tone("#DC322F", "#DC322F"),
-		Muted:     tone("#657B83", "#839496"),
-		Text:      tone("#93A1A1", "#4A5F66"),
-		Subtle:    tone("#2E4A52", "#C9C3AF"),
-		Highlight: tone("#073642", "#EEE8D5"),
+		Name:       "solarized-light",
+		Accent:     tone("#268BD2", "#2076B2"),
+		Good:       tone("#859900", "#5F7000"),
+		Warn:       tone("#B58900", "#A65300"),
+		Bad:        tone("#DC322F", "#C8302C"),
+		Muted:      tone("#657B83", "#586E75"),
+		Text:       tone("#93A1A1", "#4A5F66"),
+		Subtle:     tone("#2E4A52", "#928E7F"),
+		Highlight:  tone("#073642", "#EEE8D5"),
+		Background: tone("#002B36", "#FDF6E3"),
 		Series: []Tone{
 			tone("#268BD2", "#268BD2"),
 			tone("#CB4B16", "#CB4B16"),
 			tone("#859900", "#5F7000"),
 			tone("#D33682", "#D33682"),
-			tone("#2AA198", "#2AA198"),
+			tone("#2AA198", "#24887F"),
 			tone("#6C71C4", "#6C71C4"),
 		},
 	}

@@ -197,6 +197,37 @@ func TestContrast(t *testing.T) {
 	}
 }
 
+// TestLightVariantsReachAA checks every palette's light variant against the background it
+// is made for: text (every colour that writes words: text, labels, titles, states) at
+// WCAG AA's 4.5:1, borders, empty bar cells and chart lines at the 3:1 of graphics.
+func TestLightVariantsReachAA(t *testing.T) {
+	for _, n := range Names() {
+		p, _ := ByName(n)
+		if p.Mono {
+			continue
+		}
+		s := Build(p, false)
+		bg := p.Background.Light
+		check := func(what string, c color.Color, min float64) {
+			t.Helper()
+			if r := contrast(c, bg); r < min {
+				t.Errorf("%s light: %s contrast %.2f on its background, want >= %.1f", n, what, r, min)
+			}
+		}
+		for what, c := range map[string]color.Color{"text": s.Colors.Text, "muted": s.Colors.Muted, "accent": s.Colors.Accent,
+			"good": s.Colors.Good, "warn": s.Colors.Warn, "bad": s.Colors.Bad} {
+			check(what, c, 4.5)
+		}
+		check("border", s.Colors.Subtle, 3)
+		for i, c := range s.Colors.Series {
+			check("series "+string(rune('0'+i)), c, 3)
+		}
+		if r := contrast(s.Colors.Text, s.Colors.Highlight); r < 4.5 {
+			t.Errorf("%s light: text on highlight contrast %.2f", n, r)
+		}
+	}
+}
+
 func sgrParams(s string) []string {
 	var out []string
 	for {

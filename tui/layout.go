@@ -1,105 +1,106 @@
 package tui
 
-import (
-	"slices"
-	"strings"
-)
+import "github.com/benchtui/benchtui/tui/panel"
 
-// Breakpoints of the layout. Layout is a pure function of the terminal size; these name
-// the sizes at which the arrangement changes.
+// Breakpoints of the layout. layout is a pure function of the terminal size and two
+// choices of the user (the chart in the shared slot, the hint lines); these name the sizes
+// at which the arrangement changes.
 const (
-	// compactWidth: narrower terminals get a single column.
+	// compactWidth: narrower terminals get a single column with one chart slot (g
+	// switches its chart: throughput, latency over time, histogram).
 	compactWidth = 100
-	// wideWidth: terminals at least this wide get three columns.
+	// wideWidth: terminals at least this wide get three columns and show every chart.
 	wideWidth = 160
-	// shortHeight: shorter terminals hide the history table (and, in one column, the
-	// latency histogram) and use a two-line header.
+	// shortHeight: shorter terminals show the history as a one-line summary and use a
+	// two-line header.
 	shortHeight = 30
-	// tinyHeight: shorter terminals get a one-line header and one-line panel summaries.
+	// tinyHeight: shorter terminals get one-line panel summaries.
 	tinyHeight = 12
-	// tallCompactHeight: a single column this tall also shows the history.
+	// tallCompactHeight: a single column this tall shows the history table.
 	tallCompactHeight = 45
+	// tallHeight: a wide terminal this tall also shows the requests table of the run.
+	tallHeight = 50
 )
 
-// PanelID names a panel in the layout.
-type PanelID int
+// panelID names a panel in the layout.
+type panelID int
 
-// The panels. Compare and Help never appear in the normal layout; the root shows them
-// with LayoutMaximized.
+// The panels. Compare, sweep, help and the full requests view fill the body; the root
+// shows them with layoutMaximized.
 const (
-	PanelHeader PanelID = iota
-	PanelThroughput
-	PanelLatency
-	PanelProgress
-	PanelEngine
-	PanelDevices
-	PanelHistory
-	PanelHints
-	PanelCompare
-	PanelHelp
+	panelHeader panelID = iota
+	panelResult
+	panelThroughput
+	panelTrend
+	panelLatency
+	panelProgress
+	panelEngine
+	panelDevices
+	panelHistory
+	panelRequests
+	panelHints
+	panelCompare
+	panelSweep
+	panelHelp
 	numPanels
 )
 
-var panelNames = [numPanels]string{"header", "throughput", "latency", "progress", "engine", "devices", "history", "hints", "compare", "help"}
+var panelNames = [numPanels]string{"header", "result", "throughput", "trend", "latency", "progress", "engine", "devices",
+	"history", "requests", "hints", "compare", "sweep", "help"}
 
-func (id PanelID) String() string {
+func (id panelID) String() string {
 	if id < 0 || id >= numPanels {
 		return "unknown"
 	}
 	return panelNames[id]
 }
 
-// Mode is the arrangement Layout chose.
-type Mode int
+// focusOrder is the order tab visits the panels in (only those on screen).
+var focusOrder = []panelID{panelThroughput, panelTrend, panelLatency, panelProgress, panelEngine, panelDevices, panelHistory, panelRequests}
 
-// Layout modes, from smallest to largest, plus maximized.
+// layoutMode is the arrangement layout chose.
+type layoutMode int
+
+// layout modes, from smallest to largest, plus maximized.
 const (
-	ModeTiny Mode = iota
-	ModeCompact
-	ModeMedium
-	ModeWide
-	ModeMaximized
+	modeTiny layoutMode = iota
+	modeCompact
+	modeMedium
+	modeWide
+	modeMaximized
 )
 
 var modeNames = [...]string{"tiny", "compact", "medium", "wide", "maximized"}
 
-func (m Mode) String() string {
+func (m layoutMode) String() string {
 	if m < 0 || int(m) >= len(modeNames) {
 		return "unknown"
 	}
 	return modeNames[m]
 }
 
-// Rect is a panel's place on screen, in cells; the zero Rect means "not shown".
-type Rect struct {
-	X, Y, W, H int
-}
-
-// Empty reports whether the rect shows nothing.
-func (r Rect) Empty() bool { return r.W <= 0 || r.H <= 0 }
-
-// Rects is the result of Layout: where each panel goes.
-type Rects struct {
-	Mode          Mode
+// placement is the result of layout: where each panel goes.
+type placement struct {
+	Mode          layoutMode
 	Width, Height int
-	rects         [numPanels]Rect
+	rects         [numPanels]panel.Rect
 }
 
 // Of returns the rect of a panel; the zero Rect when it is not shown.
-func (r Rects) Of(id PanelID) Rect {
+func (r placement) Of(id panelID) panel.Rect {
 	if id < 0 || id >= numPanels {
-		return Rect{}
+		return panel.Rect{}
 	}
 	return r.rects[id]
 }
 
 // Shown reports whether a panel has a place.
-func (r Rects) Shown(id PanelID) bool { return !r.Of(id).Empty() }
+func (r placement) Shown(id panelID) bool { return !r.Of(id).Empty() }
 
-// Visible lists the panels that have a place, in PanelID order.
-func (r Rects) Visible() []PanelID {
-	var ids []PanelID
-	for id := PanelID(0); id < numPanels; id++ {
+// Visible lists the panels that have a place, in panelID order.
+func (r placement) Visible() []panelID {
+	var ids []panelID
+	for id := panelID(0); id < numPanels; id++ {
 		if !r.rects[id].Empty() {
 			ids = append(ids, id)
 		}
@@ -107,10 +108,21 @@ func (r Rects) Visible() []PanelID {
 	return ids
 }
 
-func (r *Rects) set(id PanelID, x, y, w, h int) {
+func (r *placement) set(id panelID, x, y, w, h int) {
 	if w > 0 && h > 0 {
-		r.rects[id] = Rect{x, y, w, h}
+		r.rects[id] = panel.Rect{X: x, Y: y, W: w, H: h}
 	}
+}
+
+// layoutOpts are the user's choices the layout depends on.
+type layoutOpts struct {
+	// chart is the chart of the shared slot: panelThroughput, panelTrend or panelLatency.
+	chart panelID
+	// hintsH is the hint band's height (more than one line when a status is wrapped).
+	hintsH int
+	// stripH is the result strip's height: 2, or 3 when a baseline's name and workload
+	// note need a line of their own; tiny terminals get 1 whatever it says.
+	stripH int
 }
 
 // headerHeight is the header's share of the height.
@@ -124,68 +136,78 @@ func headerHeight(height int) int {
 	return 3
 }
 
-// frameBands splits off the header and the hint line and returns the body band.
-func frameBands(r *Rects, width, height int) (y0, bh int) {
+// frameBands splits off the header, the result strip and the hint band and returns the
+// body band. The strip is there at every size.
+func frameBands(r *placement, width, height int, o layoutOpts) (y0, bh int) {
+	hintsH := o.hintsH
 	hh := min(headerHeight(height), height)
-	r.set(PanelHeader, 0, 0, width, hh)
-	hints := 0
-	if height-hh >= 3 {
-		hints = 1
-		r.set(PanelHints, 0, height-1, width, 1)
+	r.set(panelHeader, 0, 0, width, hh)
+	sh := clampInt(o.stripH, 2, 3)
+	if height < tinyHeight {
+		sh = 1
 	}
-	return hh, height - hh - hints
+	sh = min(sh, height-hh)
+	r.set(panelResult, 0, hh, width, sh)
+	top := hh + max(sh, 0)
+	hints := 0
+	if height-top >= 3 {
+		hints = clampInt(hintsH, 1, max(height-top-2, 1))
+		r.set(panelHints, 0, height-hints, width, hints)
+	}
+	return top, max(height-top-hints, 0)
 }
 
-// Layout places the panels for a terminal of width x height cells. It is a pure
-// function; the root calls it on every tea.WindowSizeMsg.
+// layout places the panels for a terminal of width x height cells. It is a pure
+// function; the root calls it for every frame.
 //
-//   - tiny (height < tinyHeight): one-line header, one line per panel, most important
-//     first (progress, throughput, engine, devices, latency);
-//   - compact (width < compactWidth): one column: header, throughput, progress,
-//     engine and devices side by side, hints; latency joins at shortHeight and the
-//     history at tallCompactHeight;
-//   - medium: throughput over latency on the left, progress, engine and devices on
-//     the right, history across the bottom when height >= shortHeight;
-//   - wide (width >= wideWidth): throughput, latency and a right column of progress,
-//     engine and devices; history under throughput and latency.
-func Layout(width, height int) Rects {
-	r := Rects{Width: width, Height: height}
+//   - tiny (height < tinyHeight): one line per panel, most important first;
+//   - compact (width < compactWidth): one column: the chart slot (g switches it),
+//     progress, engine and devices side by side, the history as one line (a table from
+//     tallCompactHeight);
+//   - medium: throughput over the latency slot (over time, or the histogram with g) on
+//     the left; progress, engine and devices on the right; the history across the bottom
+//     from shortHeight (a line below it);
+//   - wide (width >= wideWidth): throughput over latency over time, the histogram, and a
+//     column of progress, engine and devices; the history below, and from tallHeight the
+//     run's requests beside it.
+func layout(width, height int, o layoutOpts) placement {
+	r := placement{Width: width, Height: height}
 	if width <= 0 || height <= 0 {
 		return r
 	}
-	y, bh := frameBands(&r, width, height)
+	y, bh := frameBands(&r, width, height, o)
 	switch {
 	case height < tinyHeight:
-		r.Mode = ModeTiny
+		r.Mode = modeTiny
 		layoutTiny(&r, width, y, bh)
 	case width < compactWidth:
-		r.Mode = ModeCompact
-		layoutCompact(&r, width, height, y, bh)
+		r.Mode = modeCompact
+		layoutCompact(&r, width, height, y, bh, o.chart)
 	case width < wideWidth:
-		r.Mode = ModeMedium
-		layoutMedium(&r, width, height, y, bh)
+		r.Mode = modeMedium
+		layoutMedium(&r, width, height, y, bh, o.chart)
 	default:
-		r.Mode = ModeWide
+		r.Mode = modeWide
 		layoutWide(&r, width, height, y, bh)
 	}
 	return r
 }
 
-// LayoutMaximized gives one panel the whole body, keeping the header and hints.
-func LayoutMaximized(width, height int, id PanelID) Rects {
-	r := Rects{Width: width, Height: height, Mode: ModeMaximized}
+// layoutMaximized gives one panel the whole body, keeping the header, the strip and hints.
+func layoutMaximized(width, height int, id panelID, o layoutOpts) placement {
+	r := placement{Width: width, Height: height, Mode: modeMaximized}
 	if width <= 0 || height <= 0 || id < 0 || id >= numPanels {
 		return r
 	}
-	y, bh := frameBands(&r, width, height)
-	if id != PanelHeader && id != PanelHints {
+	y, bh := frameBands(&r, width, height, o)
+	if id != panelHeader && id != panelHints && id != panelResult {
 		r.set(id, 0, y, width, bh)
 	}
 	return r
 }
 
-func layoutTiny(r *Rects, width, y, bh int) {
-	order := []PanelID{PanelProgress, PanelThroughput, PanelEngine, PanelDevices, PanelLatency}
+func layoutTiny(r *placement, width, y, bh int) {
+	order := []panelID{panelProgress, panelThroughput, panelTrend, panelEngine, panelLatency, panelDevices, panelHistory}
 	n := min(len(order), bh)
 	if n <= 0 {
 		return
@@ -202,7 +224,7 @@ func layoutTiny(r *Rects, width, y, bh int) {
 	}
 }
 
-func layoutCompact(r *Rects, width, height, y, bh int) {
+func layoutCompact(r *placement, width, height, y, bh int, chart panelID) {
 	progH := 4
 	if bh >= 24 {
 		progH = 5
@@ -213,77 +235,87 @@ func layoutCompact(r *Rects, width, height, y, bh int) {
 	if stacked {
 		sysTotal = 2 * sysH
 	}
-	rest := bh - progH - sysTotal
-	latH, histH := 0, 0
-	if height >= shortHeight && rest >= 16 {
-		latH = max(rest*2/5, 7)
-		if height >= tallCompactHeight {
-			histH = clamp(rest/4, 6, 12)
+	histH := 1 // a one-line summary
+	if height >= tallCompactHeight {
+		histH = clampInt((bh-progH-sysTotal)/4, 6, 12)
+	}
+	chartH := bh - progH - sysTotal - histH
+	if chartH < 3 {
+		// Very little room: the chart slot first, then the others as they fit.
+		chartH = max(bh-progH-histH, 0)
+		sysH = 0
+	}
+	if chart != panelTrend && chart != panelLatency {
+		chart = panelThroughput
+	}
+	r.set(chart, 0, y, width, chartH)
+	y += chartH
+	r.set(panelProgress, 0, y, width, progH)
+	y += progH
+	if sysH > 0 {
+		if stacked {
+			r.set(panelEngine, 0, y, width, sysH)
+			y += sysH
+			r.set(panelDevices, 0, y, width, sysH)
+			y += sysH
+		} else {
+			left := width / 2
+			r.set(panelEngine, 0, y, left, sysH)
+			r.set(panelDevices, left, y, width-left, sysH)
+			y += sysH
 		}
 	}
-	thrH := rest - latH - histH
-	if thrH < 3 {
-		// Very little room: shrink the system row before dropping the chart.
-		thrH = max(rest, 0)
-		latH, histH = 0, 0
-	}
-	r.set(PanelThroughput, 0, y, width, thrH)
-	y += thrH
-	r.set(PanelLatency, 0, y, width, latH)
-	y += latH
-	r.set(PanelProgress, 0, y, width, progH)
-	y += progH
-	sysH = min(sysH, bh-thrH-latH-histH-progH)
-	if stacked {
-		r.set(PanelEngine, 0, y, width, sysH)
-		y += sysH
-		r.set(PanelDevices, 0, y, width, sysH)
-		y += sysH
-	} else {
-		left := width / 2
-		r.set(PanelEngine, 0, y, left, sysH)
-		r.set(PanelDevices, left, y, width-left, sysH)
-		y += max(sysH, 0)
-	}
-	r.set(PanelHistory, 0, y, width, histH)
+	r.set(panelHistory, 0, y, width, histH)
 }
 
-func layoutMedium(r *Rects, width, height, y, bh int) {
-	histH := 0
+func layoutMedium(r *placement, width, height, y, bh int, chart panelID) {
+	histH := 1
 	if height >= shortHeight {
-		histH = clamp(bh/4, 6, 14)
+		histH = clampInt(bh/4, 6, 14)
 	}
 	topH := bh - histH
 	left := width * 58 / 100
 	right := width - left
-	thrH := topH * 55 / 100
-	r.set(PanelThroughput, 0, y, left, thrH)
-	r.set(PanelLatency, 0, y+thrH, left, topH-thrH)
-	engH := clamp((topH-5)/2, 6, 10)
-	r.stack(left, y, right, topH, []PanelID{PanelProgress, PanelEngine, PanelDevices}, []int{5, engH, 0})
-	r.set(PanelHistory, 0, y+topH, width, histH)
+	thrH := topH / 2
+	slot := panelTrend
+	if chart == panelLatency {
+		slot = panelLatency
+	}
+	r.set(panelThroughput, 0, y, left, thrH)
+	r.set(slot, 0, y+thrH, left, topH-thrH)
+	engH := clampInt((topH-5)/2, 6, 10)
+	r.stack(left, y, right, topH, []panelID{panelProgress, panelEngine, panelDevices}, []int{5, engH, 0})
+	r.set(panelHistory, 0, y+topH, width, histH)
 }
 
-func layoutWide(r *Rects, width, height, y, bh int) {
+func layoutWide(r *placement, width, height, y, bh int) {
 	c1 := width * 40 / 100
 	c2 := width * 30 / 100
 	c3 := width - c1 - c2
-	histH := 0
+	histH := 1
 	if height >= shortHeight {
-		histH = clamp(bh*30/100, 6, 18)
+		histH = clampInt(bh*30/100, 6, 18)
 	}
 	topH := bh - histH
-	r.set(PanelThroughput, 0, y, c1, topH)
-	r.set(PanelLatency, c1, y, c2, topH)
-	r.set(PanelHistory, 0, y+topH, c1+c2, histH)
-	engH := clamp((bh-5)/3, 6, 10)
-	r.stack(c1+c2, y, c3, bh, []PanelID{PanelProgress, PanelEngine, PanelDevices}, []int{5, engH, 0})
+	thrH := topH / 2
+	r.set(panelThroughput, 0, y, c1, thrH)
+	r.set(panelTrend, 0, y+thrH, c1, topH-thrH)
+	r.set(panelLatency, c1, y, c2, topH)
+	engH := clampInt((topH-5)/2, 6, 12)
+	r.stack(c1+c2, y, c3, topH, []panelID{panelProgress, panelEngine, panelDevices}, []int{5, engH, 0})
+	if height >= tallHeight && histH >= 6 {
+		hw := width * 45 / 100
+		r.set(panelHistory, 0, y+topH, hw, histH)
+		r.set(panelRequests, hw, y+topH, width-hw, histH)
+	} else {
+		r.set(panelHistory, 0, y+topH, width, histH)
+	}
 }
 
 // stack places panels top to bottom in a column of the given height: each gets its
 // wanted height while room remains, the last one gets the rest (want 0 means "the
 // rest"); panels that find no room are not shown.
-func (r *Rects) stack(x, y, w, total int, ids []PanelID, want []int) {
+func (r *placement) stack(x, y, w, total int, ids []panelID, want []int) {
 	for i, id := range ids {
 		h := want[i]
 		if i == len(ids)-1 || h <= 0 || h > total {
@@ -295,65 +327,14 @@ func (r *Rects) stack(x, y, w, total int, ids []PanelID, want []int) {
 	}
 }
 
-// Placed is rendered panel content and where it goes.
-type Placed struct {
-	Rect    Rect
-	Content string
-}
-
-// Compose joins rendered panels into one frame of exactly height lines, each exactly
-// width cells: content is cut to its rect and to the frame, gaps are spaces, and parts
-// overlapping an earlier part on the same line are skipped.
-func Compose(width, height int, parts []Placed) string {
-	if width <= 0 || height <= 0 {
-		return ""
-	}
-	type item struct {
-		r     Rect
-		lines []string
-	}
-	items := make([]item, 0, len(parts))
-	for _, p := range parts {
-		if p.Rect.Empty() || p.Rect.X >= width || p.Rect.Y >= height || p.Rect.X < 0 || p.Rect.Y < 0 {
-			continue
-		}
-		items = append(items, item{p.Rect, strings.Split(p.Content, "\n")})
-	}
-	slices.SortStableFunc(items, func(a, b item) int { return a.r.X - b.r.X })
-
-	var sb strings.Builder
-	sb.Grow(height * (width + 64))
-	for y := 0; y < height; y++ {
-		if y > 0 {
-			sb.WriteByte('\n')
-		}
-		x := 0
-		for _, it := range items {
-			if y < it.r.Y || y >= it.r.Y+it.r.H || it.r.X < x {
-				continue
-			}
-			sb.WriteString(spaces(it.r.X - x))
-			w := min(it.r.W, width-it.r.X)
-			line := ""
-			if i := y - it.r.Y; i < len(it.lines) {
-				line = it.lines[i]
-			}
-			sb.WriteString(fit(line, w))
-			x = it.r.X + w
-		}
-		sb.WriteString(spaces(width - x))
-	}
-	return sb.String()
-}
-
-// RenderFrame renders every visible panel of a layout with render (called with the
-// panel's id and size) and composes the frame. The root's View is expected to be little
-// more than this call with a switch over its panels.
-func RenderFrame(r Rects, render func(id PanelID, width, height int) string) string {
-	parts := make([]Placed, 0, numPanels)
+// renderFrame renders every visible panel of a layout with render (called with the
+// panel's id and size) and composes the frame. The root's render is little more than this
+// call with a switch over its panels.
+func renderFrame(r placement, render func(id panelID, width, height int) string) string {
+	parts := make([]panel.Placed, 0, numPanels)
 	for _, id := range r.Visible() {
 		rect := r.Of(id)
-		parts = append(parts, Placed{Rect: rect, Content: render(id, rect.W, rect.H)})
+		parts = append(parts, panel.Placed{Rect: rect, Content: render(id, rect.W, rect.H)})
 	}
-	return Compose(r.Width, r.Height, parts)
+	return panel.Compose(r.Width, r.Height, parts)
 }

@@ -2,12 +2,13 @@ package tui
 
 import (
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/benchtui/benchtui/tui/panel"
 )
 
 // checkLayout asserts that rects lie inside the terminal and do not overlap.
-func checkLayout(t *testing.T, r Rects) {
+func checkLayout(t *testing.T, r placement) {
 	t.Helper()
 	vis := r.Visible()
 	for i, a := range vis {
@@ -25,36 +26,28 @@ func checkLayout(t *testing.T, r Rects) {
 }
 
 func TestLayoutBreakpoints(t *testing.T) {
+	always := []panelID{panelHeader, panelResult, panelProgress, panelEngine, panelDevices, panelHistory, panelHints}
 	cases := []struct {
 		w, h   int
-		mode   Mode
-		shown  []PanelID
-		hidden []PanelID
+		mode   layoutMode
+		shown  []panelID
+		hidden []panelID
+		histH  int
 	}{
-		{80, 24, ModeCompact,
-			[]PanelID{PanelHeader, PanelThroughput, PanelProgress, PanelEngine, PanelDevices, PanelHints},
-			[]PanelID{PanelLatency, PanelHistory, PanelCompare, PanelHelp}},
-		{80, 40, ModeCompact,
-			[]PanelID{PanelHeader, PanelThroughput, PanelLatency, PanelProgress, PanelEngine, PanelDevices, PanelHints},
-			[]PanelID{PanelHistory}},
-		{90, 60, ModeCompact,
-			[]PanelID{PanelThroughput, PanelLatency, PanelHistory}, nil},
-		{120, 24, ModeMedium,
-			[]PanelID{PanelThroughput, PanelLatency, PanelProgress, PanelEngine, PanelDevices},
-			[]PanelID{PanelHistory}},
-		{120, 40, ModeMedium,
-			[]PanelID{PanelHeader, PanelThroughput, PanelLatency, PanelProgress, PanelEngine, PanelDevices, PanelHistory, PanelHints}, nil},
-		{200, 60, ModeWide,
-			[]PanelID{PanelHeader, PanelThroughput, PanelLatency, PanelProgress, PanelEngine, PanelDevices, PanelHistory, PanelHints}, nil},
-		{200, 10, ModeTiny,
-			[]PanelID{PanelHeader, PanelProgress, PanelThroughput, PanelHints}, []PanelID{PanelHistory}},
+		{80, 24, modeCompact, []panelID{panelThroughput}, []panelID{panelTrend, panelLatency, panelRequests}, 1},
+		{80, 40, modeCompact, []panelID{panelThroughput}, []panelID{panelTrend, panelLatency}, 1},
+		{90, 60, modeCompact, []panelID{panelThroughput}, nil, 10},
+		{120, 24, modeMedium, []panelID{panelThroughput, panelTrend}, []panelID{panelLatency}, 1},
+		{120, 36, modeMedium, []panelID{panelThroughput, panelTrend}, []panelID{panelLatency, panelRequests}, 7},
+		{200, 40, modeWide, []panelID{panelThroughput, panelTrend, panelLatency}, []panelID{panelRequests}, 10},
+		{200, 60, modeWide, []panelID{panelThroughput, panelTrend, panelLatency, panelRequests}, nil, 16},
 	}
 	for _, c := range cases {
-		r := Layout(c.w, c.h)
+		r := layout(c.w, c.h, layoutOpts{chart: panelThroughput, hintsH: 1})
 		if r.Mode != c.mode {
 			t.Errorf("%dx%d: mode %s, want %s", c.w, c.h, r.Mode, c.mode)
 		}
-		for _, id := range c.shown {
+		for _, id := range append(slices.Clone(always), c.shown...) {
 			if !r.Shown(id) {
 				t.Errorf("%dx%d: %s not shown", c.w, c.h, id)
 			}
@@ -64,20 +57,45 @@ func TestLayoutBreakpoints(t *testing.T) {
 				t.Errorf("%dx%d: %s shown, want hidden", c.w, c.h, id)
 			}
 		}
+		if h := r.Of(panelHistory).H; h != c.histH {
+			t.Errorf("%dx%d: history %d lines, want %d", c.w, c.h, h, c.histH)
+		}
+		if h := r.Of(panelResult).H; h != 2 {
+			t.Errorf("%dx%d: result strip %d lines, want 2", c.w, c.h, h)
+		}
 		checkLayout(t, r)
+	}
+	// The tiny layout keeps the strip and one line per panel.
+	r := layout(200, 10, layoutOpts{hintsH: 1})
+	if r.Mode != modeTiny || r.Of(panelResult).H != 1 || !r.Shown(panelProgress) {
+		t.Errorf("200x10: %s with strip %+v", r.Mode, r.Of(panelResult))
+	}
+	checkLayout(t, r)
+	// g puts each chart in the compact slot; the medium slot holds trend or histogram.
+	for _, chart := range []panelID{panelThroughput, panelTrend, panelLatency} {
+		if r := layout(80, 24, layoutOpts{chart: chart, hintsH: 1}); !r.Shown(chart) || r.Of(chart).H < 8 {
+			t.Errorf("80x24 with chart %s: %+v", chart, r.Of(chart))
+		}
+	}
+	if r := layout(120, 36, layoutOpts{chart: panelLatency, hintsH: 1}); !r.Shown(panelLatency) || r.Shown(panelTrend) {
+		t.Error("120x36: g does not put the histogram in the latency slot")
+	}
+	// A wrapped status takes lines from the body, never from the strip.
+	if r := layout(80, 24, layoutOpts{hintsH: 3}); r.Of(panelHints).H != 3 || r.Of(panelResult).H != 2 {
+		t.Errorf("80x24 with a 3-line status: hints %+v strip %+v", r.Of(panelHints), r.Of(panelResult))
 	}
 }
 
 func TestLayoutCompact80x24(t *testing.T) {
-	r := Layout(80, 24)
-	if h := r.Of(PanelHeader).H; h < 2 || h > 3 {
+	r := layout(80, 24, layoutOpts{})
+	if h := r.Of(panelHeader).H; h < 2 || h > 3 {
 		t.Errorf("header height %d, want 2-3", h)
 	}
-	if r.Of(PanelHints) != (Rect{0, 23, 80, 1}) {
-		t.Errorf("hints at %+v, want the last line", r.Of(PanelHints))
+	if r.Of(panelHints) != (panel.Rect{X: 0, Y: 23, W: 80, H: 1}) {
+		t.Errorf("hints at %+v, want the last line", r.Of(panelHints))
 	}
 	// Engine and devices share one row.
-	e, d := r.Of(PanelEngine), r.Of(PanelDevices)
+	e, d := r.Of(panelEngine), r.Of(panelDevices)
 	if e.Y != d.Y || e.X+e.W != d.X || d.X+d.W != 80 {
 		t.Errorf("engine %+v and devices %+v do not share a row", e, d)
 	}
@@ -95,57 +113,36 @@ func TestLayoutCompact80x24(t *testing.T) {
 }
 
 func TestLayoutMaximized(t *testing.T) {
-	r := LayoutMaximized(120, 40, PanelLatency)
-	if r.Mode != ModeMaximized {
+	r := layoutMaximized(120, 40, panelLatency, layoutOpts{})
+	if r.Mode != modeMaximized {
 		t.Fatalf("mode %s", r.Mode)
 	}
-	want := []PanelID{PanelHeader, PanelLatency, PanelHints}
+	want := []panelID{panelHeader, panelResult, panelLatency, panelHints}
 	if got := r.Visible(); !slices.Equal(got, want) {
 		t.Fatalf("visible %v, want %v", got, want)
 	}
-	l := r.Of(PanelLatency)
-	if l.W != 120 || l.Y != r.Of(PanelHeader).H || l.Y+l.H != 39 {
+	l := r.Of(panelLatency)
+	if l.W != 120 || l.Y != r.Of(panelHeader).H+r.Of(panelResult).H || l.Y+l.H != 39 {
 		t.Errorf("maximized rect %+v does not fill the body", l)
 	}
 }
 
 func TestLayoutIsPure(t *testing.T) {
 	for _, s := range [][2]int{{80, 24}, {133, 41}, {250, 70}} {
-		a, b := Layout(s[0], s[1]), Layout(s[0], s[1])
+		a, b := layout(s[0], s[1], layoutOpts{}), layout(s[0], s[1], layoutOpts{})
 		if a != b {
-			t.Errorf("Layout(%d, %d) is not deterministic", s[0], s[1])
+			t.Errorf("layout(%d, %d, layoutOpts{}) is not deterministic", s[0], s[1])
 		}
 	}
-	if len(Layout(0, 10).Visible()) != 0 || len(Layout(10, 0).Visible()) != 0 {
+	if len(layout(0, 10, layoutOpts{}).Visible()) != 0 || len(layout(10, 0, layoutOpts{}).Visible()) != 0 {
 		t.Error("an empty terminal must have no panels")
 	}
 }
 
-func TestComposeClipsAndPads(t *testing.T) {
-	parts := []Placed{
-		{Rect{0, 0, 3, 2}, "abcdef\nxy"},
-		{Rect{5, 1, 10, 5}, "0123456789"},
-		{Rect{2, 0, 4, 1}, "overlap"}, // starts inside the first part: skipped
-		{Rect{20, 0, 2, 2}, "out of frame"},
-	}
-	got := Compose(8, 3, parts)
-	want := "abc     \nxy   012\n        "
-	if got != want {
-		t.Errorf("Compose =\n%q\nwant\n%q", got, want)
-	}
-	if Compose(0, 5, parts) != "" || Compose(5, 0, parts) != "" {
-		t.Error("Compose of an empty frame must be empty")
-	}
-	lines := strings.Split(Compose(4, 2, nil), "\n")
-	if len(lines) != 2 || lines[0] != "    " {
-		t.Errorf("empty Compose = %q", lines)
-	}
-}
-
 func TestRenderFrameCallsVisiblePanels(t *testing.T) {
-	r := Layout(120, 40)
-	var called []PanelID
-	RenderFrame(r, func(id PanelID, w, h int) string {
+	r := layout(120, 40, layoutOpts{})
+	var called []panelID
+	renderFrame(r, func(id panelID, w, h int) string {
 		called = append(called, id)
 		if rc := r.Of(id); rc.W != w || rc.H != h {
 			t.Errorf("%s rendered at %dx%d, rect %+v", id, w, h, rc)

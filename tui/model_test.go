@@ -16,18 +16,18 @@ import (
 	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/report"
+	"github.com/benchtui/benchtui/tui/panel"
 )
 
 // fakeRunner runs "benchmarks" that finish a fixed set of requests, or, with block set,
 // run until they are stopped.
 type fakeRunner struct {
 	block bool
-	// mu guards runs: Run appends from a command's goroutine while the test reads.
-	mu   sync.Mutex
-	runs []Settings
+	mu    sync.Mutex // runs is appended by the runner's goroutine and read by the test
+	runs  []Settings
 }
 
-// ran returns the settings of the runs started so far.
+// ran is a copy of the settings of the runs started so far.
 func (f *fakeRunner) ran() []Settings {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -46,19 +46,34 @@ func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*r
 	ev.Publish(engine.Lifecycle{Phase: engine.PhaseRunning, Total: s.Requests})
 	recs := make([]engine.Record, s.Requests)
 	for i := range recs {
-		start := int64(i) * 1e6
+		// Requests start 1 ms apart and wait for a place in the batch: a queue that grows
+		// by 10 ms a batch.
+		start := int64(i)*1e6 + 1e6
+		admit := start + int64(i/max(s.Batch, 1))*10e6
 		toks := make([]int64, s.OSL)
 		for j := range toks {
-			toks[j] = start + 5e6 + int64(j)*2e6
+			toks[j] = admit + 5e6 + int64(j)*2e6 + int64(i%3)*1e5*int64(j)
 		}
-		recs[i] = engine.Record{Index: i, InputTokens: s.ISL, TargetOutputTokens: s.OSL, StartNS: start, AdmitNS: start,
+		recs[i] = engine.Record{Index: i, InputTokens: s.ISL, TargetOutputTokens: s.OSL, StartNS: start, AdmitNS: admit,
 			FirstTokenNS: toks[0], EndNS: toks[len(toks)-1], TokenNS: toks}
 	}
 	var series []engine.Snapshot
-	for i := 0; i < len(recs); i += 4 {
-		snap := engine.Snapshot{Phase: engine.PhaseRunning, ElapsedNS: int64(i+1) * 1e8, OutputTokens: int64(i * s.OSL),
-			Completed: i, Total: len(recs), Running: min(s.Batch, len(recs)-i), BatchOccupancy: 1,
-			Finished: slices.Clone(recs[i:min(i+4, len(recs))])} // a copy: a stopped run edits recs below
+	offered := len(recs)
+	if f.block {
+		offered = len(recs) / 2 // the rest is still running when the run is stopped
+	}
+	// A snapshot after every four requests ended, at the fourth one's end, with the engine
+	// state a batch-limited run would have then.
+	t0 := recs[0].StartNS
+	for i := 0; i < offered; i += 4 {
+		j := min(i+4, offered) - 1
+		left := len(recs) - (j + 1)
+		running := min(max(s.Batch, 1), left)
+		snap := engine.Snapshot{Phase: engine.PhaseRunning, ElapsedNS: recs[j].EndNS - t0,
+			OutputTokens: int64((j + 1) * s.OSL), InputTokens: int64((j + 1 + running) * s.ISL),
+			Completed: j + 1, Total: len(recs), Running: running, Queued: left - running,
+			KVUsage: 0.8 * float64(running) / float64(max(s.Batch, 1)), BatchOccupancy: float64(running) / float64(max(s.Batch, 1)),
+			Finished: recs[i : j+1]}
 		series = append(series, snap)
 		ev.Offer(snap)
 		time.Sleep(time.Millisecond)
@@ -77,13 +92,13 @@ func (f *fakeRunner) Run(ctx context.Context, s Settings, ev *engine.Events) (*r
 // through Update, one at a time.
 type driver struct {
 	t    *testing.T
-	m    *Model
+	m    *model
 	msgs chan tea.Msg
 	quit bool
 }
 
 func newDriver(t *testing.T, o Options) *driver {
-	d := &driver{t: t, m: New(o), msgs: make(chan tea.Msg, 64)}
+	d := &driver{t: t, m: newModel(o), msgs: make(chan tea.Msg, 64)}
 	d.exec(d.m.Init())
 	return d
 }
@@ -146,7 +161,7 @@ func (d *driver) until(what string, cond func() bool) {
 
 func (d *driver) checkFrame(w, h int) string {
 	d.t.Helper()
-	out := d.m.Render(w, h)
+	out := d.m.render(w, h)
 	lines := strings.Split(out, "\n")
 	if len(lines) != h {
 		d.t.Errorf("%dx%d frame has %d lines", w, h, len(lines))
@@ -164,12 +179,12 @@ func TestDashboardRunAndExport(t *testing.T) {
 	fr := &fakeRunner{}
 	d := newDriver(t, Options{Runner: fr, Settings: Settings{Batch: 8, ISL: 16, OSL: 8, Requests: 12, Concurrency: -1}, ExportDir: dir, Theme: "nvidia"})
 	d.until("the model to load", func() bool { return d.m.loaded })
-	if d.m.header.State != StateIdle {
+	if d.m.header.State != panel.StateIdle {
 		t.Fatalf("state %s after loading, want idle", d.m.header.State)
 	}
 	// Export before any run has nothing to write.
 	d.key("e")
-	if !strings.Contains(d.m.status, "nothing to export") {
+	if !strings.Contains(d.m.status, "e: no run yet") {
 		t.Errorf("status %q after e with no run", d.m.status)
 	}
 	d.key("B") // batch 8 -> 16, applies at once while idle
@@ -183,10 +198,10 @@ func TestDashboardRunAndExport(t *testing.T) {
 		t.Errorf("runner got %+v, want batch 16 and OSL 16", got)
 	}
 	r := d.m.runs[0]
-	if r.state != StateFinished || len(r.records) != 12 {
+	if r.state != panel.StateFinished || len(r.records) != 12 {
 		t.Fatalf("run state %s with %d records, want finished with 12", r.state, len(r.records))
 	}
-	if st := d.m.latency.Stats(MetricITL); st.N != 12*15 {
+	if st := d.m.latency.Stats(panel.MetricITL); st.N != 12*15 {
 		t.Errorf("ITL histogram has %d gaps, want %d", st.N, 12*15)
 	}
 	screen := d.checkFrame(120, 40)
@@ -213,9 +228,9 @@ func TestDashboardRunAndExport(t *testing.T) {
 	}
 
 	// Theme, help, maximize and quit.
-	before := d.m.Theme()
+	before := d.m.theme
 	d.key("t")
-	if d.m.Theme() == before {
+	if d.m.theme == before {
 		t.Error("t did not change the theme")
 	}
 	d.key("?")
@@ -256,7 +271,7 @@ func TestDashboardPendingSettingsStopAndConfirm(t *testing.T) {
 	d.key("s")
 	d.until("the run to stop", func() bool { return !d.m.active })
 	r := d.m.runs[0]
-	if r.state != StateCanceled || len(r.records) != 8 {
+	if r.state != panel.StateCanceled || len(r.records) != 8 {
 		t.Errorf("stopped run: state %s, %d records", r.state, len(r.records))
 	}
 	d.key("r")
@@ -285,16 +300,16 @@ func TestDashboardReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Options{Replay: back, ReplayName: "x.json", Theme: "mono"})
+	m := newModel(Options{Replay: back, ReplayName: "x.json", Theme: "mono"})
 	if m.throughput.Len() != len(x.Snapshots) {
 		t.Errorf("replay throughput has %d points, want %d", m.throughput.Len(), len(x.Snapshots))
 	}
-	if st := m.latency.Stats(MetricTTFT); st.N != 16 {
+	if st := m.latency.Stats(panel.MetricTTFT); st.N != 16 {
 		t.Errorf("replay TTFT histogram has %d samples, want 16", st.N)
 	}
 	d := &driver{t: t, m: m}
 	screen := d.checkFrame(160, 48)
-	if !strings.Contains(screen, "replay of x.json") {
+	if !strings.Contains(screen, "replay x.json") || strings.Count(screen, "replay") != 1 {
 		t.Errorf("replay screen lacks its source:\n%s", screen)
 	}
 	d.key("r") // nothing to run in a replay
@@ -371,7 +386,7 @@ func TestDashboardSweep(t *testing.T) {
 		t.Errorf("swept batch sizes %v, want 2 4 8 16 (B/4 to 4B, capped at 16)", got)
 	}
 	for i, pt := range d.m.sweep.Points {
-		if pt.State != StateFinished || pt.OutputTokS <= 0 {
+		if pt.State != panel.StateFinished || pt.OutputTokS <= 0 {
 			t.Errorf("point %d: %+v", i, pt)
 		}
 	}
@@ -386,7 +401,19 @@ func TestDashboardSweep(t *testing.T) {
 	}
 	d.checkFrame(80, 24)
 	d.key("esc")
-	if d.m.showSweep {
+	if d.m.view == viewSweep {
 		t.Error("esc did not leave the sweep view")
 	}
+}
+
+// fakeExport is the export of one fake run with settings s.
+func fakeExport(t testing.TB, s Settings) *report.Export {
+	t.Helper()
+	ev := engine.NewEvents(context.Background())
+	defer ev.Close()
+	x, err := (&fakeRunner{}).Run(context.Background(), s, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

@@ -2,19 +2,15 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/benchtui/benchtui/engine"
-	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/report"
 	"github.com/benchtui/benchtui/telemetry"
+	"github.com/benchtui/benchtui/tui/panel"
 )
 
 // Runner is what the dashboard drives: it loads a model once and runs benchmarks with it.
@@ -23,7 +19,7 @@ type Runner interface {
 	// Load opens the model, publishing loading events on ev.
 	Load(ctx context.Context, ev *engine.Events) (Target, error)
 	// Run runs one benchmark, publishing its events on ev. It returns the run's export,
-	// also for a canceled or failed run (with the requests that finished); the error is
+	// also for a stopped or failed run (with the requests that finished); the error is
 	// for a run that could not start.
 	Run(ctx context.Context, s Settings, ev *engine.Events) (*report.Export, error)
 }
@@ -33,152 +29,170 @@ type Target struct {
 	Model, DType, Device string
 }
 
-// run is one run of this session, live or finished.
+// run is one run of this session (or the replayed one), live or ended.
 type run struct {
 	id       int
+	label    string // the name shown; "run N" when empty
 	settings Settings
-	state    RunState
+	dataset  string
+	state    panel.RunState
 	err      string
 	started  time.Time
 	// records are the finished requests, from snapshots while the run is live and from
-	// the export once it ended.
+	// the export once it ended; snaps are the engine snapshots of a live run (without
+	// their records).
 	records []engine.Record
+	snaps   []engine.Snapshot
 	export  *report.Export
 	saved   string // path of the last export
+	// fig are the run's figures: recent rates and the records' latencies while it runs,
+	// the report's once it ended. scrubFig are those at the replay's time cursor.
+	fig      panel.Figures
+	scrubFig panel.Figures
 }
 
-func (r *run) name() string { return fmt.Sprintf("run %d", r.id) }
+func (r *run) name() string {
+	if r.label != "" {
+		return r.label
+	}
+	return fmt.Sprintf("run %d", r.id)
+}
 
-// row is the run as the history table shows it.
-func (r *run) row(model string) RunRow {
-	row := RunRow{
+// origin is the run's time origin on the records' clock.
+func (r *run) origin() (int64, bool) { return runOrigin(r.records) }
+
+// span is the run's length in seconds: from the first start to the last end.
+func (r *run) span() float64 {
+	t0, ok := r.origin()
+	if !ok {
+		return 0
+	}
+	var end int64
+	for i := range r.records {
+		end = max(end, r.records[i].EndNS)
+	}
+	return math.Max(float64(end-t0)/1e9, 0)
+}
+
+// elapsed is how long the live run has gone, in seconds, from its newest snapshot.
+func (r *run) elapsed() float64 {
+	if n := len(r.snaps); n > 0 {
+		return float64(r.snaps[n-1].ElapsedNS) / 1e9
+	}
+	return r.span()
+}
+
+// recordsUntil are the records that had ended until seconds after the run's start.
+func (r *run) recordsUntil(until float64) []engine.Record {
+	if math.IsInf(until, 1) {
+		return r.records
+	}
+	t0, ok := r.origin()
+	if !ok {
+		return nil
+	}
+	limit := t0 + int64(until*1e9)
+	out := make([]engine.Record, 0, len(r.records))
+	for i := range r.records {
+		if r.records[i].EndNS <= limit {
+			out = append(out, r.records[i])
+		}
+	}
+	return out
+}
+
+// telemetry is the run's saved telemetry series: the export's, or the report's hardware
+// section's.
+func (r *run) telemetry() (*telemetry.Series, bool) {
+	if r.export == nil {
+		return nil, false
+	}
+	s := r.export.TelemetrySeries()
+	return s, s != nil
+}
+
+// row is the run as the history table and the comparison show it.
+func (r *run) row(model string) panel.RunRow {
+	f := r.fig
+	if f.Recent {
+		// A live run has no throughput result yet: the table shows none rather than a
+		// recent rate under a result's heading (the strip labels the recent rate).
+		f.OutputTokS, f.ReqS = math.NaN(), math.NaN()
+	}
+	return panel.RunRow{
 		ID: r.name(), Model: model, Batch: r.settings.Batch, ISL: r.settings.ISL, OSL: r.settings.OSL,
-		Requests: r.settings.Requests, State: r.state,
+		Requests: r.settings.Requests, Concurrency: r.settings.Concurrency, Dataset: r.dataset,
+		Figures: f, State: r.state,
 	}
-	if r.export != nil {
-		rep := &r.export.Report
-		row.OutputTokS = rep.Performance.SystemOutputThroughputTokS
-		row.ReqS = rep.Performance.RequestThroughputReqS
-		row.TTFTp50 = rep.StreamingMetrics.TTFTPercentiles.P50
-		row.TPOTp50 = rep.StreamingMetrics.TPOTPercentiles.P50
-		row.E2Ep50 = rep.Performance.RequestLatencyPercentilesMS.P50
-	}
-	return row
 }
 
-// exportName picks a file name in dir that does not exist yet for the run.
-func exportName(dir, model string, r *run, now time.Time) string {
-	model = strings.Map(func(c rune) rune {
-		if c == '/' || c == ' ' || c == ':' {
-			return '-'
-		}
-		return c
-	}, filepath.Base(model))
-	return filepath.Join(dir, fmt.Sprintf("benchtui-%s-run%d-%s.json", model, r.id, now.Format("20060102-150405")))
-}
-
-// writeExport writes x to a new file named after path, adding -2, -3... when that name is
-// taken: an export never replaces a file. When path's folder cannot take it (gone, full, not
-// writable), the export goes to the temporary folder instead: the returned error says why,
-// and the path where it went.
-func writeExport(path string, x *report.Export) (string, error) {
-	p, err := writeNew(path, x)
-	if err == nil {
-		return p, nil
-	}
-	if rescued, rerr := writeNew(filepath.Join(os.TempDir(), filepath.Base(path)), x); rerr == nil {
-		return rescued, err
-	}
-	return "", err
-}
-
-func writeNew(path string, x *report.Export) (string, error) {
-	ext := filepath.Ext(path)
-	base := strings.TrimSuffix(path, ext)
-	for i := 1; i < 100; i++ {
-		p := path
-		if i > 1 {
-			p = fmt.Sprintf("%s-%d%s", base, i, ext)
-		}
-		err := fsutil.WriteNew(p, x.WriteJSON)
-		if err == nil {
-			return p, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return "", err
+func (m *model) runByID(id int) *run {
+	for _, r := range m.runs {
+		if r.id == id {
+			return r
 		}
 	}
-	return "", fmt.Errorf("export %s: too many files with this name", path)
+	return nil
 }
 
-// devicesFromMonitor copies the monitor's recent history into device views, reusing dst.
-func devicesFromMonitor(m *telemetry.Monitor, dst []DeviceView, n int) []DeviceView {
-	devs := m.Devices()
-	dst = slices.Grow(dst[:0], len(devs))[:len(devs)]
-	for i, d := range devs {
-		v := &dst[i]
-		v.Name = d.Name
-		v.Host = d.Kind == telemetry.KindCPU
-		v.Util = fill(v.Util, n, func(buf []float64) int { return m.CopySeries(i, telemetry.FieldUtil, buf) })
-		v.MemUsed = fill(v.MemUsed, n, func(buf []float64) int { return m.CopySeries(i, telemetry.FieldMemUsed, buf) })
-		for j := range v.MemUsed {
-			v.MemUsed[j] /= 1 << 30
-		}
-		v.Util, v.MemUsed = dropNaN(v.Util), dropNaN(v.MemUsed)
-		v.MemTotal, v.HasPower, v.HasTemp = 0, false, false
-		if s, ok := m.Latest(i); ok {
-			if x, ok := s.Value(telemetry.FieldMemTotal); ok {
-				v.MemTotal = x / (1 << 30)
-			}
-			if x, ok := s.Value(telemetry.FieldPower); ok {
-				v.PowerW, v.HasPower = x, true
-			}
-			if x, ok := s.Value(telemetry.FieldTemp); ok {
-				v.TempC, v.HasTemp = x, true
-			}
+// cursorRun is the run under the history cursor, nil for none.
+func (m *model) cursorRun() *run {
+	row, ok := m.history.CursorRow()
+	if !ok {
+		return nil
+	}
+	for _, r := range m.runs {
+		if r.name() == row.ID {
+			return r
 		}
 	}
-	return dst
+	return nil
 }
 
-func fill(buf []float64, n int, copyFn func([]float64) int) []float64 {
-	buf = slices.Grow(buf[:0], n)[:n]
-	return buf[:copyFn(buf)]
-}
-
-// dropNaN keeps the measured values: a field that is not available has no history.
-func dropNaN(v []float64) []float64 {
-	out := v[:0]
-	for _, x := range v {
-		if x == x {
-			out = append(out, x)
+// lastEnded is the newest run that ended with an export.
+func (m *model) lastEnded() *run {
+	for i := len(m.runs) - 1; i >= 0; i-- {
+		if m.runs[i].export != nil {
+			return m.runs[i]
 		}
 	}
-	return out
+	return nil
 }
 
-// devicesFromSeries rebuilds device views from a saved telemetry series (replay).
-func devicesFromSeries(s *telemetry.Series) []DeviceView {
-	var out []DeviceView
-	for _, d := range s.Devices {
-		v := DeviceView{Name: d.Name, Host: d.Kind == telemetry.KindCPU}
-		for _, x := range d.UtilPercent {
-			if x != nil {
-				v.Util = append(v.Util, *x)
-			}
-		}
-		for _, x := range d.MemUsedBytes {
-			if x != nil {
-				v.MemUsed = append(v.MemUsed, *x/(1<<30))
-			}
-		}
-		if n := len(d.PowerW); n > 0 && d.PowerW[n-1] != nil {
-			v.PowerW, v.HasPower = *d.PowerW[n-1], true
-		}
-		if n := len(d.TempC); n > 0 && d.TempC[n-1] != nil {
-			v.TempC, v.HasTemp = *d.TempC[n-1], true
-		}
-		out = append(out, v)
+func (m *model) syncHistory() {
+	rows := make([]panel.RunRow, len(m.runs))
+	for i, r := range m.runs {
+		rows[i] = r.row(m.target.Model)
 	}
-	return out
+	m.history.SetRows(rows)
+}
+
+// syncResult shows the run under the history cursor in the result strip (the one being
+// replayed, at the time cursor), with its deltas from the baseline.
+func (m *model) syncResult() {
+	r := m.cursorRun()
+	res := m.result
+	if r == nil {
+		res.Run, res.State, res.Figures = "", panel.StateIdle, panel.NoFigures()
+	} else {
+		res.Run, res.State, res.Figures = r.name(), r.state, r.fig
+		if r == m.cur && m.scrubbing() {
+			res.Figures = r.scrubFig
+		}
+	}
+	res.HasBase = m.base != nil
+	if m.base != nil {
+		res.Base, res.BaseName = m.base.fig, m.base.name
+		res.Mismatch = ""
+		if r != nil {
+			res.Mismatch = panel.Mismatch(m.base.row, r.row(m.target.Model))
+		}
+	}
+}
+
+func oneLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
@@ -18,47 +16,53 @@ import (
 	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/report"
+	htmlreport "github.com/benchtui/benchtui/report/html"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/synth"
 )
 
 // benchFlags are the flags of throughput and latency, named as trtllm-bench names them.
 type benchFlags struct {
-	Model         string  `json:"model"`
-	ModelPath     string  `json:"model_path,omitempty"`
-	Dataset       string  `json:"dataset,omitempty"`
-	Backend       string  `json:"backend"`
-	MaxBatchSize  int     `json:"max_batch_size"`
-	MaxNumTokens  int     `json:"max_num_tokens"`
-	MaxSeqLen     int     `json:"max_seq_len"`
-	NumRequests   int     `json:"num_requests"`
-	Warmup        int     `json:"warmup"`
-	Concurrency   int     `json:"concurrency"`
-	TP            int     `json:"tp"`
-	PP            int     `json:"pp"`
-	EOSID         int     `json:"eos_id"`
-	Streaming     bool    `json:"streaming"`
-	Verbose       bool    `json:"verbose"`
-	Quiet         bool    `json:"-"`
-	ReportJSON    string  `json:"report_json,omitempty"`
-	RequestJSON   string  `json:"request_json,omitempty"`
-	IterationLog  string  `json:"iteration_log,omitempty"`
-	ConfigFile    string  `json:"config,omitempty"`
-	ISL           int     `json:"isl"`
-	OSL           int     `json:"osl"`
-	ISLStdev      int     `json:"isl_stdev"`
-	OSLStdev      int     `json:"osl_stdev"`
-	Seed          uint64  `json:"seed"`
-	SkipBadLines  bool    `json:"skip_bad_lines,omitempty"`
-	KVFraction    float64 `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
-	Threads       int     `json:"threads,omitempty"`
-	GPULayers     int     `json:"n_gpu_layers"`
-	FlashAttn     string  `json:"flash_attn"`
-	KVDtype       string  `json:"kv_cache_dtype,omitempty"`
-	LlamaLib      string  `json:"llama_lib,omitempty"`
-	Static        bool    `json:"static_batching,omitempty"`
-	InProcess     bool    `json:"in_process,omitempty"`
-	StallTimeoutS float64 `json:"stall_timeout_s,omitempty"`
+	Model         string      `json:"model"`
+	ModelPath     string      `json:"model_path,omitempty"`
+	Dataset       string      `json:"dataset,omitempty"`
+	Backend       string      `json:"backend"`
+	MaxBatchSize  int         `json:"max_batch_size"`
+	MaxNumTokens  int         `json:"max_num_tokens"`
+	MaxSeqLen     int         `json:"max_seq_len"`
+	NumRequests   int         `json:"num_requests"`
+	Warmup        int         `json:"warmup"`
+	Concurrency   int         `json:"concurrency"`
+	TP            int         `json:"tp"`
+	PP            int         `json:"pp"`
+	EOSID         int         `json:"eos_id"`
+	Streaming     bool        `json:"streaming"`
+	Verbose       bool        `json:"verbose"`
+	Quiet         bool        `json:"-"`
+	ReportJSON    string      `json:"report_json,omitempty"`
+	RequestJSON   string      `json:"request_json,omitempty"`
+	IterationLog  string      `json:"iteration_log,omitempty"`
+	ConfigFile    string      `json:"config,omitempty"`
+	ISL           int         `json:"isl"`
+	OSL           int         `json:"osl"`
+	ISLStdev      int         `json:"isl_stdev"`
+	OSLStdev      int         `json:"osl_stdev"`
+	Seed          uint64      `json:"seed"`
+	SkipBadLines  bool        `json:"skip_bad_lines,omitempty"`
+	KVFraction    float64     `json:"kv_cache_free_gpu_mem_fraction,omitempty"`
+	Threads       int         `json:"threads,omitempty"`
+	GPULayers     int         `json:"n_gpu_layers"`
+	FlashAttn     string      `json:"flash_attn"`
+	KVDtype       string      `json:"kv_cache_dtype,omitempty"`
+	LlamaLib      string      `json:"llama_lib,omitempty"`
+	Static        bool        `json:"static_batching,omitempty"`
+	InProcess     bool        `json:"in_process,omitempty"`
+	StallTimeoutS float64     `json:"stall_timeout_s,omitempty"`
+	Export        string      `json:"export,omitempty"`
+	RPC           string      `json:"rpc,omitempty"`
+	TensorSplit   string      `json:"tensor_split,omitempty"`
+	RPCMeasure    bool        `json:"rpc_measure"`
+	Page          pageOutputs `json:"-"`
 }
 
 func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
@@ -91,6 +95,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.ReportJSON, "report_json", "", "write the report JSON here", "output")
 	fs.String(&f.RequestJSON, "request_json", "", "write per-request records (JSON array) here")
 	fs.String(&f.IterationLog, "iteration_log", "", "write one JSON line per decode step here")
+	fs.String(&f.Export, "export", "", "write the run as the dashboard exports it (report, every request's token times, engine snapshots, telemetry) for replay and report")
+	f.Page.register(fs)
 	fs.String(&f.ConfigFile, "config", "", "options file: benchtui's TOML or trtllm-bench's extra_llm_api_options YAML (flags given win)", "extra_llm_api_options")
 	fs.Int(&f.ISL, "isl", 128, "mean input length of a generated set", "target_input_len")
 	fs.Int(&f.OSL, "osl", 128, "mean output length of a generated set", "target_output_len")
@@ -107,6 +113,8 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.Float(&f.StallTimeoutS, "stall_timeout", 120, "seconds without progress after which the backend process is killed and the run fails")
 	fs.Bool(&f.Static, "static_batching", false, "run static batches (a batch starts when the last one has finished): the baseline in-flight batching is measured against")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
+	f.RPCMeasure = true
+	addRPCFlags(fs, &f.RPC, &f.TensorSplit, &f.RPCMeasure)
 	return fs, f
 }
 
@@ -120,19 +128,9 @@ type runConfig struct {
 	OptionsFile *llamacpp.OptionsFile `json:"options_file,omitempty"`
 	// Notes say where the run differs from what was asked, and why.
 	Notes     []string           `json:"notes,omitempty"`
-	Engine    engineConfig       `json:"engine"`
+	Engine    engine.Config      `json:"engine"`
 	LlamaCpp  engine.BackendInfo `json:"llama_cpp"`
 	ModelFile string             `json:"model_file"`
-}
-
-type engineConfig struct {
-	MaxBatchSize int   `json:"max_batch_size"`
-	MaxNumTokens int   `json:"max_num_tokens"`
-	MaxSeqLen    int   `json:"max_seq_len"`
-	KVCapacity   int   `json:"kv_capacity"`
-	Concurrency  int   `json:"concurrency"`
-	Warmup       int   `json:"warmup"`
-	EOSID        int32 `json:"eos_id"`
 }
 
 func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
@@ -158,9 +156,11 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 		f.Streaming = true
 	}
-	if err := trtBackendError(f, set, name); err != nil {
+	if err := checkBackend(f, set, name); err != nil {
 		return err
 	}
+	// The options file's settings are merged with the flags (flags given win), then the
+	// merged values are checked once, each named as the user gave it.
 	of, err := readOptionsFile(f.ConfigFile, stderr)
 	if err != nil {
 		return err
@@ -170,23 +170,32 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		batch = nil // latency runs one request at a time, whatever the file says
 	}
 	fileRunSettings(of, set, batch, &f.MaxNumTokens, &f.MaxSeqLen, &f.TP)
+	optName := namedFrom(set, optionsFile(of))
 	var notes []string
-	if note := clampBatch(&f.MaxBatchSize, stderr); note != "" {
+	if note := clampBatch(&f.MaxBatchSize, optName, stderr); note != "" {
 		notes = append(notes, note)
 	}
-	if err := checkBenchFlags(f); err != nil {
-		return usageError{err}
+	settings := runSettings{
+		MaxBatchSize: f.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, MaxSeqLen: f.MaxSeqLen, NumRequests: f.NumRequests,
+		Warmup: f.Warmup, Concurrency: f.Concurrency, TP: f.TP, PP: f.PP, EOSID: f.EOSID,
+		ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallTimeoutS,
 	}
-	opts, err := backendOptions(f, of, set)
+	if err := settings.check(optName); err != nil {
+		return err
+	}
+	opts, err := backendOptions(f, of, set, optName)
 	if err != nil {
-		return usageError{err}
+		return err
+	}
+	if err := checkLibrary(opts.Library, optName); err != nil {
+		return err
 	}
 
 	// Everything the user named is checked before anything slow starts.
-	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose,
-		InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
+	so := session.Options{Model: f.Model, ModelPath: f.ModelPath, Seed: f.Seed, Backend: opts, TP: f.TP, Verbose: f.Verbose}
+	env := session.Env{InProcess: f.InProcess, StallTimeout: time.Duration(f.StallTimeoutS * float64(time.Second))}
 	var logPath string
-	so.Log, logPath = openLog()
+	env.Log, logPath = openLog()
 	model, modelFile, err := session.Check(so)
 	if err != nil {
 		return usageError{err}
@@ -198,13 +207,17 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 	}
 	// Outputs are checked, and their symlinks resolved, before anything loads: no output
 	// may be an input or another output, and a folder that cannot take one is found now.
-	plan, err := fsutil.PlanOutputs(
-		[]fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}},
-		[]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
-			{Flag: "iteration_log", Path: f.IterationLog}})
+	if err := f.Page.checkStdout(false); err != nil {
+		return err
+	}
+	inputs := []fsutil.Input{{Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}, {Flag: modelFlag, Path: modelFile}}
+	plan, err := fsutil.PlanOutputs(inputs,
+		append([]fsutil.Output{{Flag: "report_json", Path: f.ReportJSON}, {Flag: "request_json", Path: f.RequestJSON},
+			{Flag: "iteration_log", Path: f.IterationLog}, {Flag: "export", Path: f.Export}}, f.Page.outputs()...))
 	if err != nil {
 		return usageError{err}
 	}
+	warn := func(w string) { fmt.Fprintf(stderr, "benchtui: warning: %s\n", w) }
 	spec := session.Spec{
 		Gen: session.Gen{NumRequests: f.NumRequests, ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{
@@ -228,12 +241,16 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		if res.Skipped > 0 && !f.Quiet {
 			fmt.Fprintf(stderr, "benchtui: skipped %d bad dataset lines\n", res.Skipped)
 		}
+		if w := loraWarning(f.Dataset, res.Requests); w != "" {
+			warn(w)
+		}
 	}
 
 	spec.IterationLogPath = plan.Path("iteration_log")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, f.Quiet)
+	defer in.stop()
+	ctx := in.ctx
 	progress := newProgress(stderr, f.Quiet)
 	// Every phase, loading included, is published as a lifecycle event; the headless
 	// follower prints them, as the dashboard draws them.
@@ -249,45 +266,61 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		wg.Wait()
 	})
 	defer closeEvents()
-	spec.Events = events
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
-	so.Hardware = hw
+	env.Hardware = hw
+	if err := preflight(so, env, spec, warn); err != nil {
+		return err
+	}
 
-	sess, err := session.Open(ctx, so, events)
+	sess, err := session.Open(ctx, so, env, events)
 	if err != nil {
+		if in.interrupted() {
+			return interruptedError{err}
+		}
 		return asUsage(err)
 	}
 	defer sess.Close()
+	// The second Ctrl-C kills the backend process; the run then reports what finished.
+	in.onSecond(sess.Abort)
 
-	run, err := sess.Run(ctx, spec)
+	run, err := sess.Run(ctx, spec, events)
 	if err != nil {
 		return asUsage(err)
 	}
 	closeEvents()
 
 	// Whatever finished is reported, also after a failure or Ctrl-C.
-	cfg := run.Config
 	rc := runConfig{
 		Command: name, Flags: f, Backend: sess.Options().Backend, OptionsFile: of, Notes: notes, LlamaCpp: run.Info, ModelFile: sess.ModelFile(),
-		Engine: engineConfig{
-			MaxBatchSize: cfg.MaxBatchSize, MaxNumTokens: cfg.MaxNumTokens, MaxSeqLen: cfg.MaxSeqLen,
-			KVCapacity: cfg.KVCapacity, Concurrency: cfg.Concurrency, Warmup: cfg.Warmup, EOSID: cfg.EOSID,
-		},
+		Engine: run.Config,
 	}
 	rc.LlamaCpp.SystemInfo = ""
 	rep := sess.Report(run, session.ReportExtra{Config: rc, Streaming: f.Streaming, PP: f.PP, Version: version})
 	if err := report.WriteSummary(stdout, &rep); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
-	if err := writeOutputs(f, plan, &rep, run.Result.Records, stderr); err != nil {
+	if err := writeOutputs(f, plan, inputs, &rep, run, stdout, stderr); err != nil {
 		return err
 	}
 	var death *session.ChildDeath
-	if errors.As(run.Err, &death) && logPath != "" {
+	switch {
+	case errors.Is(run.Err, engine.ErrCanceled) && in.interrupted():
+		return interruptedError{run.Err}
+	case errors.As(run.Err, &death) && logPath != "":
 		return fmt.Errorf("%w (its whole stderr is in %s)", run.Err, logPath)
 	}
 	return run.Err
+}
+
+// pathless is err without the path that an *os.PathError repeats, for messages that name
+// the path already.
+func pathless(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // asUsage reports a session's input errors as bad input (exit status 2).
@@ -299,41 +332,27 @@ func asUsage(err error) error {
 	return err
 }
 
-func checkBenchFlags(f *benchFlags) error {
-	switch {
-	case f.Backend != "llamacpp":
-		return fmt.Errorf("--backend %q: the only backend is llamacpp", f.Backend)
-	case f.MaxBatchSize < 1:
-		return fmt.Errorf("--max_batch_size is %d: it must be at least 1", f.MaxBatchSize)
-	case f.MaxBatchSize > llamacpp.MaxSequences:
-		return fmt.Errorf("--max_batch_size is %d: llama.cpp decodes at most %d sequences at once", f.MaxBatchSize, llamacpp.MaxSequences)
-	case f.MaxNumTokens < 1:
-		return fmt.Errorf("--max_num_tokens is %d: it must be at least 1", f.MaxNumTokens)
-	case f.MaxSeqLen < 0:
-		return fmt.Errorf("--max_seq_len is %d: it must be 0 (from the dataset) or more", f.MaxSeqLen)
-	case f.NumRequests < 0:
-		return fmt.Errorf("--num_requests is %d: it must be 0 (all) or more", f.NumRequests)
-	case f.Warmup < 0:
-		return fmt.Errorf("--warmup is %d: it must be 0 or more", f.Warmup)
-	case f.Concurrency == 0 || f.Concurrency < -1:
-		return fmt.Errorf("--concurrency is %d: it must be -1 (unlimited) or at least 1", f.Concurrency)
-	case f.TP < 1:
-		return fmt.Errorf("--tp is %d: it must be at least 1", f.TP)
-	case f.PP != 1:
-		return fmt.Errorf("--pp is %d: llama.cpp has no pipeline parallelism here; use --tp", f.PP)
-	case f.ISL < 1 || f.OSL < 1:
-		return fmt.Errorf("--isl and --osl must be at least 1 (got %d and %d)", f.ISL, f.OSL)
-	case f.ISLStdev < 0 || f.OSLStdev < 0:
-		return errors.New("--isl_stdev and --osl_stdev must not be negative")
-	case f.KVFraction < 0 || f.KVFraction > 1:
-		return fmt.Errorf("--kv_cache_free_gpu_mem_fraction is %g: it must be between 0 and 1", f.KVFraction)
-	case f.EOSID < -1:
-		return fmt.Errorf("--eos_id is %d: it must be -1 (ignore EOS) or a token id", f.EOSID)
+// loraWarning says that requests of a dataset name LoRA adapters, which benchtui does not
+// apply: they run on the base model.
+func loraWarning(path string, reqs []dataset.Request) string {
+	n := 0
+	for i := range reqs {
+		if reqs[i].LoRA != nil {
+			n++
+		}
 	}
-	return nil
+	if n == 0 {
+		return ""
+	}
+	have := "have"
+	if n == 1 {
+		have = "has"
+	}
+	return fmt.Sprintf("dataset %s: %d of its %d requests %s a lora_request; benchtui applies no LoRA adapters, so they run on the base model", path, n, len(reqs), have)
 }
 
-func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records []engine.Record, stderr io.Writer) error {
+func writeOutputs(f *benchFlags, plan *fsutil.Plan, inputs []fsutil.Input, rep *report.Report, run *session.Run, stdout, stderr io.Writer) error {
+	records := run.Result.Records
 	var errs []error
 	if f.ReportJSON != "" {
 		errs = append(errs, writeOrRescue("report", f.ReportJSON, plan.Path("report_json"), rep.WriteJSON, f.Quiet, stderr))
@@ -341,6 +360,20 @@ func writeOutputs(f *benchFlags, plan *fsutil.Plan, rep *report.Report, records 
 	if f.RequestJSON != "" {
 		errs = append(errs, writeOrRescue("request records", f.RequestJSON, plan.Path("request_json"),
 			func(w io.Writer) error { return report.WriteRequestJSON(w, records) }, f.Quiet, stderr))
+	}
+	if f.Export != "" || f.Page.any() {
+		x := runExport(rep, run)
+		if f.Export != "" {
+			errs = append(errs, writeOrRescue("export", f.Export, plan.Path("export"), x.WriteJSON, f.Quiet, stderr))
+		}
+		name := "this run"
+		for _, p := range []string{f.Export, f.ReportJSON} {
+			if p != "" {
+				name = filepath.Base(p)
+				break
+			}
+		}
+		errs = append(errs, f.Page.write([]*htmlreport.Source{htmlreport.FromExport(name, x)}, inputs, plan, true, f.Quiet, stdout, stderr))
 	}
 	return errors.Join(errs...)
 }
@@ -512,12 +545,16 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	if m.IsFile() {
 		return badInput("--write takes a preset, not a file (%s)", write)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, true)
+	defer in.stop()
 	p := newProgress(stderr, quiet)
-	path, err := synth.Ensure(ctx, m, seed, p.writing(m.String()))
+	path, err := synth.Ensure(in.ctx, m, seed, p.writing(m.String()))
 	if err != nil {
-		return fmt.Errorf("write synthetic model %s: %w", m, err)
+		err = fmt.Errorf("write synthetic model %s: %w", m, err)
+		if in.interrupted() {
+			return interruptedError{err}
+		}
+		return err
 	}
 	fmt.Fprintln(stdout, path)
 	return nil
@@ -544,4 +581,14 @@ func listModels(w io.Writer) error {
 	fmt.Fprintln(w, "a model folder with a config.json (or the config.json) of a llama, mistral, mixtral, qwen2, qwen3 or gpt_oss model gets its own shape.")
 	fmt.Fprintln(w, "Every synthetic model has synthetic weights: the speed of the real model, not its output.")
 	return nil
+}
+
+// runExport is a finished run as the dashboard exports it: the report, every record, the
+// engine snapshots and the telemetry series.
+func runExport(rep *report.Report, run *session.Run) *report.Export {
+	x := &report.Export{Report: *rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
+	if hr := rep.BenchTUI.Hardware; hr != nil {
+		x.Telemetry = &hr.Series
+	}
+	return x
 }

@@ -97,7 +97,7 @@ func TestOptionsFileRun(t *testing.T) {
 	if !strings.Contains(errs, "benchtui: "+cfg+": ignored, no llama.cpp equivalent (the report's config says why): compile_backend, kv_cache_config.tokens_per_block\n") {
 		t.Errorf("no warning line for the ignored keys in\n%s", errs)
 	}
-	if !strings.Contains(errs, "benchtui: max_batch_size 384 is above llama.cpp's 256 sequences at once: ran with 256\n") {
+	if !strings.Contains(errs, "benchtui: max_batch_size: 384 in "+cfg+" line 2 is above llama.cpp's 256 sequences at once: ran with 256\n") {
 		t.Errorf("no line for the batch size in\n%s", errs)
 	}
 	var rep map[string]any
@@ -173,7 +173,7 @@ func TestSweepGuideLoops(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(errs, "--max_batch_size [300] is above llama.cpp's 256 sequences at once: those points run as 256") ||
+	if !strings.Contains(errs, "--max_batch_size 300 is above llama.cpp's 256 sequences at once: those points run as 256") ||
 		!strings.Contains(errs, cfg+": ignored, no llama.cpp equivalent (the report's config says why): runtime") {
 		t.Errorf("stderr:\n%s", errs)
 	}
@@ -190,6 +190,12 @@ func TestSweepGuideLoops(t *testing.T) {
 	readJSON(t, points[0], &rep)
 	if n := rep["request_info"].(map[string]any)["num_requests"].(float64); n != 6 || rep["world_info"].(map[string]any)["max_num_tokens"].(float64) != 512 {
 		t.Errorf("point report: %v requests, world %v", n, rep["world_info"])
+	}
+	// Every point's settings are checked before the first loads, a file's named by its key.
+	os.WriteFile(cfg, []byte("max_batch_size: 0\n"), 0o644)
+	if code, _, errs := runCLI(t, "sweep", "--model", "tiny", "--extra_llm_api_options", cfg, "--output", filepath.Join(dir, "bad")); code != 2 ||
+		errs != "benchtui: max_batch_size: 0 in "+cfg+" line 1: it must be between 1 and 256, the most sequences llama.cpp decodes at once\n" {
+		t.Errorf("batch 0 in the options file: exit %d %q", code, errs)
 	}
 	// The lengths are the dataset's; --isl would contradict it.
 	if code, _, errs := runCLI(t, "sweep", "--model", "tiny", "--dataset", data, "--isl", "8"); code != 2 || !strings.Contains(errs, "give one or the other") {
@@ -241,6 +247,21 @@ func TestDashboardOptionsFile(t *testing.T) {
 	code, _, errs = runCLI(t, "--config", cfg)
 	if code != 2 || !strings.Contains(errs, "pass an options file as --extra_llm_api_options") {
 		t.Errorf("YAML as --config: exit %d, %q", code, errs)
+	}
+	// The file's values are checked as the flags' are, named by its key and line; a flag or
+	// the dashboard's settings file gives a setting before the options file does.
+	os.WriteFile(cfg, []byte("# trtllm-bench's\nmax_batch_size: 0\n"), 0o644)
+	code, _, errs = runCLI(t, "--extra_llm_api_options", cfg, "--config", "")
+	if code != 2 || errs != "benchtui: max_batch_size: 0 in "+cfg+" line 2: it must be between 1 and 256, the most sequences llama.cpp decodes at once\n" {
+		t.Errorf("batch 0 in the options file: exit %d, %q", code, errs)
+	}
+	settings := filepath.Join(dir, "settings.toml")
+	os.WriteFile(settings, []byte("max_batch_size = 4\n"), 0o644)
+	for _, args := range [][]string{{"--config", settings}, {"--config", "", "--max_batch_size", "4"}} {
+		code, _, errs = runCLI(t, append(args, "--extra_llm_api_options", cfg)...)
+		if code != 2 || !strings.Contains(errs, "the dashboard needs a terminal") {
+			t.Errorf("%v over the options file: exit %d, %q", args, code, errs)
+		}
 	}
 	// Without a terminal the dashboard stops after reading the file, which is applied.
 	os.WriteFile(cfg, []byte("max_batch_size: 300\ncompile_backend: torch-opt\n"), 0o644)

@@ -4,51 +4,51 @@ import (
 	"io"
 
 	"github.com/benchtui/benchtui/engine/llamacpp"
-	"github.com/benchtui/benchtui/session"
 )
 
 // dashOptionsFile applies --extra_llm_api_options (trtllm-bench's YAML or benchtui's options
-// TOML) to the dashboard: its max_batch_size, max_num_tokens and tensor_parallel_size where
-// neither a flag nor the dashboard's settings file changed them, and its backend options
-// where the flags do not set them. It returns the backend options, normalised.
-func dashOptionsFile(c *dashConfig, set map[string]bool, stderr io.Writer) (llamacpp.BackendOptions, error) {
+// TOML) to the dashboard: each setting it gives (max_batch_size, max_num_tokens,
+// tensor_parallel_size and the backend options) where neither a flag nor the dashboard's
+// settings file (defined says which keys it set) gave one. It returns the file (nil without
+// one) and the backend options, to be checked by session.NormalizeBackend.
+func dashOptionsFile(c *dashConfig, set map[string]bool, defined func(key string) bool, stderr io.Writer) (*llamacpp.OptionsFile, llamacpp.BackendOptions, error) {
 	of, err := readOptionsFile(c.ExtraOptions, stderr)
 	if err != nil {
-		return llamacpp.BackendOptions{}, err
+		return nil, llamacpp.BackendOptions{}, err
 	}
+	given := func(key string) bool { return set[key] || defined(key) }
 	var o llamacpp.BackendOptions
 	if of != nil {
-		def := defaultDashConfig()
 		for _, s := range []struct {
-			flag      string
-			from      *int
-			to        *int
-			unchanged bool
-		}{{"max_batch_size", of.Run.MaxBatchSize, &c.MaxBatchSize, c.MaxBatchSize == def.MaxBatchSize},
-			{"max_num_tokens", of.Run.MaxNumTokens, &c.MaxNumTokens, c.MaxNumTokens == def.MaxNumTokens},
-			{"tp", of.Run.TP, &c.TP, c.TP == def.TP}} {
-			if s.from != nil && s.unchanged && !set[s.flag] {
+			flag string
+			from *int
+			to   *int
+		}{{"max_batch_size", of.Run.MaxBatchSize, &c.MaxBatchSize}, {"max_num_tokens", of.Run.MaxNumTokens, &c.MaxNumTokens},
+			{"tp", of.Run.TP, &c.TP}} {
+			if s.from != nil && !given(s.flag) {
 				*s.to = *s.from
 			}
 		}
 		o = of.Backend
 	}
-	clampBatch(&c.MaxBatchSize, stderr)
-	if set["threads"] || o.Threads == 0 {
+	mine := func(key string) bool {
+		_, inFile := of.Source(key)
+		return given(flagOf(key)) || !inFile
+	}
+	if mine("threads") {
 		o.Threads = c.Threads
 	}
-	if set["n_gpu_layers"] || o.GPULayers == nil {
+	if mine("n_gpu_layers") {
 		o.GPULayers = &c.GPULayers
 	}
-	if set["flash_attn"] || o.FlashAttn == "" {
+	if mine("flash_attn") {
 		o.FlashAttn = c.FlashAttn
 	}
-	if set["llama_lib"] || o.Library == "" {
+	if mine("library") {
 		o.Library = c.LlamaLib
 	}
-	o, err = session.NormalizeBackend(o)
-	if err != nil {
-		return o, usageError{err}
+	if err := rpcOptions(&o, c.RPC, c.TensorSplit, c.RPCMeasure, set, mine); err != nil {
+		return nil, o, err
 	}
-	return o, nil
+	return of, o, nil
 }

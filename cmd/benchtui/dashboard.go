@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/BurntSushi/toml"
 	"github.com/charmbracelet/x/term"
 
@@ -44,15 +43,19 @@ type dashConfig struct {
 	FlashAttn    string `toml:"flash_attn" json:"flash_attn"`
 	TP           int    `toml:"tp" json:"tp"`
 	LlamaLib     string `toml:"llama_lib" json:"-"`
+	RPC          string `toml:"rpc" json:"rpc,omitempty"`
+	TensorSplit  string `toml:"tensor_split" json:"tensor_split,omitempty"`
+	RPCMeasure   bool   `toml:"rpc_measure" json:"rpc_measure"`
 	InProcess    bool   `toml:"in_process" json:"in_process,omitempty"`
 	// ExtraOptions is trtllm-bench's options file (or benchtui's options TOML).
 	ExtraOptions string `toml:"extra_llm_api_options" json:"extra_llm_api_options,omitempty"`
+	Baseline     string `toml:"baseline" json:"-"`
 }
 
 func defaultDashConfig() dashConfig {
 	return dashConfig{
 		Model: "tiny", MaxBatchSize: 8, ISL: 128, OSL: 128, NumRequests: 64, Concurrency: -1,
-		MaxNumTokens: 2048, Seed: 420, GPULayers: -1, FlashAttn: "auto", TP: 1,
+		MaxNumTokens: 2048, Seed: 420, GPULayers: -1, FlashAttn: "auto", TP: 1, RPCMeasure: true,
 	}
 }
 
@@ -65,35 +68,37 @@ func dashConfigPath() string {
 	return filepath.Join(dir, "benchtui", "config.toml")
 }
 
-// loadDashConfig reads the config file strictly: an unknown key is an error naming it.
-func loadDashConfig(path string, c *dashConfig) error {
+// loadDashConfig reads the config file strictly: an unknown key is an error naming it. It
+// reports which keys the file set.
+func loadDashConfig(path string, c *dashConfig) (func(key string) bool, error) {
+	none := func(string) bool { return false }
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return none, nil
 	}
 	if err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
+		return none, fmt.Errorf("config %s: %w", path, err)
 	}
 	md, err := toml.Decode(string(data), c)
 	if err != nil && llamacpp.SniffFormat(data, path) == "yaml" {
-		return fmt.Errorf("config %s is YAML, like trtllm-bench's options files: the dashboard's --config is its TOML settings file; pass an options file as --extra_llm_api_options", path)
+		return none, fmt.Errorf("config %s is YAML, like trtllm-bench's options files: the dashboard's --config is its TOML settings file; pass an options file as --extra_llm_api_options", path)
 	}
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return fmt.Errorf("config %s line %d: %s", path, perr.Position.Line, perr.Message)
+			return none, fmt.Errorf("config %s line %d: %s", path, perr.Position.Line, perr.Message)
 		}
-		return fmt.Errorf("config %s: %w", path, err)
+		return none, fmt.Errorf("config %s: %w", path, err)
 	}
 	if un := md.Undecoded(); len(un) > 0 {
 		keys := make([]string, len(un))
 		for i, k := range un {
 			keys[i] = k.String()
 		}
-		return fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options)",
+		return none, fmt.Errorf("config %s: unknown key %s (known: model, max_batch_size, isl, osl, isl_stdev, osl_stdev, num_requests, concurrency, max_num_tokens, warmup, seed, theme, run, export_dir, threads, n_gpu_layers, flash_attn, tp, llama_lib, in_process, extra_llm_api_options, baseline, rpc, tensor_split, rpc_measure)",
 			path, strings.Join(keys, ", "))
 	}
-	return nil
+	return func(key string) bool { return md.IsDefined(key) }, nil
 }
 
 // runDashboard opens the interactive dashboard: `benchtui` with no command.
@@ -115,8 +120,10 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 			cfgPath = v
 		}
 	}
+	defined := func(string) bool { return false }
 	if cfgPath != "" {
-		if err := loadDashConfig(cfgPath, &c); err != nil {
+		var err error
+		if defined, err = loadDashConfig(cfgPath, &c); err != nil {
 			return usageError{err}
 		}
 	}
@@ -124,33 +131,48 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 	if err := fs.parse(args); err != nil {
 		return usageError{err}
 	}
-	bo, err := dashOptionsFile(&c, fs.setFlags(), stderr)
+	set := fs.setFlags()
+	of, bo, err := dashOptionsFile(&c, set, defined, stderr)
 	if err != nil {
 		return err
 	}
+	// A setting is named where it came from: a flag, the settings file, or the options file.
+	name := namedFrom(set, settingsFile(cfgPath, defined), optionsFile(of))
 	if c.Theme != "" {
 		if _, ok := themes.ByName(c.Theme); !ok {
-			return badInput("theme %q: want one of %s", c.Theme, strings.Join(themes.Names(), ", "))
+			return badInput("%s: want one of %s", name("theme", fmt.Sprintf("%q", c.Theme)), strings.Join(themes.Names(), ", "))
 		}
 	}
-	switch {
-	case c.MaxBatchSize < 1 || c.MaxBatchSize > llamacpp.MaxSequences:
-		return badInput("max_batch_size is %d: it must be between 1 and %d (llama.cpp's most sequences at once)", c.MaxBatchSize, llamacpp.MaxSequences)
-	case c.ISL < 1 || c.OSL < 1:
-		return badInput("isl and osl must be at least 1 (got %d and %d)", c.ISL, c.OSL)
-	case c.NumRequests < 1:
-		return badInput("num_requests is %d: it must be at least 1", c.NumRequests)
-	case c.Concurrency == 0:
-		return badInput("concurrency is 0: give -1 for unlimited or a positive limit")
+	clampBatch(&c.MaxBatchSize, name, stderr)
+	settings := runSettings{
+		MaxBatchSize: c.MaxBatchSize, MaxNumTokens: c.MaxNumTokens, NumRequests: c.NumRequests, MinRequests: 1,
+		Warmup: c.Warmup, Concurrency: c.Concurrency, TP: c.TP, PP: 1, EOSID: -1,
+		ISL: c.ISL, OSL: c.OSL, ISLStdev: c.ISLStdev, OSLStdev: c.OSLStdev, StallTimeoutS: session.DefaultStallTimeout.Seconds(),
 	}
-	if !isTerminal(stdout) {
-		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
+	if err := settings.check(name); err != nil {
+		return err
 	}
-	logger, _ := openLog()
-	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP, InProcess: c.InProcess, Log: logger}
+	if bo, err = session.NormalizeBackend(bo); err != nil {
+		return optionError(err, name)
+	}
+	if err := checkLibrary(bo.Library, name); err != nil {
+		return err
+	}
+	so := session.Options{Model: c.Model, Seed: c.Seed, Backend: bo, TP: c.TP}
 	_, modelFile, err := session.Check(so)
 	if err != nil {
 		return usageError{err}
+	}
+	var base *report.Export
+	if c.Baseline != "" {
+		x, err := tui.ReadReplay(c.Baseline)
+		if err != nil {
+			return usageError{fmt.Errorf("baseline: %w", err)}
+		}
+		base = x
+	}
+	if !isTerminal(stdout) {
+		return badInput("the dashboard needs a terminal, and stdout is not one; for a headless run use: benchtui throughput --model %s (see benchtui help)", c.Model)
 	}
 	if c.ExportDir != "" {
 		// Exports go to the folder as it resolves now (they never replace a file, so
@@ -164,24 +186,36 @@ func runDashboard(args []string, stdout, stderr io.Writer) error {
 		}
 		c.ExportDir = plan.Path("export_dir")
 		if err := os.MkdirAll(c.ExportDir, 0o777); err != nil {
-			return badInput("--export_dir %s: %v", c.ExportDir, errors.Unwrap(err))
+			return badInput("--export_dir %s: %v", c.ExportDir, pathless(err))
 		}
 	}
+	logger, _ := openLog()
+	env := session.Env{InProcess: c.InProcess, Log: logger}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
-	so.Hardware = hw
-	r := &dashRunner{so: so, cfg: c}
+	env.Hardware = hw
+	// The first run's settings are checked against the model and the memory now; later
+	// runs' are checked before their context is made.
+	first := session.Spec{
+		Gen:               session.Gen{NumRequests: c.NumRequests, ISL: c.ISL, OSL: c.OSL, ISLStdev: c.ISLStdev, OSLStdev: c.OSLStdev, Seed: c.Seed},
+		Engine:            engine.Config{MaxBatchSize: c.MaxBatchSize, MaxNumTokens: c.MaxNumTokens, Concurrency: c.Concurrency, Warmup: c.Warmup, EOSID: -1},
+		KVFreeMemFraction: bo.KVCacheFreeMemFraction,
+	}
+	if err := preflight(so, env, first, func(w string) { logger.Printf("warning: %s", w) }); err != nil {
+		return err
+	}
+	r := &dashRunner{so: so, env: env, cfg: c}
 	defer r.close()
-	m := tui.New(tui.Options{
+	return runProgram(tui.Options{
 		Runner:   r,
 		Monitor:  hw.Monitor,
 		Settings: tui.Settings{Batch: c.MaxBatchSize, ISL: c.ISL, OSL: c.OSL, Requests: c.NumRequests, Concurrency: c.Concurrency},
 		Theme:    c.Theme, AutoRun: c.Run, ExportDir: c.ExportDir, MaxBatch: llamacpp.MaxSequences,
+		Baseline: base, BaselineName: c.Baseline,
 	})
-	return runProgram(m)
 }
 
 func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
@@ -206,9 +240,11 @@ func newDashFlags(c *dashConfig, cfgPath *string) (*flagSet, *dashConfig) {
 	fs.String(&c.FlashAttn, "flash_attn", def.FlashAttn, "flash attention: auto, on or off")
 	fs.Int(&c.TP, "tp", def.TP, "tensor parallel size")
 	fs.String(&c.LlamaLib, "llama_lib", def.LlamaLib, "libllama to load")
+	addRPCFlags(fs, &c.RPC, &c.TensorSplit, &c.RPCMeasure)
 	fs.Bool(&c.InProcess, "in_process", def.InProcess, "run llama.cpp in this process instead of a child process")
 	fs.String(cfgPath, "config", *cfgPath, "dashboard settings file (TOML, keys as the flags)")
-	fs.String(&c.ExtraOptions, "extra_llm_api_options", def.ExtraOptions, "options file: trtllm-bench's YAML or benchtui's TOML of backend options (flags win)")
+	fs.String(&c.ExtraOptions, "extra_llm_api_options", def.ExtraOptions, "options file: trtllm-bench's YAML or benchtui's TOML (a flag or the settings file wins over it)")
+	fs.String(&c.Baseline, "baseline", def.Baseline, "an export or a --report_json report (benchtui's or trtllm-bench's) to pin as the baseline")
 	return fs, c
 }
 
@@ -231,7 +267,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return badInput("replay takes one file: benchtui replay FILE.json (an export from the dashboard, or a --report_json report)")
 	}
 	path := fs.Arg(0)
-	x, err := report.ReadExport(path)
+	x, err := tui.ReadReplay(path)
 	if err != nil {
 		return usageError{err}
 	}
@@ -243,15 +279,15 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	if !isTerminal(stdout) {
 		return badInput("replay needs a terminal, and stdout is not one; the file's figures are in its JSON")
 	}
-	return runProgram(tui.New(tui.Options{Replay: x, ReplayName: filepath.Base(path), Theme: theme}))
+	return runProgram(tui.Options{Replay: x, ReplayName: filepath.Base(path), Theme: theme})
 }
 
-func runProgram(m *tui.Model) error {
-	p := tea.NewProgram(m)
-	if _, err := p.Run(); err != nil {
+func runProgram(o tui.Options) error {
+	note, err := tui.Run(o)
+	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
-	if note := m.ExitNote(); note != "" {
+	if note != "" {
 		fmt.Fprintln(os.Stderr, "benchtui: "+note)
 	}
 	return nil
@@ -265,12 +301,13 @@ func isTerminal(w io.Writer) bool {
 // dashRunner runs the dashboard's benchmarks through one session.
 type dashRunner struct {
 	so   session.Options
+	env  session.Env
 	cfg  dashConfig
-	sess *session.Session
+	sess session.Session
 }
 
 func (r *dashRunner) Load(ctx context.Context, ev *engine.Events) (tui.Target, error) {
-	s, err := session.Open(ctx, r.so, ev)
+	s, err := session.Open(ctx, r.so, r.env, ev)
 	if err != nil {
 		return tui.Target{}, err
 	}
@@ -302,9 +339,10 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 			MaxBatchSize: st.Batch, MaxNumTokens: r.cfg.MaxNumTokens, Concurrency: conc,
 			Warmup: r.cfg.Warmup, EOSID: -1,
 		},
-		Events: ev,
+		// An options file's kv_cache_free_gpu_mem_fraction sizes the cache, as headless.
+		KVFreeMemFraction: r.so.Backend.KVCacheFreeMemFraction,
 	}
-	run, err := r.sess.Run(ctx, spec)
+	run, err := r.sess.Run(ctx, spec, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -314,11 +352,7 @@ func (r *dashRunner) Run(ctx context.Context, st tui.Settings, ev *engine.Events
 		Config:  map[string]any{"command": "dashboard", "settings": cfg, "backend_options": r.sess.Options().Backend, "llama_cpp": run.Info},
 		Version: version, Streaming: true,
 	})
-	x := &report.Export{Report: rep, Requests: run.Result.Records, Snapshots: run.Result.Series}
-	if hr := rep.BenchTUI.Hardware; hr != nil {
-		x.Telemetry = &hr.Series
-	}
-	return x, nil
+	return runExport(&rep, run), nil
 }
 
 func (r *dashRunner) close() {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,6 +51,26 @@ func (s *tmuxSession) waitFor(what string, timeout time.Duration) string {
 	}
 }
 
+// waitForAll waits until the screen shows every one of whats at once.
+func (s *tmuxSession) waitForAll(whats []string, timeout time.Duration) string {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		scr := s.screen()
+		all := true
+		for _, w := range whats {
+			all = all && strings.Contains(scr, w)
+		}
+		if all {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("screen never showed all of %q; last screen:\n%s", whats, scr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // buildBinary builds benchtui into dir (as benchtui-bin: dir/benchtui is where the log
 // goes when XDG_STATE_HOME is dir).
 func buildBinary(t *testing.T, dir string) string {
@@ -61,7 +83,8 @@ func buildBinary(t *testing.T, dir string) string {
 }
 
 // TestDashboardEndToEnd runs the real binary in tmux on the tiny model: change the batch
-// size, run, export, and check the exported file and the screen.
+// size, run, export, and check the exported file and the screen; then pin the run as the
+// baseline, run again and open the second run's requests.
 func TestDashboardEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed: scripts/test.sh installs it")
@@ -91,7 +114,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	s.tmux("send-keys", "-t", "e2e", "B")
 	s.waitFor("B 16", 5*time.Second)
 	s.tmux("send-keys", "-t", "e2e", "r")
-	s.waitFor("finished", 60*time.Second)
+	s.waitFor("✓ finished", 60*time.Second)
 	s.tmux("send-keys", "-t", "e2e", "e")
 	scr := s.waitFor("exported", 10*time.Second)
 
@@ -128,6 +151,31 @@ func TestDashboardEndToEnd(t *testing.T) {
 		t.Errorf("export has %d snapshots and %.1f tok/s", len(x.Snapshots), x.Report.Performance.SystemOutputThroughputTokS)
 	}
 
+	// Pin run 1 as the baseline and run again: run 2 is measured against it.
+	s.tmux("send-keys", "-t", "e2e", "p")
+	s.waitFor("baseline: run 1", 5*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "r")
+	s.waitFor("run 2", 10*time.Second)
+	scr = s.waitForAll([]string{"✓ run 2", "✓ finished"}, 60*time.Second)
+	for _, want := range []string{"vs run 1", "· run 1"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("the second run's screen lacks the baseline's %q:\n%s", want, scr)
+		}
+	}
+	if !strings.Contains(scr, "better") && !strings.Contains(scr, "worse") && !strings.Contains(scr, "≈") {
+		t.Errorf("the strip shows no change from the baseline:\n%s", scr)
+	}
+	// Its requests: the table, then the slowest first.
+	s.tmux("send-keys", "-t", "e2e", "Enter")
+	scr = s.waitFor("Requests run 2", 5*time.Second)
+	if !strings.Contains(scr, "sorted by start") || !strings.Contains(scr, "timeline") {
+		t.Errorf("the requests view lacks its table:\n%s", scr)
+	}
+	s.tmux("send-keys", "-t", "e2e", "S")
+	s.waitFor("sorted by E2E", 5*time.Second)
+	s.tmux("send-keys", "-t", "e2e", "Escape")
+	s.waitFor("Throughput", 5*time.Second)
+
 	s.tmux("send-keys", "-t", "e2e", "q")
 	s.waitFor("BENCHTUI-EXIT 0", 10*time.Second)
 }
@@ -153,7 +201,7 @@ func TestDashboardSurvivesBackendCrash(t *testing.T) {
 
 	s.waitFor("press r to run", 30*time.Second)
 	s.tmux("send-keys", "-t", "e2e", "r")
-	scr := s.waitFor("failed", 60*time.Second)
+	scr := s.waitFor("✗ failed", 60*time.Second)
 	if !strings.Contains(scr, "backend process died: assertion") {
 		t.Errorf("the screen does not name the crash:\n%s", scr)
 	}
@@ -211,6 +259,9 @@ func TestHeadlessInterrupt(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatal("benchtui did not stop within 30 s of Ctrl-C")
 	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit status %d after Ctrl-C, want 130", code)
+	}
 	if !strings.Contains(stderr.String(), "canceled") {
 		t.Errorf("stderr %q does not say the run was canceled", stderr.String())
 	}
@@ -222,5 +273,97 @@ func TestHeadlessInterrupt(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "backend process died") {
 		t.Errorf("the backend process died instead of stopping: %s", stderr.String())
+	}
+}
+
+// startHung starts a headless run whose backend process hangs in a decode step (no progress,
+// so no heartbeat) with a stall timeout far beyond the test, and returns it once the backend
+// process has hung, with the backend's pid from the log.
+func startHung(t *testing.T, dir string, args ...string) (*exec.Cmd, *strings.Builder, int) {
+	t.Helper()
+	bin := buildBinary(t, dir)
+	lib, _ := filepath.Abs("../../.llama/cpu/lib")
+	cmd := exec.Command(bin, append([]string{"throughput", "--model", "tiny", "--num_requests", "256", "--isl", "16", "--osl", "64",
+		"--max_batch_size", "4", "--warmup", "0", "--stall_timeout", "600"}, args...)...)
+	cmd.Env = append(os.Environ(), "BENCHTUI_LLAMA_LIB="+lib, "XDG_STATE_HOME="+dir, session.FaultEnv+"=hang@1500")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	logPath := filepath.Join(dir, "benchtui", "benchtui.log")
+	started := regexp.MustCompile(`backend process (\d+) started`)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		data, _ := os.ReadFile(logPath)
+		if strings.Contains(string(data), "bt_fault: hanging") {
+			m := started.FindStringSubmatch(string(data))
+			pid, _ := strconv.Atoi(m[1])
+			return cmd, &stderr, pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the backend process did not hang within 60 s; log:\n%s", data)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// processAlive reports whether pid runs (a zombie does not).
+func processAlive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+// A second Ctrl-C stops a run whose backend hangs at once, without waiting for the stall
+// timeout: the backend process is killed, what finished is reported, and the exit status
+// is 130.
+func TestSecondInterruptStopsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.json")
+	cmd, stderr, pid := startHung(t, dir, "--report_json", report)
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	time.Sleep(time.Second)
+	if !processAlive(pid) {
+		t.Fatal("the hung backend process died at the first Ctrl-C")
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("benchtui did not stop within 20 s of the second Ctrl-C; stderr:\n%s", stderr)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit status %d, want 130; stderr:\n%s", code, stderr)
+	}
+	if processAlive(pid) {
+		t.Errorf("the backend process %d still runs", pid)
+	}
+	var rep map[string]any
+	readJSON(t, report, &rep)
+	if bt := rep["benchtui"].(map[string]any); bt["num_completed"].(float64) == 0 {
+		t.Errorf("the report has no finished request; stderr:\n%s", stderr)
+	}
+}
+
+// kill -9 of benchtui takes its hung backend process with it.
+func TestKilledBenchtuiLeavesNoBackend(t *testing.T) {
+	dir := t.TempDir()
+	cmd, _, pid := startHung(t, dir)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for processAlive(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the backend process %d outlived benchtui's kill -9 by 5 s", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -15,6 +15,7 @@ type flagSet struct {
 	*flag.FlagSet
 	names   map[string]string // any spelling -> canonical (underscore) name
 	aliases map[string][]string
+	kinds   map[string]string // canonical name -> what its value is, for messages
 	order   []string
 }
 
@@ -23,6 +24,7 @@ func newFlagSet(name string) *flagSet {
 		FlagSet: flag.NewFlagSet(name, flag.ContinueOnError),
 		names:   map[string]string{},
 		aliases: map[string][]string{},
+		kinds:   map[string]string{},
 	}
 	fs.SetOutput(io.Discard)
 	return fs
@@ -49,6 +51,7 @@ func (fs *flagSet) spellings(name string, aliases []string) []string {
 
 func (fs *flagSet) Int(p *int, name string, def int, usage string, aliases ...string) {
 	*p = def
+	fs.kinds[name] = "an integer"
 	for _, s := range fs.spellings(name, aliases) {
 		fs.IntVar(p, s, def, usage)
 	}
@@ -56,6 +59,7 @@ func (fs *flagSet) Int(p *int, name string, def int, usage string, aliases ...st
 
 func (fs *flagSet) Uint64(p *uint64, name string, def uint64, usage string, aliases ...string) {
 	*p = def
+	fs.kinds[name] = "an integer of 0 or more"
 	for _, s := range fs.spellings(name, aliases) {
 		fs.Uint64Var(p, s, def, usage)
 	}
@@ -63,6 +67,7 @@ func (fs *flagSet) Uint64(p *uint64, name string, def uint64, usage string, alia
 
 func (fs *flagSet) Float(p *float64, name string, def float64, usage string, aliases ...string) {
 	*p = def
+	fs.kinds[name] = "a number"
 	for _, s := range fs.spellings(name, aliases) {
 		fs.Float64Var(p, s, def, usage)
 	}
@@ -77,8 +82,17 @@ func (fs *flagSet) String(p *string, name string, def string, usage string, alia
 
 func (fs *flagSet) Bool(p *bool, name string, def bool, usage string, aliases ...string) {
 	*p = def
+	fs.kinds[name] = "no value or true/false"
 	for _, s := range fs.spellings(name, aliases) {
 		fs.BoolVar(p, s, def, usage)
+	}
+}
+
+// Value registers a flag of any type; kind says what its value is ("two integers").
+func (fs *flagSet) Value(v flag.Value, name, kind, usage string, aliases ...string) {
+	fs.kinds[name] = kind
+	for _, s := range fs.spellings(name, aliases) {
+		fs.Var(v, s, usage)
 	}
 }
 
@@ -92,17 +106,39 @@ func (fs *flagSet) setFlags() map[string]bool {
 // parse parses args; errors come back as one line naming the flag.
 func (fs *flagSet) parse(args []string) error {
 	if err := fs.Parse(args); err != nil {
-		msg := err.Error()
-		if strings.HasPrefix(msg, "flag provided but not defined: ") {
-			name := strings.TrimPrefix(msg, "flag provided but not defined: ")
-			return fmt.Errorf("unknown flag %s for %s (see benchtui %s --help)", name, fs.Name(), fs.Name())
-		}
-		return fmt.Errorf("%s: %s", fs.Name(), msg)
+		return fs.explain(err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s: unexpected argument %q (flags start with --)", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+// unknownFlag is the name of the flag in a "not defined" error of the flag package.
+func unknownFlag(err error) (string, bool) {
+	return strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+}
+
+// explain rewrites the flag package's errors as one line that says what the flag takes.
+func (fs *flagSet) explain(err error) error {
+	msg := err.Error()
+	if name, ok := unknownFlag(err); ok {
+		return fmt.Errorf("%s: unknown flag --%s (see benchtui %s --help)", fs.Name(), name, fs.Name())
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return fmt.Errorf("%s: --%s needs a value", fs.Name(), fs.names[name])
+	}
+	// invalid value "x" for flag -name: parse error; invalid boolean value "x" for -name: ...
+	if i := strings.Index(msg, " for flag -"); i > 0 || strings.HasPrefix(msg, "invalid boolean value ") {
+		value, rest, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(msg, "invalid boolean value "), "invalid value "), " for ")
+		name, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(rest, "flag "), "-"), ":")
+		canonical := fs.names[name]
+		if _, why, ok := strings.Cut(rest, ": "); ok && why != "parse error" && !strings.HasPrefix(why, "strconv.") {
+			return fmt.Errorf("%s: --%s %s", fs.Name(), canonical, why) // a flag.Value's own words
+		}
+		return fmt.Errorf("%s: --%s takes %s, got %s", fs.Name(), canonical, fs.kinds[canonical], value)
+	}
+	return fmt.Errorf("%s: %s", fs.Name(), msg)
 }
 
 // usage writes the flags once each, in the underscore spelling, with their aliases.

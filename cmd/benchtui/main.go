@@ -5,8 +5,10 @@
 //	benchtui replay FILE.json                 a saved run in the dashboard
 //	benchtui [--model M] throughput [flags]   headless throughput run
 //	benchtui [--model M] latency [flags]      batch size 1, one request at a time
+//	benchtui report FILE.json... --html F     a self-contained HTML report of runs or a sweep
 //	benchtui prepare-dataset ...              write a synthetic dataset (prepare_dataset.py)
 //	benchtui models [--write SPEC]            list the synthetic model presets, or write one
+//	benchtui rpc-server [flags]               llama.cpp's rpc-server, for --rpc on another host
 //	benchtui version
 package main
 
@@ -23,8 +25,14 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// exitUsage is the exit status for bad input: flags, files, datasets, models.
-const exitUsage = 2
+// Exit statuses (README's Exit codes): 0 success, exitFailed for a run that failed,
+// exitUsage for bad input or settings (anything found before a run starts: flags, files,
+// datasets, models, memory), exitInterrupted after Ctrl-C with the results that finished
+// kept.
+const (
+	exitFailed = 1
+	exitUsage  = 2
+)
 
 // usageError marks an error caused by the user's input (exit status 2).
 type usageError struct{ err error }
@@ -74,14 +82,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runSweep(args, stdout, stderr)
 	case "compare":
 		err = runCompare(args, stdout, stderr)
+	case "report":
+		err = runReport(args, stdout, stderr)
 	case "throughput":
 		err = runBench(args, stdout, stderr, false)
 	case "latency":
 		err = runBench(args, stdout, stderr, true)
 	case "prepare-dataset", "prepare_dataset":
-		return prepareDataset(args, stdout, stderr)
+		err = runPrepareDataset(args, stdout, stderr)
 	case "models":
 		err = runModels(args, stdout, stderr)
+	case "rpc-server", "rpc_server":
+		err = runRPCServer(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "benchtui %s\n", version)
 		return 0
@@ -89,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printUsage(stdout)
 		return 0
 	default:
-		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, prepare-dataset, models or version", cmd)
+		err = badInput("unknown command %q: want dashboard, replay, throughput, latency, sweep, compare, report, prepare-dataset, models, rpc-server or version", cmd)
 	}
 	if err == nil {
 		return 0
@@ -99,14 +111,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "benchtui: %s\n", oneLine(err.Error()))
 	var ue usageError
-	if errors.As(err, &ue) {
+	var ie interruptedError
+	switch {
+	case errors.As(err, &ie):
+		return exitInterrupted
+	case errors.As(err, &ue):
 		return exitUsage
 	}
-	return 1
+	return exitFailed
 }
 
 // rootBoolFlags are the flags without a value that may come before the subcommand.
-var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true, "run": true, "static_batching": true, "in_process": true}
+var rootBoolFlags = map[string]bool{"verbose": true, "streaming": true, "skip_bad_lines": true, "quiet": true, "run": true, "static_batching": true, "in_process": true, "rpc_measure": true}
 
 var errHelpShown = errors.New("help shown")
 
@@ -126,8 +142,10 @@ Usage:
   benchtui [--model M] latency [flags]      one request at a time, batch size 1
   benchtui sweep [flags]                    a grid of batch sizes, ISL, OSL, concurrency and backend options
   benchtui compare A.json B.json [...]      reports side by side with changes in percent
+  benchtui report FILE.json... --html F     a self-contained HTML report of a run, a sweep or a comparison
   benchtui prepare-dataset [flags] token-norm-dist|token-unif-dist [flags]
   benchtui models [--write SPEC]            list synthetic model presets, or write one and print its path
+  benchtui rpc-server [--host --port ...]   lend this machine's devices to a run elsewhere (--rpc there)
   benchtui version
 
 --model takes a preset (tiny, llama-3.1-8b, llama-3.1-8b:q4_0, ...) or a GGUF file.

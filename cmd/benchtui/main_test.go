@@ -138,6 +138,36 @@ func TestBadInput(t *testing.T) {
 	os.WriteFile(truncated, []byte(`{"task_id":0,"input_ids":[1,2],"output_tokens":4}`+"\n"+`{"task_id":1,"input_ids":[1,2`), 0o644)
 	vocab := filepath.Join(dir, "vocab.jsonl")
 	os.WriteFile(vocab, []byte(`{"task_id":0,"input_ids":[1,999999],"output_tokens":4}`+"\n"), 0o644)
+	huge := filepath.Join(dir, "huge.jsonl")
+	os.WriteFile(huge, []byte(`{"task_id":0,"input_ids":[1,2,3],"output_tokens":4}`+"\n"+`{"task_id":1,"input_ids":[1,2,3],"output_tokens":1000000000}`+"\n"), 0o644)
+	negCfg := filepath.Join(dir, "neg.toml")
+	os.WriteFile(negCfg, []byte("threads = -3\n"), 0o644)
+	ubatchCfg := filepath.Join(dir, "ubatch.toml")
+	os.WriteFile(ubatchCfg, []byte("n_ubatch = -1\n"), 0o644)
+	// trtllm-bench's YAML: each value is named by the key that set it, with its line.
+	batchYAML := filepath.Join(dir, "batch.yaml")
+	os.WriteFile(batchYAML, []byte("# batch\nmax_batch_size: 0\n"), 0o644)
+	kvYAML := filepath.Join(dir, "kv.yaml")
+	os.WriteFile(kvYAML, []byte("max_batch_size: 8\nkv_cache_config:\n  free_gpu_memory_fraction: 1.5\n"), 0o644)
+	tpYAML := filepath.Join(dir, "tp.yaml")
+	os.WriteFile(tpYAML, []byte("world_size: -1\n"), 0o644)
+	seqYAML := filepath.Join(dir, "seq.yaml")
+	os.WriteFile(seqYAML, []byte("max_batch_size: 256\nmax_seq_len: 16777217\n"), 0o644)
+	attnYAML := filepath.Join(dir, "attn.yaml")
+	os.WriteFile(attnYAML, []byte("flash_attn: sometimes\n"), 0o644)
+	m, _ := synth.ParseModel("tiny")
+	whole, err := synth.Ensure(t.Context(), m, 420, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncGGUF := filepath.Join(dir, "truncated.gguf")
+	os.WriteFile(truncGGUF, data[:len(data)/2], 0o644)
+	notLib := filepath.Join(dir, "libllama.so")
+	os.WriteFile(notLib, []byte("not a library"), 0o644)
 
 	cases := []struct {
 		name string
@@ -148,16 +178,37 @@ func TestBadInput(t *testing.T) {
 		{"unknown preset", []string{"throughput", "--model", "llama-9000"}, "llama-9000"},
 		{"prompt longer than context", []string{"throughput", "--dataset", long, "--max_seq_len", "50"}, "longer than the context"},
 		{"unknown config key", []string{"throughput", "--config", badCfg}, "bogus_key"},
-		{"max_batch_size 0", []string{"throughput", "--max_batch_size", "0"}, "max_batch_size is 0"},
+		{"max_batch_size 0", []string{"throughput", "--max_batch_size", "0"}, "--max_batch_size 0: it must be between 1 and 256"},
+		{"stall_timeout 0", []string{"throughput", "--stall_timeout", "0"}, "--stall_timeout 0: it must be a number of seconds above 0"},
+		{"stall_timeout NaN", []string{"throughput", "--stall_timeout", "NaN"}, "--stall_timeout NaN: it must be"},
+		{"negative threads", []string{"throughput", "--threads", "-2"}, "--threads -2: it must be 0 (all CPUs) or more"},
+		{"negative threads in the config", []string{"throughput", "--config", negCfg}, "threads = -3 in " + negCfg + " line 1: it must be 0 (all CPUs) or more"},
+		{"negative n_ubatch in the config", []string{"throughput", "--config", ubatchCfg}, "n_ubatch = -1 in " + ubatchCfg + " line 1"},
+		{"batch 0 in the YAML", []string{"throughput", "--extra_llm_api_options", batchYAML}, "max_batch_size: 0 in " + batchYAML + " line 2: it must be between 1 and 256"},
+		{"batch 0 in the YAML, the flag wins", []string{"throughput", "--extra_llm_api_options", batchYAML, "--max_batch_size", "-4"}, "--max_batch_size -4: it must be between 1 and 256"},
+		{"KV fraction in the YAML", []string{"throughput", "--extra_llm_api_options", kvYAML}, "kv_cache_config.free_gpu_memory_fraction: 1.5 in " + kvYAML + " line 3: it must be between 0 and 1"},
+		{"KV fraction flag", []string{"throughput", "--kv_cache_free_gpu_mem_fraction", "1.5"}, "--kv_cache_free_gpu_mem_fraction 1.5: it must be between 0 and 1"},
+		{"world_size in the YAML", []string{"throughput", "--extra_llm_api_options", tpYAML}, "world_size: -1 in " + tpYAML + " line 1: it must be at least 1"},
+		{"batch x seq_len from the YAML", []string{"throughput", "--extra_llm_api_options", seqYAML}, "max_batch_size: 256 in " + seqYAML + " line 1 x max_seq_len: 16777217 in " + seqYAML + " line 2 is 4294967552 KV cells"},
+		{"flash_attn in the YAML", []string{"throughput", "--extra_llm_api_options", attnYAML}, "flash_attn: \"sometimes\" in " + attnYAML + " line 1: "},
+		{"max_seq_len overflows", []string{"throughput", "--max_seq_len", "268435457"}, "--max_batch_size 16 x --max_seq_len 268435457 is 4294967312 KV cells"},
+		{"a billion output tokens", []string{"throughput", "--dataset", huge}, "line 2 of dataset " + huge},
+		{"a billion output tokens, batch 1", []string{"throughput", "--dataset", huge, "--max_batch_size", "1"}, "a KV cache of 1 sequence x 1000000003 tokens needs"},
+		{"truncated model", []string{"throughput", "--model", truncGGUF}, "model file " + truncGGUF + ": truncated: the file has"},
+		{"missing llama_lib", []string{"throughput", "--llama_lib", filepath.Join(dir, "nope")}, "--llama_lib " + filepath.Join(dir, "nope") + ": no such file or folder"},
+		{"llama_lib not a library", []string{"throughput", "--llama_lib", notLib}, "load llama.cpp library " + notLib},
 		{"malformed dataset line", []string{"throughput", "--dataset", badLine}, "line 2"},
 		{"truncated dataset", []string{"throughput", "--dataset", truncated}, "line 2"},
 		{"report in a missing folder", []string{"throughput", "--report_json", filepath.Join(dir, "nope", "r.json")}, "no folder " + filepath.Join(dir, "nope")},
 		{"token outside vocabulary", []string{"throughput", "--dataset", vocab}, "999999"},
-		{"missing dataset", []string{"throughput", "--dataset", filepath.Join(dir, "none.jsonl")}, "none.jsonl"},
+		{"missing dataset", []string{"throughput", "--dataset", filepath.Join(dir, "none.jsonl")}, "dataset " + filepath.Join(dir, "none.jsonl") + ": no such file or directory"},
+		{"dataset is a folder", []string{"throughput", "--dataset", dir}, "dataset " + dir + " is a folder"},
+		{"iteration log in a missing folder", []string{"throughput", "--iteration_log", filepath.Join(dir, "nope", "i.jsonl")}, "--iteration_log " + filepath.Join(dir, "nope", "i.jsonl") + ": no folder"},
 		{"unknown flag", []string{"throughput", "--max_batch", "3"}, "max_batch"},
 		{"unknown command", []string{"thruput"}, "thruput"},
 		{"concurrency 0", []string{"throughput", "--concurrency", "0"}, "concurrency"},
 		{"bad flash_attn", []string{"throughput", "--flash_attn", "maybe"}, "flash_attn"},
+		{"unknown backend", []string{"throughput", "--backend", "vllm"}, `--backend "vllm": the only backend is llamacpp`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -176,6 +227,31 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// Settings that trtllm-bench takes but llama.cpp cannot run as they are run anyway, with a
+// warning where the run differs: max_num_tokens below max_batch_size (decodes take turns
+// within the token budget), and LoRA requests (run on the base model).
+func TestRunsWhatItCan(t *testing.T) {
+	dir := t.TempDir()
+	lora := filepath.Join(dir, "lora.jsonl")
+	os.WriteFile(lora, []byte(`{"task_id":0,"input_ids":[1,2,3],"output_tokens":4,"lora_request":{"lora_name":"a","lora_int_id":1,"lora_path":"/a"}}`+"\n"+
+		`{"task_id":1,"input_ids":[4,5,6],"output_tokens":4}`+"\n"), 0o644)
+	code, _, errs := runCLI(t, "throughput", "--dataset", lora, "--quiet")
+	if code != 0 || !strings.Contains(errs, "warning: dataset "+lora+": 1 of its 2 requests has a lora_request; benchtui applies no LoRA adapters") {
+		t.Errorf("LoRA dataset: exit %d, stderr %q", code, errs)
+	}
+	report := filepath.Join(dir, "report.json")
+	code, _, errs = runCLI(t, "throughput", "--max_num_tokens", "8", "--max_batch_size", "16", "--num_requests", "16",
+		"--isl", "16", "--osl", "8", "--report_json", report, "--quiet")
+	if code != 0 {
+		t.Fatalf("max_num_tokens 8, max_batch_size 16: exit %d, %s", code, errs)
+	}
+	var rep map[string]any
+	readJSON(t, report, &rep)
+	if bt := rep["benchtui"].(map[string]any); bt["num_completed"].(float64) != 16 {
+		t.Errorf("%v requests completed, want 16", bt["num_completed"])
+	}
+}
+
 func TestHelp(t *testing.T) {
 	code, out, _ := runCLI(t, "throughput", "--help")
 	if code != 0 || !strings.Contains(out, "--max_batch_size") || !strings.Contains(out, "--report_json int") && !strings.Contains(out, "--report_json") {
@@ -190,6 +266,8 @@ func TestDashboardBadInput(t *testing.T) {
 	os.WriteFile(badCfg, []byte("isl = 64\nbogus = 1\n"), 0o644)
 	okCfg := filepath.Join(dir, "ok.toml")
 	os.WriteFile(okCfg, []byte("isl = 64\ntheme = \"mono\"\n"), 0o644)
+	zeroCfg := filepath.Join(dir, "zero.toml")
+	os.WriteFile(zeroCfg, []byte("max_batch_size = 0\n"), 0o644)
 	notJSON := filepath.Join(dir, "x.json")
 	os.WriteFile(notJSON, []byte("{\"hello\": 1}"), 0o644)
 	cases := []struct {
@@ -201,7 +279,8 @@ func TestDashboardBadInput(t *testing.T) {
 		{"unknown config key", []string{"--config", badCfg}, "bogus"},
 		{"unknown theme", []string{"dashboard", "--theme", "pink"}, "pink"},
 		{"unknown preset", []string{"dashboard", "--model", "llama-9000"}, "llama-9000"},
-		{"batch 0", []string{"dashboard", "--max_batch_size", "0"}, "max_batch_size"},
+		{"batch 0", []string{"dashboard", "--max_batch_size", "0"}, "--max_batch_size 0: it must be between 1 and 256"},
+		{"batch 0 in the config", []string{"--config", zeroCfg}, "max_batch_size = 0 in " + zeroCfg},
 		{"replay missing file", []string{"replay", filepath.Join(dir, "nope.json")}, "nope.json"},
 		{"replay not a report", []string{"replay", notJSON}, "neither"},
 		{"replay no file", []string{"replay"}, "one file"},

@@ -45,43 +45,42 @@ func fileRunSettings(of *llamacpp.OptionsFile, set map[string]bool, batch, token
 	}
 }
 
-// clampBatch runs a max_batch_size above llama.cpp's most sequences at once with that most,
-// saying so in one line: trtllm-bench's guide sweeps batch sizes up to 384, and a larger
-// limit than the engine can hold changes nothing but the figure in the report, which then
-// says what ran. It returns the note for the report's config ("" when nothing changed).
-func clampBatch(n *int, stderr io.Writer) string {
-	if *n <= llamacpp.MaxSequences {
-		return ""
-	}
-	note := fmt.Sprintf("max_batch_size %d is above llama.cpp's %d sequences at once: ran with %d", *n, llamacpp.MaxSequences, llamacpp.MaxSequences)
-	fmt.Fprintln(stderr, "benchtui: "+note)
-	*n = llamacpp.MaxSequences
-	return note
-}
-
-// backendOptions merges the options file with the flags; flags given on the command line win.
-func backendOptions(f *benchFlags, of *llamacpp.OptionsFile, set map[string]bool) (llamacpp.BackendOptions, error) {
+// backendOptions merges the options file with the flags; flags given on the command line win
+// over the file, and the file over the flags' defaults. Its errors name the option as the
+// user gave it (see where).
+func backendOptions(f *benchFlags, of *llamacpp.OptionsFile, set map[string]bool, name where) (llamacpp.BackendOptions, error) {
 	var o llamacpp.BackendOptions
 	if of != nil {
 		o = of.Backend
 	}
-	if set["threads"] || o.Threads == 0 {
+	flag := func(key string) bool {
+		_, inFile := of.Source(key)
+		return set[flagOf(key)] || !inFile
+	}
+	if flag("threads") {
 		o.Threads = f.Threads
 	}
-	if set["n_gpu_layers"] || o.GPULayers == nil {
+	if flag("n_gpu_layers") {
 		o.GPULayers = &f.GPULayers
 	}
-	if set["flash_attn"] || o.FlashAttn == "" {
+	if flag("flash_attn") {
 		o.FlashAttn = f.FlashAttn
 	}
-	if set["kv_cache_dtype"] || o.KVCacheDType == "" {
+	if flag("kv_cache_dtype") {
 		o.KVCacheDType = f.KVDtype
 	}
-	if set["kv_cache_free_gpu_mem_fraction"] || o.KVCacheFreeMemFraction == 0 {
+	if flag("kv_cache_free_gpu_mem_fraction") {
 		o.KVCacheFreeMemFraction = f.KVFraction
 	}
-	if set["llama_lib"] || o.Library == "" {
+	if flag("library") {
 		o.Library = f.LlamaLib
 	}
-	return session.NormalizeBackend(o)
+	if err := rpcOptions(&o, f.RPC, f.TensorSplit, f.RPCMeasure, set, flag); err != nil {
+		return o, usageError{err}
+	}
+	o, err := session.NormalizeBackend(o)
+	if err != nil {
+		return o, optionError(err, name)
+	}
+	return o, nil
 }

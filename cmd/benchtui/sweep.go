@@ -9,11 +9,9 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
@@ -21,6 +19,7 @@ import (
 	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/internal/fsutil"
 	"github.com/benchtui/benchtui/report"
+	htmlreport "github.com/benchtui/benchtui/report/html"
 	"github.com/benchtui/benchtui/session"
 	"github.com/benchtui/benchtui/sweep"
 )
@@ -46,6 +45,8 @@ type sweepFlags struct {
 	// fileOpts is the options file's content, and requests the dataset's.
 	fileOpts *llamacpp.OptionsFile
 	requests []dataset.Request
+	// names names a setting as the user gave it, a flag or a key of the options file.
+	names where
 }
 
 // The swept settings: backend axes first, so that the grid visits each backend
@@ -85,6 +86,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load")
 	fs.Float(&f.StallS, "stall_timeout", 120, "seconds without progress after which a run fails")
+	var page pageOutputs
+	page.register(fs)
 	raw := make([]string, len(sweepAxes))
 	for i, a := range sweepAxes {
 		fs.String(&raw[i], a.name, a.def, a.usage+": a value, a list (1,4,16) or a range (32:384:32, 1:256:x2)")
@@ -101,12 +104,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	set := fs.setFlags()
-	if f.Repeat < 1 || f.NumRequests < 1 {
-		return badInput("--repeat and --num_requests must be at least 1")
+	if f.Repeat < 1 {
+		return badInput("--repeat %d: it must be at least 1", f.Repeat)
 	}
 	if err := sweepFileSettings(f, set, raw, stderr); err != nil {
 		return err
 	}
+	// A setting is named as its flag, or as the options file's key when the file gave it.
+	f.names = namedFrom(set, optionsFile(f.fileOpts))
 	var axes, swept []sweep.Axis
 	for i, a := range sweepAxes {
 		vals, err := sweep.ParseValues(raw[i])
@@ -114,17 +119,33 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			return badInput("--%s: %v", a.name, err)
 		}
 		if a.name == "max_batch_size" {
-			vals = clampBatchValues(vals, stderr)
+			vals = clampBatchValues(vals, f.names, stderr)
 		}
 		for _, v := range vals {
-			if err := checkAxisValue(a.name, v); err != nil {
-				return usageError{err}
+			if a.name != "flash_attn" && a.name != "kv_cache_dtype" {
+				if _, err := strconv.Atoi(v); err != nil {
+					return badInput("--%s %q: not an integer", a.name, v)
+				}
 			}
 		}
 		axes = append(axes, sweep.Axis{Name: a.name, Values: vals})
 		if len(vals) > 1 {
 			swept = append(swept, axes[i])
 		}
+	}
+	points := sweep.Grid(axes)
+	// Every point is checked, settings and backend options, before the first loads.
+	for _, p := range points {
+		if err := sweepSettings(f, p).check(f.names); err != nil {
+			return err
+		}
+		if _, err := sweepOptions(f, p); err != nil {
+			return err
+		}
+	}
+	so, _ := sweepOptions(f, points[0])
+	if err := checkLibrary(so.Backend.Library, f.names); err != nil {
+		return err
 	}
 	model, modelFile, err := session.Check(session.Options{Model: f.Model})
 	if err != nil {
@@ -135,9 +156,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	// The results folder is resolved once, before anything loads.
-	plan, err := fsutil.PlanOutputs([]fsutil.Input{{Flag: "model", Path: modelFile}, {Flag: "dataset", Path: f.Dataset},
-		{Flag: "config", Path: f.ConfigFile}},
-		[]fsutil.Output{{Flag: "out", Path: f.Out, Dir: true}})
+	if err := page.checkStdout(false); err != nil {
+		return err
+	}
+	inputs := []fsutil.Input{{Flag: "model", Path: modelFile}, {Flag: "dataset", Path: f.Dataset}, {Flag: "config", Path: f.ConfigFile}}
+	plan, err := fsutil.PlanOutputs(inputs, append([]fsutil.Output{{Flag: "out", Path: f.Out, Dir: true}}, page.outputs()...))
 	if err != nil {
 		return usageError{err}
 	}
@@ -147,18 +170,25 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	in := newInterrupts(stderr, f.Quiet)
+	defer in.stop()
+	ctx := in.ctx
 	logger, _ := openLog()
 	hw := session.StartHardware(ctx, 0)
 	defer hw.Close()
+	for _, p := range points {
+		so, _ := sweepOptions(f, p)
+		env := session.Env{Hardware: hw}
+		if err := preflight(so, env, sweepSpec(f, p, so.Backend), func(w string) { fmt.Fprintf(stderr, "benchtui: warning: %s\n", w) }); err != nil {
+			return fmt.Errorf("sweep point %s: %w", p.Key(), err)
+		}
+	}
 	say := func(format string, a ...any) {
 		if !f.Quiet {
 			fmt.Fprintf(stderr, "sweep: "+format+"\n", a...)
 		}
 	}
 
-	points := sweep.Grid(axes)
 	// Progress lines name only what varies.
 	label := func(p sweep.Point) string {
 		var parts []string
@@ -171,7 +201,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return strings.Join(parts, " ")
 	}
 	var results []sweep.PointResult
-	var sess *session.Session
+	var sess session.Session
 	loadedKey := ""
 	defer func() {
 		if sess != nil {
@@ -202,6 +232,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 					return asUsage(fmt.Errorf("sweep point %s: %w", p.Key(), err))
 				}
 				sess, loadedKey = s, key
+				in.onSecond(s.Abort)
 			}
 			rep, err := runSweepPoint(ctx, sess, f, p)
 			if err != nil {
@@ -225,6 +256,16 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := writeSweepResults(f.Out, axes, swept, results); err != nil {
 		return err
 	}
+	if page.any() {
+		names := make([]string, len(axes))
+		for i, a := range axes {
+			names[i] = a.Name
+		}
+		src := htmlreport.FromSweep("sweep.json", &htmlreport.Sweep{Axes: names, Points: results})
+		if err := page.write([]*htmlreport.Source{src}, inputs, plan, true, f.Quiet, stdout, stderr); err != nil {
+			return err
+		}
+	}
 	shown := swept
 	if len(shown) == 0 {
 		shown = axes[backendAxes:]
@@ -235,37 +276,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	say("results in %s (sweep.json, sweep.csv, sweep.md)", given)
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))
+		return interruptedError{fmt.Errorf("sweep interrupted after %d of %d points; run the same command again to resume", len(results), len(points))}
 	case failed > 0:
 		return fmt.Errorf("%d runs of the sweep failed (see above); run the same command again to retry them", failed)
-	}
-	return nil
-}
-
-func checkAxisValue(name, v string) error {
-	switch name {
-	case "flash_attn":
-		if v != "auto" && v != "on" && v != "off" {
-			return fmt.Errorf("--flash_attn %q: want auto, on or off", v)
-		}
-	case "kv_cache_dtype":
-		if v == "" {
-			return errors.New("--kv_cache_dtype: empty value")
-		}
-	default:
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("--%s %q: not an integer", name, v)
-		}
-		if name == "max_batch_size" && n < 1 {
-			return fmt.Errorf("--max_batch_size %d: it must be at least 1", n)
-		}
-		if (name == "isl" || name == "osl" || name == "tp") && n < 1 {
-			return fmt.Errorf("--%s %d: it must be at least 1", name, n)
-		}
-		if name == "concurrency" && n == 0 {
-			return errors.New("--concurrency 0: give -1 for unlimited or a positive limit")
-		}
 	}
 	return nil
 }
@@ -305,7 +318,18 @@ func backendKey(p sweep.Point) string {
 	return strings.Join(parts, ", ")
 }
 
-func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (*session.Session, error) {
+// sweepSettings are the run settings of point p, for their one check.
+func sweepSettings(f *sweepFlags, p sweep.Point) runSettings {
+	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
+	return runSettings{
+		MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens, NumRequests: f.NumRequests, MinRequests: 1,
+		Warmup: f.Warmup, Concurrency: atoi("concurrency", "-1"), TP: atoi("tp", "1"), PP: 1, EOSID: -1,
+		ISL: atoi("isl", "128"), OSL: atoi("osl", "128"), ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallS,
+	}
+}
+
+// sweepOptions are the session options of point p: its backend axes.
+func sweepOptions(f *sweepFlags, p sweep.Point) (session.Options, error) {
 	ngl, _ := strconv.Atoi(p.Get("n_gpu_layers", "-1"))
 	tp, _ := strconv.Atoi(p.Get("tp", "1"))
 	var base llamacpp.BackendOptions
@@ -321,26 +345,38 @@ func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *ses
 	}
 	bo, err := session.NormalizeBackend(base)
 	if err != nil {
-		return nil, session.InputError{Err: err}
+		return session.Options{}, optionError(err, f.names)
 	}
-	so := session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp, Hardware: hw, InProcess: f.InProcess,
-		StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
-	return session.Open(ctx, so, nil)
+	return session.Options{Model: f.Model, Seed: f.Seed, Backend: bo, TP: tp}, nil
 }
 
-func runSweepPoint(ctx context.Context, s *session.Session, f *sweepFlags, p sweep.Point) (*report.Report, error) {
-	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
+// sweepSpec is the run of point p with the backend options bo: the dataset's requests when
+// there is one, else a generated set of the point's lengths.
+func sweepSpec(f *sweepFlags, p sweep.Point, bo llamacpp.BackendOptions) session.Spec {
+	s := sweepSettings(f, p)
 	spec := session.Spec{
-		Gen: session.Gen{NumRequests: f.NumRequests, ISL: atoi("isl", "128"), OSL: atoi("osl", "128"),
-			ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
-		Engine: engine.Config{MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens,
-			Concurrency: atoi("concurrency", "-1"), Warmup: f.Warmup, EOSID: -1},
-		KVFreeMemFraction: s.Options().Backend.KVCacheFreeMemFraction,
+		Gen: session.Gen{NumRequests: f.NumRequests, ISL: s.ISL, OSL: s.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
+		Engine: engine.Config{MaxBatchSize: s.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, Concurrency: s.Concurrency,
+			Warmup: f.Warmup, EOSID: -1},
+		KVFreeMemFraction: bo.KVCacheFreeMemFraction,
 	}
 	if f.requests != nil {
 		spec.Requests, spec.DatasetPath = f.requests, f.Dataset
 	}
-	r, err := s.Run(ctx, spec)
+	return spec
+}
+
+func openSweepSession(ctx context.Context, f *sweepFlags, p sweep.Point, hw *session.Hardware, logger *log.Logger) (session.Session, error) {
+	so, err := sweepOptions(f, p)
+	if err != nil {
+		return nil, err
+	}
+	env := session.Env{Hardware: hw, InProcess: f.InProcess, StallTimeout: time.Duration(f.StallS * float64(time.Second)), Log: logger}
+	return session.Open(ctx, so, env, nil)
+}
+
+func runSweepPoint(ctx context.Context, s session.Session, f *sweepFlags, p sweep.Point) (*report.Report, error) {
+	r, err := s.Run(ctx, sweepSpec(f, p, s.Options().Backend), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -380,26 +416,47 @@ func writeSweepResults(dir string, axes, swept []sweep.Axis, results []sweep.Poi
 // runCompare prints reports side by side: every metric of each, with its change in percent
 // from the first. Reports of benchtui or trtllm-bench, and dashboard exports, are read.
 func runCompare(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare")
+	var page pageOutputs
+	page.register(fs)
 	for _, a := range args {
 		if isHelp(a) {
-			fmt.Fprint(stdout, "Usage: benchtui compare A.json B.json [...]   (reports or exports; changes are against A)\n")
+			fmt.Fprint(stdout, "Usage: benchtui compare A.json B.json [...] [--html OUT.html] [--svg DIR]   (reports or exports; changes are against A)\n\n")
+			fs.usage(stdout)
 			return errHelpShown
 		}
+	}
+	args, flags := splitArgs(args, fs)
+	if err := fs.parse(flags); err != nil {
+		return usageError{err}
 	}
 	if len(args) < 2 {
 		return badInput("compare takes two reports or more: benchtui compare A.json B.json [...]")
 	}
+	if err := page.checkStdout(false); err != nil {
+		return err
+	}
+	inputs := positionalInputs(args)
+	plan, err := fsutil.PlanOutputs(inputs, page.outputs())
+	if err != nil {
+		return usageError{err}
+	}
 	reps := make([]report.Report, len(args))
+	srcs := make([]*htmlreport.Source, len(args))
 	for i, path := range args {
 		x, err := report.ReadExport(path)
 		if err != nil {
 			return usageError{err}
 		}
 		reps[i] = x.Report
+		srcs[i] = htmlreport.FromExport(filepath.Base(path), x)
 	}
 	names := make([]string, len(args))
 	for i, path := range args {
 		names[i] = filepath.Base(path)
 	}
-	return report.WriteCompare(stdout, names, reps)
+	if err := report.WriteCompare(stdout, names, reps); err != nil {
+		return err
+	}
+	return page.write(srcs, inputs, plan, false, false, stdout, stderr)
 }

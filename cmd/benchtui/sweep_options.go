@@ -1,13 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"slices"
 	"strconv"
 
 	"github.com/benchtui/benchtui/dataset"
-	"github.com/benchtui/benchtui/engine/llamacpp"
 )
 
 // sweepExamples ends sweep's help: trtllm-bench's guide sweeps ISL/OSL and batch sizes with
@@ -65,26 +62,6 @@ func sweepFileSettings(f *sweepFlags, set map[string]bool, raw []string, stderr 
 		}
 	}
 	return nil
-}
-
-// clampBatchValues runs batch sizes above llama.cpp's most sequences at once as that most,
-// once (trtllm-bench's guide sweeps up to 384), saying so in one line.
-func clampBatchValues(vals []string, stderr io.Writer) []string {
-	var out, over []string
-	for _, v := range vals {
-		if n, err := strconv.Atoi(v); err == nil && n > llamacpp.MaxSequences {
-			over = append(over, v)
-			v = strconv.Itoa(llamacpp.MaxSequences)
-		}
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	if len(over) > 0 {
-		fmt.Fprintf(stderr, "benchtui: --max_batch_size %v is above llama.cpp's %d sequences at once: those points run as %d\n",
-			over, llamacpp.MaxSequences, llamacpp.MaxSequences)
-	}
-	return out
 }
 
 // sweepDataset reads --dataset once for every point.

@@ -19,10 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -62,6 +59,10 @@ type Options struct {
 	Verbose bool
 	// VocabOnly loads only the vocabulary (for tokenizing).
 	VocabOnly bool
+	// RPC lists RPC servers (host:port) whose devices join this machine's (see rpc.go).
+	RPC []string
+	// RPCDirect connects llama.cpp to the RPC servers without benchtui's measuring relay.
+	RPCDirect bool
 }
 
 // Backend is a loaded model and context. Use it from one goroutine.
@@ -72,92 +73,8 @@ type Backend struct {
 	opts  Options
 	// moveBuf holds the renumberings of a step as two columns for C.
 	moveBuf []int32
-}
-
-var (
-	openMu   sync.Mutex
-	openPath string
-)
-
-// Open loads libllama (once per process).
-func openLibrary(explicit string, verbose bool, cudaGraphs *bool) (string, error) {
-	openMu.Lock()
-	defer openMu.Unlock()
-	level := C.int(C.GGML_LOG_LEVEL_INFO)
-	C.bt_log_configure(boolInt(verbose), level)
-	if openPath != "" {
-		return openPath, nil
-	}
-	path, err := FindLibrary(explicit)
-	if err != nil {
-		return "", err
-	}
-	cudaGraphsEnv(cudaGraphs)
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-	var buf [1024]C.char
-	if C.bt_open(cpath, &buf[0], C.size_t(len(buf))) != 0 {
-		return "", fmt.Errorf("load llama.cpp library %s: %s", path, C.GoString(&buf[0]))
-	}
-	openPath = path
-	return path, nil
-}
-
-func boolInt(b bool) C.int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// LogTail returns llama.cpp's last log lines, for error messages.
-func LogTail(lines int) string {
-	var buf [8192]C.char
-	n := C.bt_log_tail(&buf[0], C.size_t(len(buf)), C.int(lines))
-	return strings.TrimSpace(C.GoStringN(&buf[0], C.int(n)))
-}
-
-// Devices lists the compute devices llama.cpp sees (opening the library if needed, with
-// CUDA graphs as Options.CUDAGraphs says).
-func Devices(library string, cudaGraphs *bool) ([]engine.Device, error) {
-	if _, err := openLibrary(library, false, cudaGraphs); err != nil {
-		return nil, err
-	}
-	return devices(), nil
-}
-
-func devices() []engine.Device {
-	n := int(C.bt_device_count())
-	out := make([]engine.Device, 0, n)
-	for i := 0; i < n; i++ {
-		var d C.bt_device
-		if C.bt_device_get(C.int(i), &d) != 0 {
-			continue
-		}
-		out = append(out, engine.Device{
-			Name:        C.GoString(&d.name[0]),
-			Description: C.GoString(&d.description[0]),
-			Type:        deviceType(int(d._type)),
-			FreeBytes:   uint64(d.free_mem),
-			TotalBytes:  uint64(d.total_mem),
-		})
-	}
-	return out
-}
-
-func deviceType(t int) string {
-	switch t {
-	case C.GGML_BACKEND_DEVICE_TYPE_CPU:
-		return "cpu"
-	case C.GGML_BACKEND_DEVICE_TYPE_GPU:
-		return "gpu"
-	case C.GGML_BACKEND_DEVICE_TYPE_IGPU:
-		return "igpu"
-	case C.GGML_BACKEND_DEVICE_TYPE_ACCEL:
-		return "accel"
-	default:
-		return "other"
-	}
+	// rpc is the RPC servers the model is spread over (nil: none).
+	rpc *rpcState
 }
 
 var splitModes = map[string]C.int32_t{
@@ -193,7 +110,7 @@ func CheckOptions(o *Options) error {
 			return fmt.Errorf("kv_cache_dtype %q: want f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1 or f32", o.KVType)
 		}
 	}
-	return nil
+	return CheckRPC(o.RPC)
 }
 
 // Open loads the library and the model; CreateContext makes the context. progress, if set, is called with the load
@@ -222,6 +139,10 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 	if o.FlashAttn == "" {
 		o.FlashAttn = "auto"
 	}
+	rpc, err := openRPC(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
 	devs := devices()
 
 	lp := C.bt_load_params{
@@ -244,6 +165,13 @@ func Open(ctx context.Context, o Options, progress func(float64)) (*Backend, err
 			s[i] = C.float(v)
 		}
 		lp.tensor_split = split
+	}
+
+	if rpc != nil {
+		if lp.devices, err = rpc.modelDevices(o.TensorSplit, devs); err != nil {
+			return nil, err
+		}
+		defer C.free(unsafe.Pointer(lp.devices))
 	}
 
 	cpath := C.CString(o.ModelPath)
@@ -285,7 +213,7 @@ wait:
 	if progress != nil {
 		progress(1)
 	}
-	b := &Backend{model: model}
+	b := &Backend{model: model, rpc: rpc}
 	var mi C.bt_model_info
 	C.bt_model_info_get(model, boolInt(o.VocabOnly), &mi)
 	b.info = engine.BackendInfo{
@@ -318,6 +246,14 @@ wait:
 	}
 	b.info.Version, b.info.Commit = releaseOf(lib)
 	b.info.RunsOn = runsOn(devs, o)
+	if rpc != nil {
+		// The servers' devices follow this machine's, and the output stays on a server:
+		// sampling there sends one token per sequence over the network, not its logits.
+		b.info.Devices = append(b.info.Devices, rpc.devices()...)
+		rpc.modelBytes(LogTail(200), b.info.Devices)
+		b.info.RPC = rpc.info()
+		b.info.RunsOn = rpc.runsOn(b.info.RunsOn)
+	}
 	b.info.BackendSampling = b.info.RunsOn != "CPU"
 	if o.BackendSampling != nil {
 		b.info.BackendSampling = *o.BackendSampling
@@ -503,8 +439,15 @@ func (b *Backend) Step(batch *engine.Batch, out []int32) error {
 	if len(out) > 0 {
 		outP = (*C.int32_t)(unsafe.Pointer(&out[0]))
 	}
+	var t0 time.Time
+	if b.rpc != nil && n > 0 {
+		t0 = time.Now()
+	}
 	rc := C.bt_step(b.state, C.int32_t(len(batch.Free)), freeP, C.int32_t(nMove), srcP, dstP,
 		C.int32_t(n), tokP, posP, seqP, logP, outP, C.int32_t(len(out)))
+	if b.rpc != nil && n > 0 {
+		b.rpc.step(time.Since(t0))
+	}
 	switch {
 	case rc == 0:
 		return nil
@@ -561,53 +504,4 @@ func countNonZero(v []float32) int {
 		}
 	}
 	return n
-}
-
-// cudaGraphsEnv turns off ggml's CUDA graphs unless they are asked for (on, or, when on is
-// nil, BENCHTUI_CUDA_GRAPHS=1). On H200s, with greedy sampling in the graph, runs of
-// requests of varied lengths died now and then with "CUDA error: an illegal instruction was
-// encountered" right after ggml reused a CUDA graph (three of about ten runs); with graphs
-// off, none of the same runs failed. ggml reads the variable when its CUDA backend starts, so
-// it is set before the library loads; a GGML_CUDA_DISABLE_GRAPHS of the user's is kept.
-func cudaGraphsEnv(on *bool) {
-	want := os.Getenv("BENCHTUI_CUDA_GRAPHS") == "1"
-	if on != nil {
-		want = *on
-	}
-	if want {
-		return
-	}
-	if _, set := os.LookupEnv("GGML_CUDA_DISABLE_GRAPHS"); !set {
-		os.Setenv("GGML_CUDA_DISABLE_GRAPHS", "1")
-	}
-}
-
-// EchoWarnings makes llama.cpp's warnings and errors go to stderr as well as to the log
-// buffer. A backend child process turns it on: its parent keeps the tail of its stderr to say
-// why it died ("CUDA error: out of memory" comes from llama.cpp's log, not from an abort).
-func EchoWarnings(on bool) { C.bt_log_echo_warnings(boolInt(on)) }
-
-// Fault makes the native code fail on purpose, for tests of crash isolation: "abort" calls
-// abort() as a failed GGML_ASSERT does, "segv" dereferences a null pointer.
-func Fault(kind string) {
-	switch kind {
-	case "abort":
-		C.bt_fault(1)
-	case "segv":
-		C.bt_fault(2)
-	}
-}
-
-// ThreadsEnv overrides the default CPU thread count (all CPUs).
-const ThreadsEnv = "BENCHTUI_THREADS"
-
-// DefaultThreads is $BENCHTUI_THREADS, or the number of CPUs. ggml's threads wait for each
-// other at every operation of a graph; on a machine where other processes keep the CPUs busy,
-// each such wait can last a scheduler time slice and a run slows down a thousandfold, so a
-// shared machine (a CI runner running tests in parallel) is better served by fewer threads.
-func DefaultThreads() int {
-	if n, err := strconv.Atoi(os.Getenv(ThreadsEnv)); err == nil && n > 0 {
-		return n
-	}
-	return runtime.NumCPU()
 }

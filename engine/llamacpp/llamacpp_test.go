@@ -154,7 +154,7 @@ func TestRunTinyInFlight(t *testing.T) {
 	if err := engine.Validate(reqs, cfg, b.Info().NVocab); err != nil {
 		t.Fatal(err)
 	}
-	res, err := engine.Run(context.Background(), b, reqs, cfg, nil)
+	res, err := engine.Run(context.Background(), b, reqs, cfg, engine.Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestInFlightMatchesAlone(t *testing.T) {
 	stats := report.DatasetStats(reqs)
 	cfg := engine.Config{MaxBatchSize: 4, MaxNumTokens: 32, MaxSeqLen: stats.MaxSequenceLength, Concurrency: -1, EOSID: -1, KeepTokens: true}
 	b := openTiny(t, true, cfg.MaxBatchSize*cfg.MaxSeqLen, cfg.MaxNumTokens, cfg.MaxBatchSize)
-	res, err := engine.Run(context.Background(), b, reqs, cfg, nil)
+	res, err := engine.Run(context.Background(), b, reqs, cfg, engine.Hooks{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestInFlightMatchesAlone(t *testing.T) {
 	one.MaxBatchSize = 1
 	mismatched := 0
 	for i := range reqs {
-		r1, err := engine.Run(context.Background(), alone, reqs[i:i+1], one, nil)
+		r1, err := engine.Run(context.Background(), alone, reqs[i:i+1], one, engine.Hooks{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

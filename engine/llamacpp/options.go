@@ -24,6 +24,12 @@ type BackendOptions struct {
 	CUDAGraphs *bool `json:"cuda_graphs,omitempty"`
 	// Library is libllama's path or folder.
 	Library string `json:"library,omitempty"`
+	// RPC lists llama.cpp RPC servers (host:port) whose devices join this machine's; the
+	// layers are split over them (tensor_split weights them, servers first).
+	RPC []string `json:"rpc,omitempty"`
+	// RPCMeasure routes the RPC traffic through a relay that measures it per host (nil:
+	// on).
+	RPCMeasure *bool `json:"rpc_measure,omitempty"`
 }
 
 // RunSettings are the run settings an options file may give (trtllm-bench's
@@ -50,6 +56,8 @@ type OptionsFile struct {
 	// Ignored lists the keys that have no llama.cpp equivalent (trtllm-bench's, mostly), and
 	// why.
 	Ignored []FileKey `json:"ignored,omitempty"`
+	// from maps a benchtui setting to the key that gave it its value (see Source).
+	from map[string]FileKey
 }
 
 // FileKey is one key of an options file: its dotted name, line and value.
@@ -59,6 +67,18 @@ type FileKey struct {
 	Value any    `json:"value"`
 	// Why says why an ignored key has no effect.
 	Why string `json:"why,omitempty"`
+}
+
+// Source returns the key of the file that set a benchtui setting, named as its flag or
+// benchtui's own key ("max_batch_size", "tp", "kv_cache_free_gpu_mem_fraction", "library"),
+// whatever the file called it: tensor_parallel_size sets tp, kv_cache_config.dtype sets
+// kv_cache_dtype. Messages about the setting's value name that key and its line.
+func (f *OptionsFile) Source(setting string) (FileKey, bool) {
+	if f == nil {
+		return FileKey{}, false
+	}
+	k, ok := f.from[setting]
+	return k, ok
 }
 
 // IgnoredKeys returns the names of the ignored keys, in file order.

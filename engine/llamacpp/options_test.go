@@ -53,14 +53,41 @@ dtype = "fp8"
 		"\n\nsomething_else = 1\n":                           "line 3: unknown key something_else (benchtui's keys: threads,",
 		"[kv_cache_config]\nfree_gpu_memory_fracton = 0.5\n": "line 2: unknown key kv_cache_config.free_gpu_memory_fracton: did you mean kv_cache_config.free_gpu_memory_fraction?",
 		"threads = \"eight\"\n":                              `line 1: threads: want an integer, got "eight"`,
-		"flash_attn = \"sometimes\"\n":                       `line 1: flash_attn "sometimes": want auto, on or off`,
+		"flash_attn = 1\n":                                   "line 1: flash_attn: want a string, got 1",
 		"threads = 8\nthreads = 9\n":                         "line 2: Key 'threads' has already been defined",
-		"kv_cache_free_gpu_mem_fraction = 1.5\n":             "line 1: kv_cache_free_gpu_mem_fraction is 1.5: want a fraction between 0 and 1",
+		"kv_cache_free_gpu_mem_fraction = \"most\"\n":        `line 1: kv_cache_free_gpu_mem_fraction: want a number, got "most"`,
+		"threads = 3000000000\n":                             "line 1: threads is 3000000000: more than a 32-bit integer holds",
 	} {
 		_, err := LoadOptionsFile(writeFile(t, "bad.toml", body))
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "bad.toml") {
 			t.Errorf("%q: error %v, want it to name the file and say %q", body, err, want)
 		}
+	}
+}
+
+// Values are read with their types only: their ranges are the one validation's, which names
+// the key and line Source gives, whatever the file called the setting.
+func TestOptionsFileSource(t *testing.T) {
+	o, err := LoadOptionsFile(writeFile(t, "c.yaml", "max_batch_size: 0\nworld_size: -2\nkv_cache_config:\n  free_gpu_memory_fraction: 1.5\n  dtype: auto\nflash_attn: sometimes\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *o.Run.MaxBatchSize != 0 || *o.Run.TP != -2 || o.Backend.KVCacheFreeMemFraction != 1.5 || o.Backend.FlashAttn != "sometimes" {
+		t.Errorf("backend %+v run %+v", o.Backend, o.Run)
+	}
+	for setting, want := range map[string]FileKey{
+		"max_batch_size":                 {Key: "max_batch_size", Line: 1, Value: int64(0)},
+		"tp":                             {Key: "world_size", Line: 2, Value: int64(-2)},
+		"kv_cache_free_gpu_mem_fraction": {Key: "kv_cache_config.free_gpu_memory_fraction", Line: 4, Value: 1.5},
+		"flash_attn":                     {Key: "flash_attn", Line: 6, Value: "sometimes"},
+	} {
+		if got, ok := o.Source(setting); !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("Source(%s) = %+v, %v; want %+v", setting, got, ok, want)
+		}
+	}
+	// dtype: auto keeps llama.cpp's default: it sets nothing.
+	if k, ok := o.Source("kv_cache_dtype"); ok {
+		t.Errorf("Source(kv_cache_dtype) = %+v for dtype: auto", k)
 	}
 }
 

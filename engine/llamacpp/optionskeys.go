@@ -10,7 +10,7 @@ import (
 // ownKeys are benchtui's own keys, named as its flags.
 var ownKeys = []string{"threads", "threads_batch", "n_gpu_layers", "split_mode", "main_gpu", "tensor_split",
 	"flash_attn", "kv_cache_dtype", "kv_unified", "offload_kqv", "backend_sampling", "n_ubatch",
-	"kv_cache_free_gpu_mem_fraction", "cuda_graphs", "library"}
+	"kv_cache_free_gpu_mem_fraction", "cuda_graphs", "library", "rpc", "rpc_measure"}
 
 // appliedKeys are trtllm-bench's keys (TensorRT-LLM's LlmArgs and AutoDeploy's) that have a
 // llama.cpp equivalent.
@@ -95,8 +95,17 @@ var ignoredSubKeys = map[string]string{
 	"pytorch_backend_config.print_iter_log": whyTRTInternals, "pytorch_backend_config.kv_cache_dtype": whyTRTInternals,
 }
 
-func (o *OptionsFile) applied(e entry) {
-	o.Applied = append(o.Applied, FileKey{Key: e.key, Line: e.line, Value: e.value})
+// applied lists e as applied; setting, when not "", is the benchtui setting it gave a value
+// (the last key to set one is the one Source names).
+func (o *OptionsFile) applied(e entry, setting string) {
+	k := FileKey{Key: e.key, Line: e.line, Value: e.value}
+	o.Applied = append(o.Applied, k)
+	if setting != "" {
+		if o.from == nil {
+			o.from = map[string]FileKey{}
+		}
+		o.from[setting] = k
+	}
 }
 
 func (o *OptionsFile) ignore(e entry, why string) {
@@ -121,29 +130,29 @@ func mapValue(sub []entry) map[string]any {
 	return m
 }
 
-// apply applies one top-level key.
+// apply applies one top-level key. Values are read with their types (an integer, a string, a
+// fraction's number); whether a value is in its range is for the one validation of a run's
+// settings to say (session.NormalizeBackend and the commands' runSettings.check), which
+// names the key and line that Source gives.
 func (o *OptionsFile) apply(e entry) error {
 	b, r := &o.Backend, &o.Run
 	var err error
+	setting := e.key // the benchtui setting the key sets, "" for none
 	switch e.key {
 	case "threads":
-		b.Threads, err = intIn(e, 0, math.MaxInt32)
+		b.Threads, err = integer(e)
 	case "threads_batch":
-		b.ThreadsBatch, err = intIn(e, 0, math.MaxInt32)
+		b.ThreadsBatch, err = integer(e)
 	case "n_gpu_layers":
-		b.GPULayers, err = intPtr(e, -1, math.MaxInt32)
+		b.GPULayers, err = integerPtr(e)
 	case "split_mode":
-		if b.SplitMode, err = str(e); err == nil {
-			err = CheckOptions(&Options{SplitMode: b.SplitMode})
-		}
+		b.SplitMode, err = str(e)
 	case "main_gpu":
-		b.MainGPU, err = intIn(e, 0, math.MaxInt32)
+		b.MainGPU, err = integer(e)
 	case "tensor_split":
 		b.TensorSplit, err = floats(e)
 	case "flash_attn":
-		if b.FlashAttn, err = str(e); err == nil {
-			err = CheckOptions(&Options{FlashAttn: b.FlashAttn})
-		}
+		b.FlashAttn, err = str(e)
 	case "kv_cache_dtype":
 		// benchtui's own key, and AutoDeploy's (kv_cache_dtype: auto, fp8), whose values
 		// are TensorRT-LLM's names.
@@ -152,9 +161,7 @@ func (o *OptionsFile) apply(e entry) error {
 				return o.kvDType(e)
 			}
 		}
-		if b.KVCacheDType, err = str(e); err == nil {
-			err = CheckOptions(&Options{KVType: b.KVCacheDType})
-		}
+		b.KVCacheDType, err = str(e)
 	case "kv_unified":
 		b.KVUnified, err = boolPtr(e)
 	case "offload_kqv":
@@ -163,21 +170,28 @@ func (o *OptionsFile) apply(e entry) error {
 		b.BackendSampling, err = boolPtr(e)
 	case "cuda_graphs", "use_cuda_graph":
 		b.CUDAGraphs, err = boolPtr(e)
+		setting = "cuda_graphs"
 	case "n_ubatch":
-		b.NUBatch, err = intIn(e, 0, math.MaxInt32)
+		b.NUBatch, err = integer(e)
 	case "kv_cache_free_gpu_mem_fraction", "free_mem_ratio":
-		b.KVCacheFreeMemFraction, err = fraction(e)
+		b.KVCacheFreeMemFraction, err = number(e)
+		setting = "kv_cache_free_gpu_mem_fraction"
 	case "library":
 		b.Library, err = str(e)
+	case "rpc":
+		b.RPC, err = hostList(e)
+	case "rpc_measure":
+		b.RPCMeasure, err = boolPtr(e)
 	case "max_batch_size":
-		r.MaxBatchSize, err = intPtr(e, 1, math.MaxInt32)
+		r.MaxBatchSize, err = integerPtr(e)
 	case "max_num_tokens":
-		r.MaxNumTokens, err = intPtr(e, 1, math.MaxInt32)
+		r.MaxNumTokens, err = integerPtr(e)
 	case "max_seq_len":
-		r.MaxSeqLen, err = intPtr(e, 1, math.MaxInt32)
+		r.MaxSeqLen, err = integerPtr(e)
 	case "tensor_parallel_size", "world_size":
+		setting = "tp"
 		var tp *int
-		if tp, err = intPtr(e, 0, 1024); err == nil && tp != nil {
+		if tp, err = integerPtr(e); err == nil && tp != nil {
 			if *tp == 0 { // AutoDeploy's world_size 0: one GPU, no worker processes
 				*tp = 1
 			}
@@ -194,6 +208,7 @@ func (o *OptionsFile) apply(e entry) error {
 		if n != 1 {
 			return fmt.Errorf("pipeline_parallel_size is %d: llama.cpp has no pipeline parallelism here; use tensor_parallel_size", n)
 		}
+		setting = ""
 	case "enable_chunked_prefill":
 		on, err := boolPtr(e)
 		if err != nil {
@@ -203,6 +218,7 @@ func (o *OptionsFile) apply(e entry) error {
 			o.ignore(e, "benchtui always splits prompts across steps within max_num_tokens (chunked prefill)")
 			return nil
 		}
+		setting = ""
 	case "kv_cache_config":
 		return o.section(e, kvSubKeys, o.kvCacheKey)
 	case "cuda_graph_config":
@@ -213,12 +229,14 @@ func (o *OptionsFile) apply(e entry) error {
 			on = bv
 		}
 		b.CUDAGraphs = &on
-		o.applied(entry{key: e.key, line: e.line, value: on})
+		o.applied(entry{key: e.key, line: e.line, value: on}, "cuda_graphs")
 		return o.section(e, nil, nil)
 	case "pytorch_backend_config":
 		return o.section(e, []string{"use_cuda_graph"}, func(s entry) error {
 			var err error
-			b.CUDAGraphs, err = boolPtr(s)
+			if b.CUDAGraphs, err = boolPtr(s); err == nil {
+				o.applied(s, "cuda_graphs")
+			}
 			return err
 		})
 	default:
@@ -231,9 +249,7 @@ func (o *OptionsFile) apply(e entry) error {
 	if err != nil {
 		return err
 	}
-	if e.key != "cuda_graph_config" {
-		o.applied(e)
-	}
+	o.applied(e, setting)
 	return nil
 }
 
@@ -276,7 +292,11 @@ func (o *OptionsFile) kvCacheKey(s entry) error {
 		if s.value == nil {
 			return nil
 		}
-		o.Backend.KVCacheFreeMemFraction, err = fraction(s)
+		if o.Backend.KVCacheFreeMemFraction, err = number(s); err != nil {
+			return err
+		}
+		o.applied(s, "kv_cache_free_gpu_mem_fraction")
+		return nil
 	case "kv_cache_config.dtype":
 		return o.kvDType(s)
 	case "kv_cache_config.enable_block_reuse":
@@ -292,7 +312,7 @@ func (o *OptionsFile) kvCacheKey(s entry) error {
 	if err != nil {
 		return err
 	}
-	o.applied(s)
+	o.applied(s, "")
 	return nil
 }
 
@@ -307,10 +327,10 @@ func (o *OptionsFile) kvDType(s entry) error {
 	}
 	switch t := trtDType(v); t {
 	case "auto":
-		o.applied(s)
+		o.applied(s, "")
 	case "f16", "bf16", "f32":
 		o.Backend.KVCacheDType = t
-		o.applied(s)
+		o.applied(s, "kv_cache_dtype")
 	default:
 		o.ignore(s, fmt.Sprintf("TensorRT-LLM's %s KV cache has no llama.cpp type of the same meaning (q8_0 and q4_0 are integer blocks; set kv_cache_dtype for them)", v))
 	}
@@ -409,13 +429,22 @@ func describe(v any) string {
 	return fmt.Sprint(v)
 }
 
-func intIn(e entry, lo, hi int64) (int, error) {
+// whole reads an integer (a float without a fraction counts: YAML and TOML write 1e3).
+func whole(e entry) (int64, error) {
 	n, ok := e.value.(int64)
-	if f, isF := e.value.(float64); isF && f == math.Trunc(f) {
+	if f, isF := e.value.(float64); isF && f == math.Trunc(f) && math.Abs(f) < 1<<62 {
 		n, ok = int64(f), true
 	}
 	if !ok {
 		return 0, wantErr(e, "an integer")
+	}
+	return n, nil
+}
+
+func intIn(e entry, lo, hi int64) (int, error) {
+	n, err := whole(e)
+	if err != nil {
+		return 0, err
 	}
 	if n < lo || n > hi {
 		return 0, fmt.Errorf("%s is %d: want %d to %d", e.key, n, lo, hi)
@@ -423,11 +452,25 @@ func intIn(e entry, lo, hi int64) (int, error) {
 	return int(n), nil
 }
 
-func intPtr(e entry, lo, hi int64) (*int, error) {
+// integer reads a whole number that fits the 32-bit int llama.cpp takes; the range a setting
+// must be in is the one validation's to say.
+func integer(e entry) (int, error) {
+	n, err := whole(e)
+	if err != nil {
+		return 0, err
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, fmt.Errorf("%s is %d: more than a 32-bit integer holds", e.key, n)
+	}
+	return int(n), nil
+}
+
+// integerPtr is integer for a setting that may be left unset (null).
+func integerPtr(e entry) (*int, error) {
 	if e.value == nil && !e.isMap {
 		return nil, nil
 	}
-	n, err := intIn(e, lo, hi)
+	n, err := integer(e)
 	if err != nil {
 		return nil, err
 	}
@@ -453,20 +496,40 @@ func str(e entry) (string, error) {
 	return s, nil
 }
 
-func fraction(e entry) (float64, error) {
-	var f float64
+// number reads a number (a fraction's, whose range the one validation checks).
+func number(e entry) (float64, error) {
 	switch v := e.value.(type) {
 	case float64:
-		f = v
+		return v, nil
 	case int64:
-		f = float64(v)
-	default:
-		return 0, wantErr(e, "a fraction between 0 and 1")
+		return float64(v), nil
 	}
-	if f < 0 || f > 1 {
-		return 0, fmt.Errorf("%s is %g: want a fraction between 0 and 1", e.key, f)
+	return 0, wantErr(e, "a number")
+}
+
+// hostList reads RPC servers: a list of host:port strings, or one comma-separated string
+// (the --rpc flag's form).
+func hostList(e entry) ([]string, error) {
+	if s, ok := e.value.(string); ok {
+		var out []string
+		for _, h := range strings.Split(s, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				out = append(out, h)
+			}
+		}
+		return out, nil
 	}
-	return f, nil
+	list, ok := e.value.([]any)
+	if !ok {
+		return nil, wantErr(e, "a list of host:port strings")
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		if out[i], ok = x.(string); !ok {
+			return nil, wantErr(e, "a list of host:port strings")
+		}
+	}
+	return out, nil
 }
 
 func floats(e entry) ([]float64, error) {

@@ -255,7 +255,12 @@ int bt_sampled_token_nosync(void) { return p_sampled_token_nosync != NULL; }
 int bt_device_count(void) { return (int) p_ggml_backend_dev_count(); }
 
 int bt_device_get(int i, bt_device *out) {
-    ggml_backend_dev_t d = p_ggml_backend_dev_get((size_t) i);
+    return bt_device_fill(p_ggml_backend_dev_get((size_t) i), out);
+}
+
+void *bt_lib_handle(void) { return bt_lib; }
+
+int bt_device_fill(ggml_backend_dev_t d, bt_device *out) {
     if (!d) {
         return 1;
     }
@@ -278,17 +283,25 @@ int bt_max_devices(void) { return (int) p_llama_max_devices(); }
 
 static _Atomic float bt_progress;
 static atomic_int bt_abort;
+// bt_ticks counts llama.cpp's calls into the callbacks below: while a model loads, and
+// between the nodes of a graph the CPU backend computes. A backend process's heartbeat reads
+// it to tell native code that works from native code that hangs.
+static atomic_ullong bt_ticks;
 
 static bool bt_progress_cb(float progress, void *user) {
     (void) user;
+    atomic_fetch_add(&bt_ticks, 1);
     atomic_store(&bt_progress, progress);
     return !atomic_load(&bt_abort);
 }
 
 static bool bt_abort_cb(void *user) {
     (void) user;
+    atomic_fetch_add(&bt_ticks, 1);
     return atomic_load(&bt_abort) != 0;
 }
+
+unsigned long long bt_ticks_get(void) { return atomic_load(&bt_ticks); }
 
 float bt_load_progress(void) { return atomic_load(&bt_progress); }
 void bt_request_abort(int on) { atomic_store(&bt_abort, on); }
@@ -299,6 +312,9 @@ struct llama_model *bt_load_model(const char *path, const bt_load_params *p) {
     mp.split_mode = (enum llama_split_mode) p->split_mode;
     mp.main_gpu = p->main_gpu;
     mp.tensor_split = p->tensor_split;
+    if (p->devices) {
+        mp.devices = p->devices;
+    }
     if (p->load_mode >= -1) {
         mp.load_mode = (enum llama_load_mode) p->load_mode;
     }
@@ -389,6 +405,9 @@ static void bg_backend_apply(struct llama_sampler *s, struct ggml_context *ctx, 
     (void) gf;
     bt_batch_greedy *g = (bt_batch_greedy *) s->ctx;
     struct ggml_tensor *row = data->logits;
+    // llama.cpp copies to the host every output row whose sampler leaves data->logits set
+    // (a vocabulary of floats per row): greedy sampling needs only the token.
+    data->logits = NULL;
     struct ggml_tensor *src = row->view_src;
     if (!src || src->ne[0] != row->ne[0] || src->nb[1] == 0 || row->view_offs % src->nb[1] != 0) {
         // Not a row of a logits matrix (llama.cpp's probe graph): argmax this row alone.

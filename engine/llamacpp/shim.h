@@ -40,12 +40,16 @@ typedef struct bt_device {
 
 int bt_device_count(void);
 int bt_device_get(int i, bt_device *out);
+int bt_device_fill(ggml_backend_dev_t d, bt_device *out);
+// bt_lib_handle is libllama's dlopen handle (NULL before bt_open), for rpc.c.
+void *bt_lib_handle(void);
 
 typedef struct bt_load_params {
     int32_t n_gpu_layers;
     int32_t split_mode;
     int32_t main_gpu;
     const float *tensor_split;   // NULL or llama_max_devices() floats
+    ggml_backend_dev_t *devices; // NULL-terminated devices to load on; NULL: llama.cpp's choice
     int32_t load_mode;           // llama_load_mode; < -1 keeps llama.cpp's default
     int32_t vocab_only;
 } bt_load_params;
@@ -116,6 +120,8 @@ void bt_profile_get(const bt_state *st, bt_profile *out);
 struct llama_model *bt_load_model(const char *path, const bt_load_params *p);
 float bt_load_progress(void);
 void bt_request_abort(int on);
+// bt_ticks_get counts llama.cpp's calls into benchtui's load and abort callbacks.
+unsigned long long bt_ticks_get(void);
 
 // bt_model_info_get fills out; with vocab_only only the vocabulary fields are set.
 void bt_model_info_get(const struct llama_model *m, int vocab_only, bt_model_info *out);

@@ -10,8 +10,17 @@ import (
 	"strings"
 )
 
-// Input is a file a command reads, named by the flag that gave it ("dataset", "config").
+// Input is a file a command reads, named by the flag that gave it ("dataset", "config"), or
+// with no flag for a file named on the command line by itself.
 type Input struct{ Flag, Path string }
+
+// name is how messages name the input: its flag and path, or its path alone.
+func (in Input) name() string {
+	if in.Flag == "" {
+		return "the input " + in.Path
+	}
+	return "--" + in.Flag + " " + in.Path
+}
 
 // Output is a file, or a folder of files, that a command writes, named by its flag.
 type Output struct {
@@ -130,7 +139,7 @@ func checkInputs(p planned, inputs []Input) error {
 		}
 		st, err := os.Stat(in.Path)
 		if err == nil && os.SameFile(st, p.info) {
-			return fmt.Errorf("--%s %s is the same file as --%s %s, which this run reads: give the output another path", p.Flag, p.Path, in.Flag, in.Path)
+			return fmt.Errorf("--%s %s is the same file as %s, which this run reads: give the output another path", p.Flag, p.Path, in.name())
 		}
 	}
 	return nil

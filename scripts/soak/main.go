@@ -42,8 +42,8 @@ func run(total, perRun int, inProcess bool) error {
 	if err != nil {
 		return err
 	}
-	s, err := session.Open(context.Background(), session.Options{Model: "tiny", Seed: 1, Backend: bo, InProcess: inProcess,
-		ChildArgs: []string{exe, session.ChildCommand}}, nil)
+	s, err := session.Open(context.Background(), session.Options{Model: "tiny", Seed: 1, Backend: bo},
+		session.Env{InProcess: inProcess, ChildArgs: []string{exe, session.ChildCommand}}, nil)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func run(total, perRun int, inProcess bool) error {
 			// max_seq_len follows each run's longest request, so the context is made again
 			// for most runs: the soak covers that path too.
 			Engine: engine.Config{MaxBatchSize: 32, MaxNumTokens: 512, Concurrency: -1, EOSID: -1},
-		})
+		}, nil)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,8 @@ func run(total, perRun int, inProcess bool) error {
 		runtime.ReadMemStats(&ms)
 		parent := rssMiB(os.Getpid())
 		child := 0.0
-		if pid := s.ChildPID(); pid > 0 {
+		if c, ok := s.(interface{ ChildPID() int }); ok && c.ChildPID() > 0 {
+			pid := c.ChildPID()
 			child = rssMiB(pid)
 		}
 		if i == 4 { // after the first runs have warmed everything up

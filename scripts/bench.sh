@@ -61,7 +61,7 @@ lib="$root/.llama/$variant/lib"
 bb="$root/.llama/$variant/bin/llama-batched-bench"
 bin=${BENCHTUI:-$root/bin/benchtui}
 [ -x "$bb" ] || { echo "bench: $bb missing: run scripts/setup-llama.sh $variant" >&2; exit 1; }
-[ -x "$bin" ] || { echo "bench: $bin missing: run go tool task build" >&2; exit 1; }
+[ -x "$bin" ] || { echo "bench: $bin missing: run scripts/build.sh" >&2; exit 1; }
 export BENCHTUI_LLAMA_LIB="$lib"
 
 gguf=$("$bin" models --write "$model" --quiet)

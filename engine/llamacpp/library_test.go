@@ -72,7 +72,7 @@ func TestPrebuiltLibraryGenerates(t *testing.T) {
 		}
 	}
 	if dir == "" {
-		t.Skip("no .llama/cpu-prebuilt/lib: install it with scripts/setup-llama.sh cpu-prebuilt")
+		t.Fatal("no .llama/cpu-prebuilt/lib: install it with scripts/setup-llama.sh cpu-prebuilt (scripts/test.sh does)")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPrebuiltLibraryGenerates$", "-test.v")
 	cmd.Env = append(os.Environ(), prebuiltChildEnv+"=1", "BENCHTUI_LLAMA_LIB="+dir)

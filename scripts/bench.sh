@@ -6,7 +6,7 @@
 # max far above its p99).
 #
 #   scripts/bench.sh [-m MODEL] [-b "1 16 64"] [-i ISL] [-o OSL] [-n MAX_NUM_TOKENS] [-r REPEATS]
-#                    [-t THREADS] [-v cpu|cuda] [-c POLICY] [-x FLAG] [-p]
+#                    [-t THREADS] [-v cpu|cuda] [-c POLICY] [-x FLAG] [-p] [-l DIR]
 #
 # -c POLICY also runs benchtui with --scheduler_policy POLICY after each pair (waves: the
 # scheduler before decode-first) and prints its figures and the median ratio of the default's
@@ -14,6 +14,8 @@
 # -p also runs benchtui with --in_process after each pair and prints the ratio of the default
 # (llama.cpp in a child process) to it: what the process boundary costs.
 # -x FLAG passes one more flag (or "FLAG VALUE") to every benchtui run.
+# -l DIR keeps each benchtui run's iteration log as DIR/KIND-bB-rR.jsonl (KIND: default, the
+# -c POLICY, or in_process), so that a run's steps can be read without running it again.
 #
 # Same work on both sides: benchtui's OSL tokens per request come from one prefill and OSL-1
 # decode steps (the first token is sampled from the prefill), so llama-batched-bench runs
@@ -35,8 +37,9 @@ variant=
 extra=()
 inproc=0
 compare=
-usage="usage: $0 [-m MODEL] [-b \"1 16 64\"] [-i ISL] [-o OSL] [-n MAX_NUM_TOKENS] [-r REPEATS] [-t THREADS] [-v cpu|cuda] [-c POLICY] [-x FLAG] [-p]"
-while getopts "m:b:i:o:n:r:t:v:x:c:p" opt; do
+iterdir=
+usage="usage: $0 [-m MODEL] [-b \"1 16 64\"] [-i ISL] [-o OSL] [-n MAX_NUM_TOKENS] [-r REPEATS] [-t THREADS] [-v cpu|cuda] [-c POLICY] [-x FLAG] [-p] [-l DIR]"
+while getopts "m:b:i:o:n:r:t:v:x:c:l:p" opt; do
   case $opt in
     m) model=$OPTARG ;;
     b) batches=$OPTARG ;;
@@ -49,6 +52,7 @@ while getopts "m:b:i:o:n:r:t:v:x:c:p" opt; do
     x) read -ra words <<<"$OPTARG"; extra+=("${words[@]}") ;;
     c) compare=$OPTARG ;;
     p) inproc=1 ;;
+    l) iterdir=$OPTARG ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
@@ -63,6 +67,7 @@ bin=${BENCHTUI:-$root/bin/benchtui}
 [ -x "$bb" ] || { echo "bench: $bb missing: run scripts/setup-llama.sh $variant" >&2; exit 1; }
 [ -x "$bin" ] || { echo "bench: $bin missing: run scripts/build.sh" >&2; exit 1; }
 export BENCHTUI_LLAMA_LIB="$lib"
+[ -z "$iterdir" ] || mkdir -p "$iterdir"
 
 gguf=$("$bin" models --write "$model" --quiet)
 work=$(mktemp -d)
@@ -83,11 +88,19 @@ runs() { awk -v c="$1" '{printf "%s%.1f", (NR > 1 ? " " : ""), $c}' "$2"; }
 # bench_run OUT [FLAG...] runs benchtui once and appends to OUT one line: output tok/s, ITL
 # p50, p99 and max, average TPOT (ms), and average TTFT (ms), all from its report.
 bench_run() {
-  local out=$1
+  local out=$1 log=()
   shift
+  if [ -n "$iterdir" ]; then
+    local kind=default
+    case $out in
+      */cp.*) kind=$compare ;;
+      */ip.*) kind=in_process ;;
+    esac
+    log=(--iteration_log "$iterdir/$kind-b$b-r$r.jsonl")
+  fi
   "$bin" throughput --model "$model" --isl "$isl" --osl "$osl" --num_requests "$b" \
     --max_batch_size "$b" --max_num_tokens "$mnt" --warmup 1 --threads "$threads" --quiet \
-    --report_json "$work/report.json" "${extra[@]}" "$@" >"$work/bt.log" 2>&1 ||
+    --report_json "$work/report.json" "${log[@]}" "${extra[@]}" "$@" >"$work/bt.log" 2>&1 ||
     { cat "$work/bt.log" >&2; exit 1; }
   python3 -c '
 import json, sys
@@ -135,6 +148,8 @@ for line in open(sys.argv[1]):
         d = json.loads(line)
         print(d["pl"] * osl / d["t"])
 ' "$work/bb.log" "$osl" >>"$work/bb.$b"
+    # A run that exits 0 without its result line would otherwise show as 0 tok/s.
+    [ "$(wc -l <"$work/bb.$b")" -ge "$r" ] || { echo "bench: llama-batched-bench gave no result at batch $b (repeat $r):" >&2; tail -5 "$work/bb.log" >&2; }
     if [ -n "$compare" ]; then
       bench_run "$work/cp.$b" --scheduler_policy "$compare"
     fi

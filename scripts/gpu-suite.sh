@@ -38,6 +38,7 @@
 # device tool's limit.
 #
 # MODEL (default llama-3.1-8b) and REPEATS (default 1) change the model and the repeats;
+# SUITE_GRAPHS=on turns CUDA graphs on in the stages that run benchtui's defaults;
 # VARIANT=cpu MODEL=tiny runs a stage on the CPU build, to check the script without a GPU
 # (with small sizes: see each stage's variables); THREADS sets the CPU threads (default: all).
 set -uo pipefail
@@ -176,8 +177,15 @@ stage_sched() {
   step sched "$(left)" "$out/sched.txt" env CUDA_VISIBLE_DEVICES=0 bash scripts/bench.sh -v "$variant" -m "$model" -b "$b" \
     -i "${ISL:-1024}" -o "${OSL:-1024}" -n 2048 -r "$repeats" -t "$threads" -c "${COMPARE:-waves}" -l "$out/iter"
   grep -v '^bench:' "$out/sched.txt" | tee -a "$out/summary.txt"
-  for p in default "${COMPARE:-waves}"; do
-    [ -f "$out/iter/$p-b$b-r1.jsonl" ] && python3 "$suite_py" steps "$out/iter/$p-b$b-r1.jsonl" "$p" | tee -a "$out/summary.txt"
+  local bb
+  for bb in $b; do
+    for p in default "${COMPARE:-waves}"; do
+      if [ -f "$out/iter/$p-b$bb-r1.jsonl" ]; then
+        python3 "$suite_py" steps "$out/iter/$p-b$bb-r1.jsonl" "$p B=$bb" | tee -a "$out/summary.txt"
+      else
+        note "$p B=$bb: no iteration log"
+      fi
+    done
   done
 }
 
@@ -335,6 +343,13 @@ run_stage() {
     return
   fi
   setup || return 1
+  # SUITE_GRAPHS=on runs the stages that take benchtui's defaults with CUDA graphs on (the
+  # graphs, settings and serve stages choose graphs per run themselves).
+  case ${SUITE_GRAPHS:-off}:$stage in
+    on:bench | on:sched | on:big | on:dashcost | on:rpc | on:ifb* | on:tp | on:sweep | on:dash)
+      export BENCHTUI_CUDA_GRAPHS=1
+      echo "CUDA graphs on in benchtui's runs (SUITE_GRAPHS=on)" ;;
+  esac
   local fn=stage_${stage//-/_}
   "$fn"
 }

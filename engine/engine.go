@@ -38,15 +38,18 @@ type Config struct {
 	SnapshotEvery time.Duration `json:"snapshot_every_ns,omitempty"`
 	// KeepTokens keeps every generated token id in the records (for checks and debugging).
 	KeepTokens bool `json:"keep_tokens,omitempty"`
-	// Static runs requests in static batches, the baseline in-flight batching is measured
-	// against: a batch is admitted only when the previous one has completely finished.
-	Static bool `json:"static_batching,omitempty"`
+	// Policy is the scheduler policy ("" is guaranteed_no_evict); see SchedulerPolicy.
+	Policy SchedulerPolicy `json:"scheduler_policy,omitempty"`
+	// Chunking is how prompt chunks share a step's token budget ("" is aligned_finish); see
+	// ContextChunking. The waves policy always prefills first come, first served.
+	Chunking ContextChunking `json:"context_chunking_policy,omitempty"`
 }
 
 // Hooks connect a run to the process that runs it; unlike Config they cannot be serialized,
 // and each process that runs the engine makes its own.
 type Hooks struct {
-	// IterationLog, when set, receives one JSON line per decode step.
+	// IterationLog, when set, receives one JSON line per decode step, written as each step
+	// ends. A write error ends the log, not the run; Run returns it with the finished run.
 	IterationLog io.Writer
 	// SpeedOfLight, when set, gives the decode rate (tokens/s) that memory bandwidth allows
 	// with batch sequences holding contextTokens KV cells together; snapshots carry it.
@@ -80,6 +83,12 @@ func Validate(reqs []dataset.Request, cfg Config, nVocab int) error {
 	}
 	if cfg.MaxNumTokens < 1 {
 		return fmt.Errorf("max_num_tokens is %d: it must be at least 1", cfg.MaxNumTokens)
+	}
+	if _, err := ParseSchedulerPolicy(string(cfg.Policy)); err != nil {
+		return err
+	}
+	if _, err := ParseContextChunking(string(cfg.Chunking)); err != nil {
+		return err
 	}
 	if len(reqs) == 0 {
 		return errors.New("no requests to run")

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,19 @@ type fakeBackend struct {
 	stepCost time.Duration
 	eosAt    map[int32]int32 // seq -> position whose sampled token is EOS (for EOS tests)
 	moves    int
+	// nUBatch and unified describe the context as llama.cpp's Info would; kvCap, when set,
+	// is a shared cache whose cells the positions held must never exceed.
+	nUBatch int
+	unified bool
+	kvCap   int
+	split   splitter
+	mbs     int // micro-batches over all steps
+	onStep  func(step int)
+	// byContent samples, as a model does, a token that depends only on the tokens the
+	// sequence was fed (prompt and decodes, at their positions), so that a request generates
+	// the same tokens however it is scheduled, paused or renumbered.
+	byContent bool
+	fed       map[int32][]int32
 }
 
 // newSeqs lists the sequences of b that hold no KV cells yet.
@@ -43,7 +58,9 @@ func newFake(t *testing.T, nBatch, nSeqMax int) *fakeBackend {
 	return &fakeBackend{t: t, nBatch: nBatch, nSeqMax: nSeqMax, vocab: 1000, next: map[int32]int32{}}
 }
 
-func (f *fakeBackend) Info() BackendInfo { return BackendInfo{Backend: "fake", NVocab: f.vocab} }
+func (f *fakeBackend) Info() BackendInfo {
+	return BackendInfo{Backend: "fake", NVocab: f.vocab, NUBatch: f.nUBatch, KVUnified: f.unified}
+}
 func (f *fakeBackend) Tokenize(s string) ([]int32, error) {
 	out := make([]int32, len(s))
 	for i := range s {
@@ -60,11 +77,15 @@ func (f *fakeBackend) Step(b *Batch, out []int32) error {
 	if f.failAt > 0 && f.steps == f.failAt {
 		return errors.New("injected failure")
 	}
+	if f.fed == nil {
+		f.fed = map[int32][]int32{}
+	}
 	for _, s := range b.Free {
 		if _, ok := f.next[s]; !ok {
 			f.t.Errorf("step %d: freeing sequence %d that holds nothing", f.steps, s)
 		}
 		delete(f.next, s)
+		delete(f.fed, s)
 	}
 	for _, m := range b.Moves {
 		p, ok := f.next[m.Src]
@@ -76,6 +97,8 @@ func (f *fakeBackend) Step(b *Batch, out []int32) error {
 		}
 		f.next[m.Dst] = p
 		delete(f.next, m.Src)
+		f.fed[m.Dst] = f.fed[m.Src]
+		delete(f.fed, m.Src)
 		f.moves++
 	}
 	// Sequence ids stay compact (0..n-1) and tokens come in increasing id order.
@@ -84,8 +107,9 @@ func (f *fakeBackend) Step(b *Batch, out []int32) error {
 			f.t.Fatalf("step %d: sequence ids out of order: %v", f.steps, b.Seq)
 		}
 	}
+	fresh := len(newSeqs(b, f.next))
 	for s := range f.next {
-		if int(s) >= len(f.next)+len(newSeqs(b, f.next)) {
+		if int(s) >= len(f.next)+fresh {
 			f.t.Fatalf("step %d: sequence %d holds KV cells with only %d sequences in use: ids are not compact", f.steps, s, len(f.next))
 		}
 	}
@@ -104,8 +128,16 @@ func (f *fakeBackend) Step(b *Batch, out []int32) error {
 		}
 		f.next[s] = p + 1
 		seqs[s] = true
+		f.fed[s] = append(f.fed[s], b.Tokens[i])
 		if b.Output[i] == 1 {
 			tok := (p + s) % int32(f.vocab)
+			if f.byContent {
+				h := fnv.New32a()
+				for _, t := range f.fed[s] {
+					h.Write([]byte{byte(t), byte(t >> 8), byte(t >> 16), byte(t >> 24)})
+				}
+				tok = 3 + int32(h.Sum32()%uint32(f.vocab-3))
+			}
 			if e, ok := f.eosAt[s]; ok && e == p {
 				tok = 2
 			}
@@ -117,6 +149,22 @@ func (f *fakeBackend) Step(b *Batch, out []int32) error {
 		f.t.Fatalf("step %d: %d output rows, scheduler expects %d", f.steps, k, len(out))
 	}
 	f.maxSeqs = max(f.maxSeqs, len(seqs))
+	if f.kvCap > 0 {
+		cells := 0
+		for _, p := range f.next {
+			cells += int(p)
+		}
+		if cells > f.kvCap {
+			f.t.Fatalf("step %d: sequences hold %d KV cells, the cache has %d", f.steps, cells, f.kvCap)
+		}
+	}
+	if b.Len() > 0 {
+		f.split.nUBatch, f.split.perSeqKV = cmp.Or(f.nUBatch, f.nBatch), !f.unified && f.nSeqMax > 1
+		f.mbs += f.split.count(b.Seq)
+		if f.onStep != nil {
+			f.onStep(f.steps)
+		}
+	}
 	if f.stepCost > 0 {
 		time.Sleep(f.stepCost)
 	}
@@ -445,7 +493,7 @@ func TestSnapshotsCarryEveryFinishedRequest(t *testing.T) {
 // Static batching admits a batch only when the previous one has completely finished.
 func TestRunStaticBatches(t *testing.T) {
 	reqs := makeReqs(12, func(i int) int { return 4 + i%3 }, func(i int) int { return 2 + (i*5)%9 })
-	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 64, MaxSeqLen: 32, Concurrency: -1, EOSID: -1, Static: true}
+	cfg := Config{MaxBatchSize: 4, MaxNumTokens: 64, MaxSeqLen: 32, Concurrency: -1, EOSID: -1, Policy: PolicyStaticBatch}
 	fb := newFake(t, cfg.MaxNumTokens, cfg.MaxBatchSize)
 	res, err := Run(context.Background(), fb, reqs, cfg, Hooks{}, nil)
 	if err != nil {

@@ -1,13 +1,10 @@
 package engine
 
 import (
-	"bufio"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"time"
 
@@ -17,53 +14,69 @@ import (
 // slot is one sequence of the batch: a request being prefilled or decoded.
 type slot struct {
 	req      int   // index into the scheduler's requests and records
-	admitted int64 // admission order, for prefill priority
-	wave     int64 // the step that admitted it: requests admitted together start decoding together
+	admitted int64 // admission order, for prefill priority and for pausing the newest first
+	wave     int64 // the step that admitted it (waves: admitted together, decode together)
+	// prompt is what the sequence prefills: the request's prompt or, after a pause, its
+	// prompt followed by every token it had generated (computed again, as TensorRT-LLM does).
+	prompt   []int32
 	fed      int   // prompt tokens already in the KV cache (or scheduled this step)
 	pos      int32 // position of the next token fed
 	last     int32 // last sampled token, fed at the next decode step
 	gen      int   // tokens generated so far
 	plan     int   // tokens this slot feeds in the step being built
+	hist     []int32
 	decoding bool
 	done     bool
 }
 
-// scheduler runs one set of requests with in-flight batching: every step it feeds one token
-// of every decoding sequence, then prompt chunks of prefilling ones within the token budget,
-// then admits waiting requests while sequences (and KV cells) are free. Requests join as
-// others finish; a finished sequence's KV cells are freed at the start of the next step.
-//
-// Requests admitted in the same step form a wave, and a wave starts decoding together: a member
-// whose prompt is done waits until every member's prompt is done. A burst larger than one
-// step's token budget would otherwise start decoding in staggers, which costs throughput twice:
-// every step of the burst's prefill carries an extra micro-batch for the early members'
-// decodes, and the last steps of the run decode only the late members, each such step reading
-// all the weights for a part-empty batch. Sequences already decoding when a wave arrives keep
-// decoding, so a request joining a busy engine never stalls the others.
+// scheduler runs one set of requests with in-flight batching, decode first: every step feeds
+// one token of every decoding sequence, so a request decodes in every step from the one after
+// its prompt is done, then prompt chunks of the sequences being prefilled in the token budget
+// left, shared as the chunking policy says, then admits waiting requests while sequences and
+// KV cells are free (as the scheduler policy says). Requests join as others finish; a finished
+// sequence's KV cells are freed at the start of the next step.
 //
 // Sequence ids stay compact: the n running requests use ids 0..n-1, and the tokens of a step
 // are in increasing id order. llama.cpp's per-sequence KV cache (kv_unified off) splits a
-// batch into micro-batches of consecutive sequence ids, and each micro-batch reads all the
-// weights once, so gaps in the ids would multiply the cost of a decode step. When requests
-// finish, the highest ids are renumbered into the holes (a KV copy inside llama.cpp).
+// batch into micro-batches of consecutive sequence ids with the same number of tokens from
+// each (see splitter), and each micro-batch reads all the weights once, so gaps in the ids
+// would multiply the cost of a decode step. When requests finish, the highest ids are
+// renumbered into the holes (a KV copy inside llama.cpp).
+//
+// Why the default chunking is aligned_finish: a burst that needs several steps of prefill,
+// prefilled first come, first served, starts decoding in staggers. Every prefill step then
+// carries an extra micro-batch for the early requests' decodes (a decoding sequence has one
+// token, and a micro-batch takes as many tokens from each of its sequences), and the last
+// steps of the run decode only the late requests, each reading all the weights for a
+// part-empty batch. The admission waves avoided that by making early requests wait after
+// their first token. Instead, the prompts of a burst now hold back their last tokens until
+// all of them fit one step: they produce their first tokens in the same step and decode
+// from the next, in full decode steps, with no wait between tokens. The rest of each prompt
+// is fed first come, first served, in long chunks of few sequences, the micro-batches that
+// attention runs fastest (ggml's CPU flash attention tiles 64 queries of a sequence; feeding
+// every prompt a few tokens a step, as equal progress does, reads every sequence's KV cells
+// in every micro-batch).
 type scheduler struct {
 	b     Backend
 	reqs  []dataset.Request
 	cfg   Config
+	rules rules
 	hooks Hooks
 	phase Phase
 	ev    *Events
+	split splitter
 
 	records []Record
 	epoch   time.Time
 
 	pending  int   // next request to start
-	waiting  []int // started, not yet admitted (FIFO)
+	waiting  []int // started, not yet admitted (FIFO; paused requests go back to the head)
+	parked   map[int]slot
 	slots    []slot
 	nActive  int // slots 0..nActive-1 are running
 	admitSeq int64
 	inflight int
-	kvUsed   int // cells reserved by active sequences (prompt + output)
+	kvUsed   int // cells reserved by active sequences (prompt + output) when reserving whole
 
 	// KV housekeeping for the next step, from the requests that finished in the last one.
 	free  []int32
@@ -73,6 +86,7 @@ type scheduler struct {
 	outTokens         int64
 	inTokens          int64
 	decodeRotate      int
+	pausedStep        int // requests paused at the end of the last step
 
 	batch    Batch
 	rows     []int32 // sequence of each output row
@@ -89,10 +103,12 @@ type scheduler struct {
 }
 
 func newScheduler(b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, phase Phase, ev *Events) *scheduler {
+	info := b.Info()
 	s := &scheduler{
 		b:        b,
 		reqs:     reqs,
 		cfg:      cfg,
+		rules:    rulesOf(cfg),
 		hooks:    hooks,
 		phase:    phase,
 		ev:       ev,
@@ -101,6 +117,12 @@ func newScheduler(b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, ph
 		out:      make([]int32, cfg.MaxBatchSize),
 		rows:     make([]int32, 0, cfg.MaxBatchSize),
 		prefills: make([]int32, 0, cfg.MaxBatchSize),
+		parked:   map[int]slot{},
+	}
+	// llama.cpp takes n_ubatch = n_batch when it is not set.
+	s.split = splitter{nUBatch: info.NUBatch, perSeqKV: !info.KVUnified && cfg.MaxBatchSize > 1}
+	if s.split.nUBatch <= 0 {
+		s.split.nUBatch = cfg.MaxNumTokens
 	}
 	s.batch = Batch{
 		Tokens: make([]int32, 0, cfg.MaxNumTokens),
@@ -122,14 +144,27 @@ func newScheduler(b Backend, reqs []dataset.Request, cfg Config, hooks Hooks, ph
 
 func (s *scheduler) now() int64 { return int64(time.Since(s.epoch)) }
 
+// run runs every request to its end. A failure to write the iteration log does not stop the
+// run (its measurements are what the user ran it for): the log stops at the failed line and
+// the error comes back with the finished run.
 func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
-	var enc *json.Encoder
-	var bw *bufio.Writer
+	var log *stepLogWriter
 	if iterLog != nil {
-		bw = bufio.NewWriterSize(iterLog, 64<<10)
-		enc = json.NewEncoder(bw)
-		defer bw.Flush()
+		log = newStepLogWriter(iterLog)
 	}
+	steps, err := s.loop(ctx, log)
+	if log != nil {
+		if lerr := log.close(); lerr != nil {
+			if err == nil {
+				return steps, lerr
+			}
+			return steps, fmt.Errorf("%w; %w", err, lerr)
+		}
+	}
+	return steps, err
+}
+
+func (s *scheduler) loop(ctx context.Context, log *stepLogWriter) (int64, error) {
 	s.epoch = time.Now()
 	s.hosts.start(s.b, 0)
 	n := len(s.reqs)
@@ -141,7 +176,7 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 		}
 		now := s.now()
 		s.issue(now)
-		ctxReqs, ctxTokens, genReqs := s.build(now)
+		st := s.build(now)
 		if s.batch.Len() == 0 {
 			// Validate guarantees that a request fits an empty engine, so an empty batch
 			// with unfinished requests is a scheduler bug: fail loudly rather than spin.
@@ -157,26 +192,25 @@ func (s *scheduler) run(ctx context.Context, iterLog io.Writer) (int64, error) {
 			return s.steps, fmt.Errorf("decode step %d (%d tokens, %d sequences): %w", s.steps, s.batch.Len(), s.nActive, err)
 		}
 		s.collect(tEnd)
-		if enc != nil {
+		if log != nil {
 			stepLog = StepLog{
-				Iter:           s.steps,
-				TimeNS:         tEnd,
-				DurationNS:     int64(time.Since(t0)),
-				NumTokens:      s.batch.Len(),
-				NumCtxRequests: ctxReqs,
-				NumCtxTokens:   ctxTokens,
-				NumGenRequests: genReqs,
-				NumOutputs:     len(s.rows),
-				Running:        s.nActive,
-				Queued:         len(s.waiting) + (n - s.pending),
-				KVUsedCells:    s.kvCells(),
-				KVUsage:        s.kvUsage(),
-				Completed:      s.completed,
+				Iter:            s.steps,
+				TimeNS:          tEnd,
+				DurationNS:      int64(time.Since(t0)),
+				NumTokens:       s.batch.Len(),
+				NumCtxRequests:  st.ctxReqs,
+				NumCtxTokens:    st.ctxTokens,
+				NumGenRequests:  st.genReqs,
+				NumOutputs:      len(s.rows),
+				NumMicroBatches: st.microBatches,
+				Running:         s.nActive,
+				Queued:          len(s.waiting) + (n - s.pending),
+				Paused:          s.pausedStep,
+				KVUsedCells:     s.kvCells(),
+				KVUsage:         s.kvUsage(),
+				Completed:       s.completed,
 			}
-			if err := enc.Encode(&stepLog); err != nil {
-				s.failUnfinished(StatusFailed, "write iteration log: "+err.Error())
-				return s.steps, fmt.Errorf("write iteration log: %w", err)
-			}
+			log.write(&stepLog)
 		}
 		if tEnd-s.lastSnap >= int64(s.cfg.SnapshotEvery) {
 			s.snapshot(tEnd)
@@ -214,111 +248,11 @@ func (s *scheduler) takeHousekeeping() {
 	s.moves = s.moves[:0]
 }
 
-// build fills the batch for one step and returns how many prompt (context) requests and
-// tokens and how many generation requests it holds.
-func (s *scheduler) build(now int64) (ctxReqs, ctxTokens, genReqs int) {
-	s.batch.Reset()
-	s.takeHousekeeping()
-	s.rows = s.rows[:0]
-	budget := s.cfg.MaxNumTokens
-
-	// Decodes first, one token each. Only when there are more than the budget
-	// (max_batch_size > max_num_tokens) does the starting point rotate, so that no
-	// sequence starves.
-	start := 0
-	if s.nActive > budget {
-		start = s.decodeRotate % s.nActive
-		s.decodeRotate++
-	}
-	// The oldest wave with a prompt still to feed: its members and any younger ones wait.
-	hold := int64(math.MaxInt64)
-	for i := 0; i < s.nActive; i++ {
-		if !s.slots[i].decoding {
-			hold = min(hold, s.slots[i].wave)
-		}
-	}
-	s.prefills = s.prefills[:0]
-	for k := 0; k < s.nActive; k++ {
-		sl := &s.slots[(start+k)%s.nActive]
-		sl.plan = 0
-		if !sl.decoding {
-			s.prefills = append(s.prefills, int32((start+k)%s.nActive))
-			continue
-		}
-		if budget > 0 && sl.wave < hold {
-			sl.plan = 1
-			budget--
-			genReqs++
-		}
-	}
-	// Then prompt chunks of sequences already prefilling, oldest first.
-	slices.SortFunc(s.prefills, func(a, b int32) int { return cmp.Compare(s.slots[a].admitted, s.slots[b].admitted) })
-	for _, seq := range s.prefills {
-		if budget == 0 {
-			break
-		}
-		sl := &s.slots[seq]
-		sl.plan = min(len(s.reqs[sl.req].InputIDs)-sl.fed, budget)
-		budget -= sl.plan
-		ctxReqs++
-		ctxTokens += sl.plan
-	}
-	// Then new requests, while sequences and KV cells are free, even past the token budget: a
-	// request admitted with no budget left waits for its prompt's turn in admission order,
-	// and so a burst that needs several steps of prefill still forms one wave. A new request
-	// takes the next id after the running ones.
-	static := s.cfg.Static && s.nActive > 0 // a static batch admits only into an empty engine
-	for !static && len(s.waiting) > 0 && s.nActive < s.cfg.MaxBatchSize {
-		i := s.waiting[0]
-		need := len(s.reqs[i].InputIDs) + s.reqs[i].OutputTokens
-		if s.cfg.KVCapacity > 0 && s.kvUsed+need > s.cfg.KVCapacity {
-			break
-		}
-		s.waiting = s.waiting[1:]
-		sl := &s.slots[s.nActive]
-		s.nActive++
-		s.admitSeq++
-		*sl = slot{req: i, admitted: s.admitSeq, wave: s.steps}
-		s.kvUsed += need
-		s.records[i].AdmitNS = now
-		s.records[i].TokenNS = make([]int64, 0, s.reqs[i].OutputTokens)
-		sl.plan = min(len(s.reqs[i].InputIDs), budget)
-		budget -= sl.plan
-		if sl.plan > 0 {
-			ctxReqs++
-			ctxTokens += sl.plan
-		}
-	}
-	// Emit in increasing sequence id order (see the type's comment).
-	for seq := int32(0); seq < int32(s.nActive); seq++ {
-		sl := &s.slots[seq]
-		if sl.plan == 0 {
-			continue
-		}
-		if sl.decoding {
-			s.batch.Add(sl.last, sl.pos, seq, true)
-			s.rows = append(s.rows, seq)
-			sl.pos++
-			continue
-		}
-		prompt := s.reqs[sl.req].InputIDs
-		for j := 0; j < sl.plan; j++ {
-			last := sl.fed+j == len(prompt)-1
-			s.batch.Add(prompt[sl.fed+j], sl.pos, seq, last)
-			sl.pos++
-			if last {
-				s.rows = append(s.rows, seq)
-			}
-		}
-		sl.fed += sl.plan
-	}
-	return ctxReqs, ctxTokens, genReqs
-}
-
-// collect timestamps the step's sampled tokens, retires finished requests and renumbers the
-// remaining sequences so that their ids stay compact.
+// collect timestamps the step's sampled tokens, retires finished requests, pauses requests
+// when the next step's decodes would not fit a shared cache, and renumbers the remaining
+// sequences so that their ids stay compact.
 func (s *scheduler) collect(t int64) {
-	finished := 0
+	retired := 0
 	for i, seq := range s.rows {
 		sl := &s.slots[seq]
 		tok := s.out[i]
@@ -327,11 +261,14 @@ func (s *scheduler) collect(t int64) {
 		if s.cfg.KeepTokens {
 			rec.OutputIDs = append(rec.OutputIDs, tok)
 		}
+		if s.rules.canPause {
+			sl.hist = append(sl.hist, tok)
+		}
 		if sl.gen == 0 {
 			rec.FirstTokenNS = t
-			sl.decoding = true
 			s.inTokens += int64(rec.InputTokens)
 		}
+		sl.decoding = true
 		sl.gen++
 		sl.last = tok
 		s.outTokens++
@@ -343,19 +280,91 @@ func (s *scheduler) collect(t int64) {
 			}
 			sl.done = true
 			s.free = append(s.free, seq)
-			s.kvUsed -= len(s.reqs[sl.req].InputIDs) + s.reqs[sl.req].OutputTokens
+			if s.rules.reserveWhole {
+				s.kvUsed -= len(s.reqs[sl.req].InputIDs) + s.reqs[sl.req].OutputTokens
+			}
 			s.inflight--
 			s.completed++
-			finished++
+			retired++
 		}
 	}
-	if finished == 0 {
-		return
+	s.pausedStep = 0
+	if s.rules.canPause {
+		retired += s.pauseToFit()
 	}
-	// Move the running sequences with the highest ids into the holes below the new count.
-	keep := s.nActive - finished
+	if retired > 0 {
+		s.compact(retired)
+	}
+}
+
+// pauseToFit pauses the most recently admitted requests until the next step's decodes fit
+// the shared cache (max_utilization), and returns how many it paused.
+func (s *scheduler) pauseToFit() int {
+	used, decoders := 0, 0
+	for i := 0; i < s.nActive; i++ {
+		if sl := &s.slots[i]; !sl.done {
+			used += int(sl.pos)
+			if sl.decoding {
+				decoders++
+			}
+		}
+	}
+	paused := 0
+	for used+decoders > s.cfg.KVCapacity {
+		newest := -1
+		for i := 0; i < s.nActive; i++ {
+			if sl := &s.slots[i]; !sl.done && (newest < 0 || sl.admitted > s.slots[newest].admitted) {
+				newest = i
+			}
+		}
+		if newest < 0 {
+			break
+		}
+		sl := &s.slots[newest]
+		used -= int(sl.pos)
+		if sl.decoding {
+			decoders--
+		}
+		// Computed again from its prompt and the tokens it generated; the last of those is
+		// fed with them, and the prefill's last row samples the token after it.
+		park := slot{req: sl.req, gen: sl.gen, hist: sl.hist}
+		if sl.gen > 0 {
+			park.prompt = append(append(make([]int32, 0, len(s.reqs[sl.req].InputIDs)+len(sl.hist)), s.reqs[sl.req].InputIDs...), sl.hist...)
+		}
+		s.parked[sl.req] = park
+		s.waiting = append([]int{sl.req}, s.waiting...)
+		if sl.pos > 0 {
+			s.free = append(s.free, int32(newest))
+		}
+		sl.done = true
+		paused++
+	}
+	s.pausedStep = paused
+	return paused
+}
+
+// compact renumbers the running sequences after retired ones ended or were paused: those
+// that hold KV cells take the lowest ids, the ones with the highest ids moving into the holes
+// (a KV copy each), and those whose prompt has not started (no cells, nothing to copy) take
+// the ids above them in admission order. A sequence admitted but not yet fed is so never a
+// gap among the ids of a step's tokens, which would cut its micro-batches apart.
+func (s *scheduler) compact(retired int) {
+	keep := s.nActive - retired
+	holding := 0
+	var unstarted []slot
+	for i := 0; i < s.nActive; i++ {
+		sl := &s.slots[i]
+		switch {
+		case sl.done:
+		case sl.pos > 0:
+			holding++
+		default:
+			unstarted = append(unstarted, *sl)
+			sl.done = true // its id is free: it holds nothing
+		}
+	}
 	hole := int32(0)
-	for src := int32(keep); src < int32(s.nActive); src++ {
+	for src := int32(holding); src < int32(s.nActive); src++ {
 		if s.slots[src].done {
 			continue
 		}
@@ -364,11 +373,12 @@ func (s *scheduler) collect(t int64) {
 		}
 		s.slots[hole] = s.slots[src]
 		s.slots[src].done = true
-		// A sequence admitted whose prompt has not started holds no KV cells to copy.
-		if s.slots[hole].pos > 0 {
-			s.moves = append(s.moves, SeqMove{Src: src, Dst: hole})
-		}
+		s.moves = append(s.moves, SeqMove{Src: src, Dst: hole})
 		hole++
+	}
+	slices.SortFunc(unstarted, func(a, b slot) int { return cmp.Compare(a.admitted, b.admitted) })
+	for i, sl := range unstarted {
+		s.slots[holding+i] = sl
 	}
 	for i := keep; i < s.nActive; i++ {
 		s.slots[i] = slot{}

@@ -103,6 +103,8 @@ func (r *Record) Canceled() bool { return r.State() == StatusCanceled }
 
 // StepLog is one line of the iteration log (--iteration_log): what one decode step did.
 // docs/results.md lists TensorRT-LLM's iteration statistics that each field corresponds to.
+// Lines are written as the run goes, one write each, so a log read during a run or after a
+// crash holds every step that ended.
 type StepLog struct {
 	// Iter numbers the step from 1.
 	Iter int64 `json:"iter"`
@@ -120,11 +122,18 @@ type StepLog struct {
 	NumGenRequests int `json:"num_gen_requests"`
 	// NumOutputs is the tokens sampled: the decodes plus the prompts whose last chunk ran.
 	NumOutputs int `json:"num_outputs"`
+	// NumMicroBatches is how many micro-batches llama.cpp splits the step into (each one
+	// reads all the weights), by the rules of its batch splitter for the context's KV layout
+	// (TensorRT-LLM has no such split: its steps are one forward pass).
+	NumMicroBatches int `json:"num_micro_batches"`
 	// Running is the requests holding a sequence after the step (numActiveRequests).
 	Running int `json:"running_requests"`
 	// Queued is the requests waiting for a sequence, counting those still waiting for a
 	// concurrency slot (numQueuedRequests counts only the executor's queue).
 	Queued int `json:"queued_requests"`
+	// Paused is the requests paused after the step to free KV cells, under max_utilization
+	// (numPausedRequests).
+	Paused int `json:"paused_requests"`
 	// KVUsedCells is the KV cells written (usedNumBlocks x tokensPerBlock: llama.cpp has
 	// cells, not blocks), and KVUsage their share of the cache (usedNumBlocks/maxNumBlocks).
 	KVUsedCells int     `json:"kv_used_cells"`

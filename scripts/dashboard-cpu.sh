@@ -33,7 +33,7 @@ while getopts "s:x:y:b:m:v:r:" opt; do
     *) echo "usage: $0 [-s SECONDS] [-x WIDTH] [-y HEIGHT] [-b BATCH] [-m MODEL] [-v dashboard|requests] [-r screen|bubbletea]" >&2; exit 2 ;;
   esac
 done
-command -v tmux >/dev/null || { echo "dashboard-cpu: tmux is needed (go tool task setup installs it)" >&2; exit 2; }
+command -v tmux >/dev/null || { echo "dashboard-cpu: tmux is needed (scripts/apt-install.sh tmux installs it)" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/benchtui-cpu.XXXXXX")
 sock="benchtui-cpu-$$"

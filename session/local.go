@@ -212,6 +212,8 @@ func (l *local) prepare(spec Spec) ([]dataset.Request, engine.Config, error) {
 	if err := engine.Validate(reqs, cfg, l.info.NVocab); err != nil {
 		return nil, engine.Config{}, inputErr("%s: %w", name, err)
 	}
+	// The report and the run's config say which policies ran, defaults filled in.
+	cfg = cfg.WithPolicies()
 	if shape != l.shape {
 		// The context's memory is checked before llama.cpp allocates it; the context it
 		// replaces is freed first, so its memory counts as free. Weights on a GPU are

@@ -125,6 +125,7 @@ func TestChildGetsEngineConfig(t *testing.T) {
 	fill(t, reflect.ValueOf(&cfg).Elem(), "Config", &n)
 	cfg.MaxBatchSize, cfg.MaxNumTokens, cfg.MaxSeqLen, cfg.KVCapacity = 2, 64, 64, 128
 	cfg.Concurrency, cfg.Warmup, cfg.EOSID, cfg.SnapshotEvery = 3, 1, -1, time.Millisecond
+	cfg.Policy, cfg.Chunking = engine.PolicyMaxUtilization, engine.ChunkEqualProgress
 	sp := Spec{Gen: Gen{NumRequests: 6, ISL: 16, OSL: 8, Seed: 3}, Engine: cfg}
 	r, err := s.Run(context.Background(), sp, nil)
 	if err := runErr(r, err); err != nil {

@@ -52,7 +52,10 @@ func (s *base) Report(r *Run, x ReportExtra) report.Report {
 		Quantization: quantization(dtype),
 	}
 	synthetic := !s.model.IsFile()
-	policy := "fcfs"
+	policy := ""
+	if s.opts.BackendName() == BackendLlamaCpp {
+		policy = r.Config.Policy.ReportName() // a server schedules by its own policy
+	}
 	remote := s.opts.BackendName() == BackendOpenAI
 	if remote {
 		// A server that runs already: its model is what it serves, its weights are unknown.

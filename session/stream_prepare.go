@@ -89,7 +89,7 @@ func (s *stream) prepare(ctx context.Context, spec Spec, ev *engine.Events) (*st
 	// The server owns its batching: the run's batch size is the server's slots where it
 	// says them (0: not known), for the report and the batch occupancy.
 	p.cfg.MaxBatchSize, p.cfg.MaxNumTokens, p.cfg.MaxSeqLen = s.info.NSeqMax, s.info.NBatch, s.info.NCtxSeq
-	p.cfg.Static, p.cfg.KVCapacity = false, 0
+	p.cfg.Policy, p.cfg.Chunking, p.cfg.KVCapacity = "", "", 0
 	return p, nil
 }
 
@@ -126,7 +126,7 @@ func (s *stream) prepareServer(ctx context.Context, p *streamPlan, name string, 
 	if s.api.Endpoint == openai.EndpointChat && seqFrom != "" {
 		cfg.MaxSeqLen += chatTemplateTokens
 	}
-	cfg.Static, cfg.KVCapacity = false, 0
+	cfg.Policy, cfg.Chunking, cfg.KVCapacity = "", "", 0
 	if err := engine.Validate(sized, *cfg, s.header.NVocab); err != nil {
 		return inputErr("%s: %w", name, err)
 	}

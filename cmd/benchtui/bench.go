@@ -56,6 +56,8 @@ type benchFlags struct {
 	KVDtype       string      `json:"kv_cache_dtype,omitempty"`
 	LlamaLib      string      `json:"llama_lib,omitempty"`
 	Static        bool        `json:"static_batching,omitempty"`
+	Policy        string      `json:"scheduler_policy"`
+	Chunking      string      `json:"context_chunking_policy"`
 	InProcess     bool        `json:"in_process,omitempty"`
 	StallTimeoutS float64     `json:"stall_timeout_s,omitempty"`
 	Export        string      `json:"export,omitempty"`
@@ -113,7 +115,9 @@ func newBenchFlags(name string, latency bool) (*flagSet, *benchFlags) {
 	fs.String(&f.KVDtype, "kv_cache_dtype", "", "KV cache type: f16 (default), q8_0, ...")
 	fs.Bool(&f.InProcess, "in_process", false, "run llama.cpp in this process instead of a child process (a native crash then ends benchtui)")
 	fs.Float(&f.StallTimeoutS, "stall_timeout", 120, "seconds without progress after which the backend process is killed and the run fails")
-	fs.Bool(&f.Static, "static_batching", false, "run static batches (a batch starts when the last one has finished): the baseline in-flight batching is measured against")
+	fs.String(&f.Policy, "scheduler_policy", string(engine.PolicyGuaranteedNoEvict), "which requests run: "+policyNames()+" (see README)")
+	fs.String(&f.Chunking, "context_chunking_policy", "", "how prompt chunks share a step's token budget: aligned_finish (the default), equal_progress or first_come_first_served (the waves': see README)")
+	fs.Bool(&f.Static, "static_batching", false, "the same as --scheduler_policy static_batch: a batch starts when the last one has finished")
 	fs.String(&f.LlamaLib, "llama_lib", "", "libllama to load (file or folder; default: .llama/cuda or .llama/cpu)")
 	f.RPCMeasure = true
 	addRPCFlags(fs, &f.RPC, &f.TensorSplit, &f.RPCMeasure)
@@ -175,6 +179,9 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		}
 		f.Streaming = true
 	}
+	if err := staticBatching(f, set); err != nil {
+		return err
+	}
 	if err := checkBackend(f, set, name); err != nil {
 		return err
 	}
@@ -201,6 +208,7 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 		MaxBatchSize: f.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, MaxSeqLen: f.MaxSeqLen, NumRequests: f.NumRequests,
 		Warmup: f.Warmup, Concurrency: f.Concurrency, TP: f.TP, PP: f.PP, EOSID: f.EOSID,
 		ISL: f.ISL, OSL: f.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallTimeoutS,
+		SchedulerPolicy: f.Policy, ContextChunking: f.Chunking,
 	}
 	if err := settings.check(optName); err != nil {
 		return err
@@ -263,7 +271,8 @@ func runBench(args []string, stdout, stderr io.Writer, latency bool) error {
 			Concurrency:  f.Concurrency,
 			Warmup:       f.Warmup,
 			EOSID:        int32(f.EOSID),
-			Static:       f.Static,
+			Policy:       engine.SchedulerPolicy(f.Policy),
+			Chunking:     engine.ContextChunking(f.Chunking),
 		},
 		KVFreeMemFraction: opts.KVCacheFreeMemFraction,
 		RequestRate:       f.RequestRate,

@@ -161,7 +161,7 @@ func TestLlamaServerInterrupt(t *testing.T) {
 // the openai backend: a run at a request rate, its export, and the screen.
 func TestDashboardOpenAI(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatal("tmux is not installed: go tool task setup installs it")
+		t.Fatal("tmux is not installed: scripts/test.sh installs it")
 	}
 	srv := startLlamaServer(t, 4)
 	dir := t.TempDir()

@@ -87,7 +87,7 @@ func buildBinary(t *testing.T, dir string) string {
 // baseline, run again and open the second run's requests.
 func TestDashboardEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatal("tmux is not installed: go tool task setup installs it")
+		t.Fatal("tmux is not installed: scripts/test.sh installs it")
 	}
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
@@ -184,7 +184,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 // up, shows the run failed with the cause, and the next run works.
 func TestDashboardSurvivesBackendCrash(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatal("tmux is not installed: go tool task setup installs it")
+		t.Fatal("tmux is not installed: scripts/test.sh installs it")
 	}
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)

@@ -145,44 +145,48 @@ func TestSweepAndPrepareOutputs(t *testing.T) {
 }
 
 // An iteration log on a full disk (/dev/full, written in place, never replaced) fails the
-// run with exit 1, and the report counts what it was: the requests that finished are
-// completed, the others failed, and no latency is negative.
+// run with exit 1 and one line naming the log, and loses nothing else: the run goes on to
+// its end (the log stops, not the benchmark), so the report counts every request completed,
+// and no latency is negative. In the backend process and in process alike.
 func TestIterationLogOnFullDisk(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full here")
 	}
-	dir := t.TempDir()
-	rep, reqs := filepath.Join(dir, "report.json"), filepath.Join(dir, "requests.json")
-	// About 400 decode steps: more iteration log than its 64 KiB buffer holds.
-	code, _, errs := runCLI(t, "throughput", "--model", "tiny", "--num_requests", "8", "--isl", "8", "--osl", "100",
-		"--max_batch_size", "2", "--warmup", "0", "--iteration_log", "/dev/full", "--report_json", rep,
-		"--request_json", reqs, "--quiet")
-	if code != 1 || !strings.Contains(errs, "no space left on device") {
-		t.Fatalf("exit %d, %q; want 1 and the disk's error", code, errs)
-	}
-	var r struct {
-		RequestInfo struct {
-			NumRequests int `json:"num_requests"`
-		} `json:"request_info"`
-		BenchTUI struct {
-			NumCompleted int `json:"num_completed"`
-			NumFailed    int `json:"num_failed"`
-		} `json:"benchtui"`
-	}
-	readJSON(t, rep, &r)
-	if r.BenchTUI.NumFailed == 0 || r.BenchTUI.NumCompleted+r.BenchTUI.NumFailed != 8 || r.RequestInfo.NumRequests != r.BenchTUI.NumCompleted {
-		t.Errorf("report counts %d completed and %d failed of 8", r.BenchTUI.NumCompleted, r.BenchTUI.NumFailed)
-	}
-	var entries []map[string]any
-	readJSON(t, reqs, &entries)
-	for _, e := range entries {
-		for _, k := range []string{"time_to_first_token", "end_to_end_latency", "intertoken_latency", "generation_time"} {
-			if v, ok := e[k].(float64); ok && v < 0 {
-				t.Errorf("request %v: %s = %v", e["id"], k, v)
+	for _, mode := range [][]string{nil, {"--in_process"}} {
+		dir := t.TempDir()
+		rep, reqs := filepath.Join(dir, "report.json"), filepath.Join(dir, "requests.json")
+		args := append([]string{"throughput", "--model", "tiny", "--num_requests", "8", "--isl", "8", "--osl", "100",
+			"--max_batch_size", "2", "--warmup", "0", "--iteration_log", "/dev/full", "--report_json", rep,
+			"--request_json", reqs, "--quiet"}, mode...)
+		code, _, errs := runCLI(t, args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if code != 1 || len(lines) != 1 || !strings.Contains(errs, "iteration log: write line 1") || !strings.Contains(errs, "no space left on device") {
+			t.Fatalf("%v: exit %d, %q; want 1 and one line naming the log's failed write", mode, code, errs)
+		}
+		var r struct {
+			RequestInfo struct {
+				NumRequests int `json:"num_requests"`
+			} `json:"request_info"`
+			BenchTUI struct {
+				NumCompleted int `json:"num_completed"`
+				NumFailed    int `json:"num_failed"`
+			} `json:"benchtui"`
+		}
+		readJSON(t, rep, &r)
+		if r.BenchTUI.NumCompleted != 8 || r.BenchTUI.NumFailed != 0 || r.RequestInfo.NumRequests != 8 {
+			t.Errorf("%v: report counts %d completed and %d failed of 8: the run must not stop for its log", mode, r.BenchTUI.NumCompleted, r.BenchTUI.NumFailed)
+		}
+		var entries []map[string]any
+		readJSON(t, reqs, &entries)
+		for _, e := range entries {
+			for _, k := range []string{"time_to_first_token", "end_to_end_latency", "intertoken_latency", "generation_time"} {
+				if v, ok := e[k].(float64); ok && v < 0 {
+					t.Errorf("request %v: %s = %v", e["id"], k, v)
+				}
 			}
 		}
-	}
-	if st, err := os.Stat("/dev/full"); err != nil || st.Mode()&fs.ModeCharDevice == 0 {
-		t.Errorf("/dev/full is now %v", st.Mode())
+		if st, err := os.Stat("/dev/full"); err != nil || st.Mode()&fs.ModeCharDevice == 0 {
+			t.Errorf("/dev/full is now %v", st.Mode())
+		}
 	}
 }

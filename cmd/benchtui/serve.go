@@ -136,14 +136,14 @@ var serverOnly = []string{"base_url", "endpoint", "api_key", "served_model_name"
 // engineOnly are the flags of the engine benchtui runs itself (llama.cpp, in process or as
 // llama-server), which a server that runs already has set on its own.
 var engineOnly = []string{"n_gpu_layers", "flash_attn", "threads", "kv_cache_dtype", "llama_lib", "kv_cache_free_gpu_mem_fraction",
-	"max_batch_size", "max_num_tokens", "max_seq_len", "tp", "config", "extra_llm_api_options", "in_process", "stall_timeout", "static_batching", "iteration_log", "eos_id", "rpc", "tensor_split", "rpc_measure"}
+	"max_batch_size", "max_num_tokens", "max_seq_len", "tp", "config", "extra_llm_api_options", "in_process", "stall_timeout", "static_batching", "scheduler_policy", "context_chunking_policy", "iteration_log", "eos_id", "rpc", "tensor_split", "rpc_measure"}
 
 // inProcessOnly are the flags of the in-process engine alone: llama-server schedules its own
 // batches, so neither static batching nor a log of decode steps has a meaning there; it runs
 // in a process of its own without benchtui's backend process; it is asked for exact lengths
 // (ignore_eos), never to stop at an EOS id; and it reaches RPC servers itself, without the
 // relay that measures the traffic.
-var inProcessOnly = []string{"static_batching", "iteration_log", "in_process", "stall_timeout", "eos_id", "rpc_measure"}
+var inProcessOnly = []string{"static_batching", "scheduler_policy", "context_chunking_policy", "iteration_log", "in_process", "stall_timeout", "eos_id", "rpc_measure"}
 
 // refusedFlags are the flags that backend takes no value of, and why.
 func refusedFlags(backend string) ([]string, string) {

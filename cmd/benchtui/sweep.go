@@ -26,22 +26,25 @@ import (
 
 // sweepFlags are the fixed settings of a sweep; the axes are sweepAxes.
 type sweepFlags struct {
-	Model        string  `json:"model"`
-	NumRequests  int     `json:"num_requests"`
-	Warmup       int     `json:"warmup"`
-	Seed         uint64  `json:"seed"`
-	MaxNumTokens int     `json:"max_num_tokens"`
-	ISLStdev     int     `json:"isl_stdev"`
-	OSLStdev     int     `json:"osl_stdev"`
-	Repeat       int     `json:"repeat"`
-	Threads      int     `json:"threads"`
-	Dataset      string  `json:"dataset,omitempty"`
-	ConfigFile   string  `json:"config,omitempty"`
-	Out          string  `json:"-"`
-	Quiet        bool    `json:"-"`
-	InProcess    bool    `json:"-"`
-	LlamaLib     string  `json:"-"`
-	StallS       float64 `json:"-"`
+	Model       string `json:"model"`
+	NumRequests int    `json:"num_requests"`
+	// RequestsPerBatch, when set, gives each point this many times its max_batch_size
+	// requests instead of NumRequests.
+	RequestsPerBatch int     `json:"requests_per_batch,omitempty"`
+	Warmup           int     `json:"warmup"`
+	Seed             uint64  `json:"seed"`
+	MaxNumTokens     int     `json:"max_num_tokens"`
+	ISLStdev         int     `json:"isl_stdev"`
+	OSLStdev         int     `json:"osl_stdev"`
+	Repeat           int     `json:"repeat"`
+	Threads          int     `json:"threads"`
+	Dataset          string  `json:"dataset,omitempty"`
+	ConfigFile       string  `json:"config,omitempty"`
+	Out              string  `json:"-"`
+	Quiet            bool    `json:"-"`
+	InProcess        bool    `json:"-"`
+	LlamaLib         string  `json:"-"`
+	StallS           float64 `json:"-"`
 	serveFlags
 	// Search bounds the search for the highest request rate meeting --slo.
 	Search report.RateSearch `json:"rate_search"`
@@ -61,6 +64,8 @@ var sweepAxes = []struct{ name, def, usage string }{
 	{"backend", "llamacpp", "llamacpp (in process), openai (servers at --base_url) or llama-server (started here): llamacpp,llama-server runs every point through both"},
 	{"flash_attn", "auto", "flash attention: auto, on, off"},
 	{"kv_cache_dtype", "f16", "KV cache type: f16, q8_0, ..."},
+	{"n_ubatch", "0", "llama.cpp's micro-batch (n_ubatch) in tokens, at most --max_num_tokens (0: llama.cpp's default, 512)"},
+	{"cuda_graphs", "default", "ggml's CUDA graphs: on, off or default (off unless BENCHTUI_CUDA_GRAPHS=1)"},
 	{"tp", "1", "tensor parallel size"},
 	{"n_gpu_layers", "-1", "layers on GPUs (-1 all, 0 for the CPU)"},
 	{"max_batch_size", "16", "most requests decoding at once"},
@@ -68,9 +73,10 @@ var sweepAxes = []struct{ name, def, usage string }{
 	{"osl", "128", "mean output length"},
 	{"concurrency", "-1", "most requests in flight (-1 unlimited)"},
 	{"request_rate", "0", "requests per second on an arrival schedule, servers only (0: none), or search with --slo: the highest rate meeting it"},
+	{"scheduler_policy", "guaranteed_no_evict", "scheduler policy: guaranteed_no_evict, max_utilization, static_batch, waves"},
 }
 
-const backendAxes = 5 // the first five of sweepAxes need a model load (or a server)
+const backendAxes = 7 // the first seven of sweepAxes need a model load (or a server)
 
 // runSweep runs every point of a grid of settings, repeat times each, and writes sweep.json,
 // sweep.csv and sweep.md to --out. Points already in --out (from an interrupted sweep with the
@@ -80,6 +86,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep")
 	fs.String(&f.Model, "model", "tiny", "synthetic preset, Hugging Face id, model folder or config.json, or a GGUF file", "m")
 	fs.Int(&f.NumRequests, "num_requests", 64, "requests per run")
+	fs.Int(&f.RequestsPerBatch, "requests_per_batch", 0, "requests per run as a multiple of the point's max_batch_size, instead of --num_requests (0: --num_requests)")
 	fs.Int(&f.Warmup, "warmup", 1, "warmup requests before each run")
 	fs.Uint64(&f.Seed, "seed", 420, "seed of the generated sets and synthetic weights", "random_seed")
 	fs.Int(&f.MaxNumTokens, "max_num_tokens", 2048, "most tokens in one decode step")
@@ -147,6 +154,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		if len(vals) > 1 {
 			swept = append(swept, axes[i])
 		}
+	}
+	if err := checkEngineAxes(f, set, axes); err != nil {
+		return err
 	}
 	points := sweep.Grid(axes)
 	search, err := checkSweepServe(f, set, axes)
@@ -390,10 +400,15 @@ func backendKey(p sweep.Point) string {
 // sweepSettings are the run settings of point p, for their one check.
 func sweepSettings(f *sweepFlags, p sweep.Point) runSettings {
 	atoi := func(name, def string) int { v, _ := strconv.Atoi(p.Get(name, def)); return v }
+	n := f.NumRequests
+	if f.RequestsPerBatch > 0 {
+		n = f.RequestsPerBatch * atoi("max_batch_size", "16")
+	}
 	return runSettings{
-		MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens, NumRequests: f.NumRequests, MinRequests: 1,
+		MaxBatchSize: atoi("max_batch_size", "16"), MaxNumTokens: f.MaxNumTokens, NumRequests: n, MinRequests: 1,
 		Warmup: f.Warmup, Concurrency: atoi("concurrency", "-1"), TP: atoi("tp", "1"), PP: 1, EOSID: -1,
 		ISL: atoi("isl", "128"), OSL: atoi("osl", "128"), ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, StallTimeoutS: f.StallS,
+		SchedulerPolicy: p.Get("scheduler_policy", string(engine.PolicyGuaranteedNoEvict)),
 	}
 }
 
@@ -406,6 +421,12 @@ func sweepOptions(f *sweepFlags, p sweep.Point) (session.Options, error) {
 		base = f.fileOpts.Backend
 	}
 	base.GPULayers, base.FlashAttn, base.KVCacheDType = &ngl, p.Get("flash_attn", "auto"), p.Get("kv_cache_dtype", "f16")
+	base.NUBatch, _ = strconv.Atoi(p.Get("n_ubatch", "0"))
+	base.CUDAGraphs = nil // default: benchtui's (see llamacpp.Options.CUDAGraphs)
+	if g := p.Get("cuda_graphs", "default"); g != "default" {
+		on := g == "on"
+		base.CUDAGraphs = &on
+	}
 	if f.Threads != 0 || base.Threads == 0 {
 		base.Threads = f.Threads
 	}
@@ -429,9 +450,9 @@ func sweepOptions(f *sweepFlags, p sweep.Point) (session.Options, error) {
 func sweepSpec(f *sweepFlags, p sweep.Point, bo llamacpp.BackendOptions) session.Spec {
 	s := sweepSettings(f, p)
 	spec := session.Spec{
-		Gen: session.Gen{NumRequests: f.NumRequests, ISL: s.ISL, OSL: s.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
+		Gen: session.Gen{NumRequests: s.NumRequests, ISL: s.ISL, OSL: s.OSL, ISLStdev: f.ISLStdev, OSLStdev: f.OSLStdev, Seed: f.Seed},
 		Engine: engine.Config{MaxBatchSize: s.MaxBatchSize, MaxNumTokens: f.MaxNumTokens, Concurrency: s.Concurrency,
-			Warmup: f.Warmup, EOSID: -1},
+			Warmup: f.Warmup, EOSID: -1, Policy: engine.SchedulerPolicy(s.SchedulerPolicy)},
 		KVFreeMemFraction: bo.KVCacheFreeMemFraction,
 	}
 	if r := p.Get("request_rate", "0"); r != searchValue {
@@ -468,7 +489,9 @@ func runSweepPoint(ctx context.Context, s session.Session, f *sweepFlags, p swee
 	if s.Options().BackendName() == session.BackendOpenAI {
 		config["server"] = r.Info
 	} else {
-		config["backend_options"] = s.Options().Backend
+		// What llama.cpp made of the options (n_ubatch, flash attention, ...), as the
+		// throughput command and the dashboard record it.
+		config["backend_options"], config["llama_cpp"] = s.Options().Backend, r.Info
 	}
 	rep := s.Report(r, session.ReportExtra{Version: version, Streaming: true, SLO: f.slo, Config: config})
 	return &rep, r.Err

@@ -26,7 +26,7 @@ const searchValue = "search"
 func checkAxisValues(name string, vals []string) error {
 	for _, v := range vals {
 		switch name {
-		case "flash_attn", "kv_cache_dtype":
+		case "flash_attn", "kv_cache_dtype", "scheduler_policy", "cuda_graphs": // names: the session or checkEngineAxes checks them
 		case "backend":
 			if canonicalBackend(v) == "" {
 				return badInput("--backend %q: want llamacpp, openai or llama-server (a list sweeps them: llamacpp,llama-server)", v)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/benchtui/benchtui/engine"
 	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/session"
 )
@@ -27,6 +28,8 @@ type runSettings struct {
 	Warmup, Concurrency, TP, PP, EOSID int
 	ISL, OSL, ISLStdev, OSLStdev       int
 	StallTimeoutS                      float64
+	// SchedulerPolicy and ContextChunking are the scheduler's policies ("" the defaults).
+	SchedulerPolicy, ContextChunking string
 }
 
 // where names a setting and its value as the user gave them, for messages:
@@ -184,6 +187,16 @@ func (s runSettings) check(name where) error {
 		// as a large number, not arrive by accident.
 		return bad("stall_timeout", s.StallTimeoutS, "it must be a number of seconds above 0 (and below 1e6)")
 	}
+	if _, err := engine.ParseSchedulerPolicy(s.SchedulerPolicy); err != nil {
+		return bad("scheduler_policy", s.SchedulerPolicy, "want one of "+policyNames())
+	}
+	c, err := engine.ParseContextChunking(s.ContextChunking)
+	if err != nil {
+		return bad("context_chunking_policy", s.ContextChunking, "want aligned_finish, equal_progress or first_come_first_served")
+	}
+	if s.SchedulerPolicy == string(engine.PolicyWaves) && c != engine.ChunkFirstComeFirstServed && s.ContextChunking != "" {
+		return badInput("%s: the waves prefill first come, first served; give no context chunking policy with them", name("context_chunking_policy", s.ContextChunking))
+	}
 	return nil
 }
 
@@ -223,4 +236,26 @@ func preflight(so session.Options, env session.Env, spec session.Spec, warn func
 		warn(w)
 	}
 	return nil
+}
+
+// staticBatching reads --static_batching as --scheduler_policy static_batch, which it is,
+// and refuses the two naming different policies.
+func staticBatching(f *benchFlags, set map[string]bool) error {
+	if !f.Static {
+		return nil
+	}
+	if set["scheduler_policy"] && f.Policy != string(engine.PolicyStaticBatch) {
+		return badInput("--static_batching and --scheduler_policy %s disagree: give one of them", f.Policy)
+	}
+	f.Policy = string(engine.PolicyStaticBatch)
+	return nil
+}
+
+// policyNames lists the scheduler policies, the default first.
+func policyNames() string {
+	names := make([]string, len(engine.SchedulerPolicies))
+	for i, p := range engine.SchedulerPolicies {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
 }

@@ -31,9 +31,16 @@ var (
 // libNames are the file names libllama has in a build tree and in npm's prebuilt packages.
 var libNames = []string{"libllama.so", "libllama.so.0", "libllama.v0.5.0.so", "libllama.dylib"}
 
+// variants are the folders of .llama that scripts/setup-llama.sh installs, in the order
+// FindLibrary prefers them: a CUDA build, a CPU build from source (with llama.cpp's RPC
+// backend, llama-server and the other tools beside it), and llama.cpp's prebuilt CPU
+// libraries, which the first run installs because they take seconds instead of minutes.
+var variants = []string{"cuda", "cpu", "cpu-prebuilt"}
+
 // FindLibrary returns the path of libllama to load. explicit (a file or folder) wins, then
-// BENCHTUI_LLAMA_LIB, then .llama/cuda/lib and .llama/cpu/lib next to the executable or in
-// the current folder or any folder above it.
+// BENCHTUI_LLAMA_LIB, then .llama/<variant>/lib for each of variants in turn, looked for
+// next to the executable and in the current folder or any folder above it, then lib/ next
+// to the executable.
 func FindLibrary(explicit string) (string, error) {
 	if explicit == "" {
 		explicit = os.Getenv("BENCHTUI_LLAMA_LIB")
@@ -64,14 +71,11 @@ func FindLibrary(explicit string) (string, error) {
 			}
 		}
 	}
-	var looked []string
-	for _, variant := range []string{"cuda", "cpu"} {
+	for _, variant := range variants {
 		for _, b := range bases {
-			dir := filepath.Join(b, ".llama", variant, "lib")
-			if p := findIn(dir); p != "" {
+			if p := findIn(filepath.Join(b, ".llama", variant, "lib")); p != "" {
 				return p, nil
 			}
-			looked = append(looked, dir)
 		}
 	}
 	for _, b := range bases[:min(len(bases), 1)] {
@@ -79,7 +83,8 @@ func FindLibrary(explicit string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("llama.cpp library not found (looked in .llama/cuda/lib and .llama/cpu/lib beside the executable and above the current folder): run scripts/setup-llama.sh, or set BENCHTUI_LLAMA_LIB")
+	return "", fmt.Errorf("llama.cpp library not found in .llama/{cuda,cpu,cpu-prebuilt}/lib beside the executable or above the current folder: " +
+		"install it with scripts/setup-llama.sh cpu-prebuilt (seconds) or cpu (a source build), or set BENCHTUI_LLAMA_LIB")
 }
 
 func findIn(dir string) string {

@@ -6,7 +6,7 @@
 package llamacpp
 
 /*
-#cgo CFLAGS: -O2 -I${SRCDIR}/../../.llama/src/include -I${SRCDIR}/../../.llama/src/ggml/include
+#cgo CFLAGS: -O2 -I${SRCDIR}/include
 #cgo LDFLAGS: -ldl -lpthread
 #include <stdlib.h>
 #include "shim.h"

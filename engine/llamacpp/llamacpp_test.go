@@ -14,7 +14,7 @@ import (
 )
 
 // These tests run real llama.cpp inference on the tiny synthetic model. The library comes
-// from scripts/setup-llama.sh (go tool task test runs it first); without it they fail, since
+// from scripts/setup-llama.sh (scripts/test.sh runs it first); without it they fail, since
 // the project's own setup installs it.
 
 var (

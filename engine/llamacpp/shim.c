@@ -189,6 +189,35 @@ size_t bt_log_tail(char *buf, size_t len, int max_lines) {
 
 // ---- library loading ----
 
+// bt_load_backends loads ggml's backends when libllama was built with GGML_BACKEND_DL, as
+// llama.cpp's prebuilt packages are: there the CPU backend (one library per CPU generation,
+// libggml-cpu-haswell.so, ...) and any GPU backend are separate libraries that nothing loads
+// until asked, and ggml's own default looks for them beside the executable, not beside
+// libllama. ggml_backend_load_all_from_path loads the best variant of each from libllama's
+// folder. A build with its backends linked in has them registered already, and then nothing
+// is loaded.
+static int bt_load_backends(void *h, const char *path, char *err, size_t err_len) {
+    size_t (*reg_count)(void) = (size_t (*)(void)) dlsym(h, "ggml_backend_reg_count");
+    void (*load_all)(const char *) = (void (*)(const char *)) dlsym(h, "ggml_backend_load_all_from_path");
+    if (!reg_count || !load_all || reg_count() > 0) {
+        return 0;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = 0;
+    } else {
+        snprintf(dir, sizeof(dir), ".");
+    }
+    load_all(dir);
+    if (reg_count() == 0) {
+        snprintf(err, err_len, "%s: no ggml backend library (libggml-cpu*.so) in %s", path, dir);
+        return 1;
+    }
+    return 0;
+}
+
 int bt_open(const char *path, char *err, size_t err_len) {
     if (bt_lib) {
         return 0;
@@ -208,12 +237,16 @@ int bt_open(const char *path, char *err, size_t err_len) {
     }
     BT_FUNCS(BT_RESOLVE)
 #undef BT_RESOLVE
-    bt_lib = h;
     // llama_context::get_sampled_token_ith(int), Itanium-mangled: a non-virtual member
     // takes the object as its first argument.
     p_sampled_token_nosync = (bt_sampled_token_fn) dlsym(h, "_ZN13llama_context21get_sampled_token_ithEi");
     p_llama_log_set(bt_log_cb, NULL);
     p_llama_backend_init();
+    if (bt_load_backends(h, path, err, err_len) != 0) {
+        // The handle stays open: llama.cpp's state is initialized and may not survive dlclose.
+        return 1;
+    }
+    bt_lib = h;
     return 0;
 }
 

@@ -8,11 +8,8 @@
 #ifndef BENCHTUI_SHIM_H
 #define BENCHTUI_SHIM_H
 
-#if __has_include("llama.h")
+// The headers are those of the pinned release, in include/ (see include/README.md).
 #include "llama.h"
-#else
-#error "llama.cpp headers not found: run scripts/setup-llama.sh (or go tool task setup) first"
-#endif
 
 #include <stdint.h>
 #include <stddef.h>

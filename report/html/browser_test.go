@@ -54,7 +54,7 @@ func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatal("chromium is not installed: go tool task tools installs it (scripts/apt-install.sh chromium)")
+		t.Fatal("chromium is not installed: scripts/test.sh installs it (scripts/apt-install.sh chromium)")
 	}
 	profile := t.TempDir()
 	toChrome, chromeIn, err := os.Pipe()

@@ -315,6 +315,8 @@ func layoutMedium(r *placement, width, height, y, bh int, o layoutOpts) {
 		if o.chart == panelLatency {
 			slot = panelLatency
 		}
+		// No histogram in the column: the engine may take what the devices leave.
+		eng, _ = o.wants(4, max(topH-progressH-dev, 4))
 		r.stack(left, y, right, topH, []panelID{panelProgress, panelEngine, panelDevices}, []int{progressH, eng, 0})
 	}
 	r.set(panelThroughput, 0, y, left, thrH)

@@ -154,6 +154,13 @@ func TestLayoutGivesChartsTheRoom(t *testing.T) {
 	if !r.Shown(panelLatency) || !r.Shown(panelTrend) || r.Of(panelLatency).X == 0 || r.Of(panelDevices).H != 4 {
 		t.Errorf("120x36: latency %+v, trend %+v, devices %+v", r.Of(panelLatency), r.Of(panelTrend), r.Of(panelDevices))
 	}
+	// Without room for the histogram there, a tall engine panel (a server run's) takes what
+	// the devices leave rather than losing lines while the devices panel stays half empty.
+	r = layout(120, 36, layoutOpts{chart: panelThroughput, hintsH: 1, engineH: 10, devicesH: 4})
+	checkLayout(t, r)
+	if r.Shown(panelLatency) || r.Of(panelEngine).H != 10 || r.Of(panelDevices).H < 4 {
+		t.Errorf("120x36 with a 10-line engine: latency shown %v, engine %+v, devices %+v", r.Shown(panelLatency), r.Of(panelEngine), r.Of(panelDevices))
+	}
 }
 
 func TestLayoutMaximized(t *testing.T) {

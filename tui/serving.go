@@ -239,8 +239,13 @@ func servingLines(sv *report.Serving) []panel.EngineLine {
 	}
 	var out []panel.EngineLine
 	if t := sv.ServerTimings; t != nil && t.Requests > 0 {
-		out = append(out, panel.EngineLine{Label: "server timings p50", Value: fmt.Sprintf("prompt %s · TTFT %s · total %s · E2E %s · overhead %s",
-			panel.LatencyText(t.PromptMS.P50), panel.LatencyText(t.ClientTTFTMS.P50), panel.LatencyText(t.ServerMS.P50), panel.LatencyText(t.ClientE2EMS.P50), panel.LatencyText(t.OverheadMS.P50))})
+		// The server's own timings beside the client's, one line each so that both fit a
+		// side column.
+		out = append(out,
+			panel.EngineLine{Label: "server p50", Value: fmt.Sprintf("prompt %s · total %s",
+				panel.LatencyText(t.PromptMS.P50), panel.LatencyText(t.ServerMS.P50))},
+			panel.EngineLine{Label: "client p50", Value: fmt.Sprintf("TTFT %s · E2E %s · overhead %s",
+				panel.LatencyText(t.ClientTTFTMS.P50), panel.LatencyText(t.ClientE2EMS.P50), panel.LatencyText(t.OverheadMS.P50))})
 	}
 	l := sv.Lengths
 	if n := l.Honoured + l.Mismatched; n > 0 {

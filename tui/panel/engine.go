@@ -147,7 +147,9 @@ func (p *Engine) rows() []engineRow {
 		}
 	}
 	rows := []engineRow{
-		{"in flight", "flight", p.running.vals, 0, runHi, runText, st.SeriesStyle(0), st.Value, 0},
+		// Requests in flight may wait in the server's queue: they are not held against its
+		// slots (srv run is).
+		{"in flight", "flight", p.running.vals, 0, 0, count(run), st.SeriesStyle(0), st.Value, 0},
 		{"not sent", "unsent", p.queued.vals, 0, 0, count(p.queued.last()), st.SeriesStyle(1), st.Value, 2},
 	}
 	if p.ServerSource != "" {

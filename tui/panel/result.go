@@ -139,16 +139,12 @@ func (p *Result) parts() (head, lat []part) {
 		part{[]span{{"canceled ", st.Label}, {itoa(f.Canceled), st.Value}}, 4},
 	)
 	if p.SLO != "" {
-		good := []span{{"goodput ", st.Label}, {rate(f.Goodput), st.Value}, {" req/s", st.Muted}}
+		// The goodput stays on screen as long as the counts do; the share and the SLO it
+		// was measured against go first.
+		head = append(head, p.figure("goodput ", rate(f.Goodput), " req/s", b.Goodput, f.Goodput, true, 1))
 		if !math.IsNaN(f.GoodShare) {
-			good = append(good, span{" (" + pct(100*f.GoodShare) + " meet " + p.SLO + ")", st.Muted})
+			head = append(head, part{[]span{{"(" + pct(100*f.GoodShare) + " meet " + p.SLO + ")", st.Muted}}, 5})
 		}
-		if p.HasBase {
-			if d := delta(st, b.Goodput, f.Goodput, true); d.s != "" {
-				good = append(good, d)
-			}
-		}
-		head = append(head, part{good, 3})
 	}
 	lat = []part{
 		p.figure("TTFT p50 ", LatencyText(f.TTFTp50), "", b.TTFTp50, f.TTFTp50, false, 0),

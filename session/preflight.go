@@ -51,6 +51,9 @@ func shapeOf(o Options) (modelShape, error) {
 	if err != nil {
 		return modelShape{}, InputError{err}
 	}
+	if err := synth.CheckRoom(model, o.Seed); err != nil {
+		return modelShape{}, InputError{err}
+	}
 	return modelShape{
 		info: engine.BackendInfo{
 			ModelName: model.String(), NVocab: p.Vocab, NLayer: p.Layers, NEmbd: p.Hidden, NHead: p.Heads,

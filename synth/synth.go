@@ -349,6 +349,9 @@ func Ensure(ctx context.Context, m Model, seed uint64, progress func(done, total
 		}
 		return path, nil
 	}
+	if err := p.room(m, dir); err != nil {
+		return "", err
+	}
 
 	f, err := os.CreateTemp(dir, m.FileName(seed)+".tmp-*")
 	if err != nil {

@@ -537,3 +537,30 @@ func TestDirectWriter(t *testing.T) {
 		t.Errorf("cancelled write: err = %v", err)
 	}
 }
+
+// TestCheckRoom refuses, before writing a byte, a model larger than the cache's file system
+// has room for (llama-3.1-405b at f16 is 756 GiB), in CheckRoom and in Ensure alike, and lets
+// a small one through.
+func TestCheckRoom(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(CacheDirEnv, filepath.Join(dir, "models"))
+	big, err := ParseModel("llama-3.1-405b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nr NoRoomError
+	if err := CheckRoom(big, 1); !errors.As(err, &nr) || !strings.Contains(err.Error(), "GiB free") ||
+		!strings.Contains(err.Error(), filepath.Join(dir, "models")) || !strings.Contains(err.Error(), "llama-3.1-405b:q4_0") {
+		t.Fatalf("CheckRoom(405b) = %v, want a NoRoomError naming the folder, its free space and the q4_0 type", err)
+	}
+	if _, err := Ensure(context.Background(), big, 1, nil); !errors.As(err, &nr) {
+		t.Fatalf("Ensure(405b) = %v, want a NoRoomError", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "models", "*")); len(left) != 0 {
+		t.Errorf("Ensure left %v behind", left)
+	}
+	tiny, _ := ParseModel("tiny")
+	if err := CheckRoom(tiny, 1); err != nil {
+		t.Errorf("CheckRoom(tiny) = %v", err)
+	}
+}

@@ -468,6 +468,9 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	defer in.stop()
 	p := newProgress(stderr, quiet)
 	path, err := synth.Ensure(in.ctx, m, seed, p.writing(m.String()))
+	if nr := (synth.NoRoomError{}); errors.As(err, &nr) {
+		return usageError{nr}
+	}
 	if err != nil {
 		err = fmt.Errorf("write synthetic model %s: %w", m, err)
 		if in.interrupted() {

@@ -236,6 +236,11 @@ func (s *stream) serverOptions(shape serverShape) llamaserver.Options {
 		// llama-server reaches the RPC servers itself (no relay measures the traffic).
 		o.Extra = append(o.Extra, "--rpc", strings.Join(bo.RPC, ","))
 	}
+	if bo.BackendSampling != nil && *bo.BackendSampling {
+		// llama-server samples each slot on the host unless told otherwise; on an H200 that
+		// left the GPU idle most of the time at 64 and 256 slots (docs/benchmarks.md).
+		o.Extra = append(o.Extra, "--backend-sampling")
+	}
 	if bo.OffloadKQV != nil && !*bo.OffloadKQV {
 		o.Extra = append(o.Extra, "--no-kv-offload")
 	}

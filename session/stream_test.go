@@ -3,12 +3,14 @@ package session
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/benchtui/benchtui/dataset"
 	"github.com/benchtui/benchtui/engine"
+	"github.com/benchtui/benchtui/engine/llamacpp"
 	"github.com/benchtui/benchtui/engine/openai/openaitest"
 	"github.com/benchtui/benchtui/report"
 )
@@ -196,5 +198,21 @@ func TestOpenAIAbort(t *testing.T) {
 	}
 	if !errors.Is(r.Err, engine.ErrCanceled) || time.Since(start) > 5*time.Second {
 		t.Fatalf("aborted run: %v after %v", r.Err, time.Since(start))
+	}
+}
+
+// TestServerOptionsFollowTheBackend checks that llama-server gets the backend options that
+// the engine in process would apply, backend sampling among them.
+func TestServerOptionsFollowTheBackend(t *testing.T) {
+	on, off := true, false
+	for _, c := range []struct {
+		bs   *bool
+		want bool
+	}{{nil, false}, {&off, false}, {&on, true}} {
+		s := &stream{base: base{opts: Options{Backend: llamacpp.BackendOptions{BackendSampling: c.bs, Threads: 1}}}}
+		args := s.serverOptions(serverShape{parallel: 4, ctx: 1024, batch: 512, ubatch: 512}).Args(8080)
+		if got := slices.Contains(args, "--backend-sampling"); got != c.want {
+			t.Errorf("backend_sampling %v: --backend-sampling in %v is %v, want %v", c.bs, args, got, c.want)
+		}
 	}
 }

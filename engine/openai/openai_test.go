@@ -209,7 +209,9 @@ func TestTokensAndUsage(t *testing.T) {
 }
 
 func TestMultiTokenChunks(t *testing.T) {
-	srv := startServer(t, openaitest.Options{Gap: time.Millisecond, TokensPerChunk: 4})
+	// Chunks 20 ms apart: far enough that a slow machine (or the race detector) does not
+	// read two of them in one go, which would rightly give them one time.
+	srv := startServer(t, openaitest.Options{Gap: 20 * time.Millisecond, TokensPerChunk: 4})
 	b := open(t, Options{BaseURLs: []string{srv.URL}})
 	res, err := engine.RunStream(context.Background(), b, idReqs(3, 4, 16), engine.Config{}, engine.Load{ScrapeEvery: -1}, nil)
 	if err != nil {
@@ -221,6 +223,11 @@ func TestMultiTokenChunks(t *testing.T) {
 		}
 		if d := slices.Compact(slices.Clone(r.TokenNS)); len(d) != 4 {
 			t.Errorf("16 tokens in 4 chunks have %d distinct times", len(d))
+		}
+		for i := range r.TokenNS {
+			if r.TokenNS[i] != r.TokenNS[i/4*4] {
+				t.Errorf("token %d has another time than the first token of its chunk", i)
+			}
 		}
 	}
 }

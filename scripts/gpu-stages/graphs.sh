@@ -10,7 +10,11 @@
 #    summary.
 # 2. GRAPHS_N (20) variable-length runs with graphs on, each on its own request set
 #    (prepare-dataset --random-seed i: other lengths, so other graph shapes), then one with
-#    graphs off on the first set: failures, and throughput with graphs on against off.
+#    graphs off on the first set: failures, and throughput with graphs on against off. Each
+#    run writes its iteration log as it goes, and a run still going after GRAPHS_PROBE_S (60 s;
+#    the shape takes a few seconds) is probed before its limit (GRAPHS_RUN_S, 180 s) ends it:
+#    the steps logged so far, the GPU's utilisation, and cuda-gdb's backtraces of every
+#    benchtui process (in $out/on-I-hang.txt), so that a hang says where it is.
 #
 # GRAPHS_MODEL (llama-3.2-1b, or MODEL when given), GRAPHS_SAN_B (16), GRAPHS_SAN_REQUESTS
 # (32), GRAPHS_REQUESTS (256), GRAPHS_B (256), GRAPHS_ISL/GRAPHS_OSL (128, stdev half of it);
@@ -27,12 +31,31 @@ graphs_dataset() {
     { echo "prepare-dataset: $(tail -1 "$3.err")"; return 1; }
 }
 
+# graphs_probe NAME, in the background while run NAME goes: after GRAPHS_PROBE_S seconds,
+# what the run is doing, into $out/NAME-hang.txt (killed when the run ends first).
+graphs_probe() {
+  local name=$1 f="$out/$1-hang.txt" pid gdb
+  sleep "${GRAPHS_PROBE_S:-60}"
+  {
+    echo "after ${GRAPHS_PROBE_S:-60} s: $(wc -l <"$out/$name-iter.jsonl" 2>/dev/null || echo 0) steps logged; GPU utilisation $(nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader 2>/dev/null | head -1) (then $(sleep 1; nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader 2>/dev/null | head -1))"
+    echo "last steps: $(tail -2 "$out/$name-iter.jsonl" 2>/dev/null | cut -c1-300 | tr '\n' ' ')"
+    gdb=$(command -v cuda-gdb || ls /usr/local/cuda/bin/cuda-gdb 2>/dev/null)
+    for pid in $(pgrep -x benchtui 2>/dev/null); do
+      echo "== process $pid: $(tr '\0' ' ' </proc/"$pid"/cmdline | cut -c1-200)"
+      echo "   state $(awk '{print $3}' /proc/"$pid"/stat), threads $(ls /proc/"$pid"/task | wc -l), wchan $(cat /proc/"$pid"/wchan 2>/dev/null)"
+      [ -n "$gdb" ] && timeout 60 "$gdb" -batch -p "$pid" -ex "info threads" -ex "thread apply all bt 25" 2>&1 | grep -v '^\[New LWP\|^$' | head -400
+    done
+  } >"$f" 2>&1
+}
+
 stage_graphs() {
   local san=${SANITIZER:-$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)}
   local common=(--model "$graphs_model" --max_num_tokens 4096 --stall_timeout 600)
   note "model $graphs_model; CUDA graphs on through BENCHTUI_CUDA_GRAPHS=1"
   # 1. The sanitizer.
-  if [ -z "$san" ]; then
+  if [ "${GRAPHS_SAN:-on}" = off ]; then
+    skip "compute-sanitizer: GRAPHS_SAN=off"
+  elif [ -z "$san" ]; then
     skip "compute-sanitizer: not found (set SANITIZER)"
   elif need 40 "compute-sanitizer"; then
     graphs_dataset 1000 "${GRAPHS_SAN_REQUESTS:-32}" "$out/san.jsonl" || return 1
@@ -52,13 +75,19 @@ stage_graphs() {
     t0=$(now)
     graphs_dataset "$i" "${GRAPHS_REQUESTS:-256}" "$out/ds-$i.jsonl" || return 1
     name=on-$i
-    if step "$name" 180 "$out/$name.txt" env CUDA_VISIBLE_DEVICES=0 BENCHTUI_CUDA_GRAPHS=1 "$bin" throughput "${common[@]}" \
-      --dataset "$out/ds-$i.jsonl" --max_batch_size "${GRAPHS_B:-256}" --warmup 0 --quiet --report_json "$out/$name.json"; then
+    graphs_probe "$name" &
+    local probe=$!
+    if step "$name" "${GRAPHS_RUN_S:-180}" "$out/$name.txt" env CUDA_VISIBLE_DEVICES=0 BENCHTUI_CUDA_GRAPHS=1 "$bin" throughput "${common[@]}" \
+      --dataset "$out/ds-$i.jsonl" --max_batch_size "${GRAPHS_B:-256}" --warmup 0 --quiet --report_json "$out/$name.json" \
+      --iteration_log "$out/$name-iter.jsonl"; then
+      kill "$probe" 2>/dev/null; wait "$probe" 2>/dev/null
       ok=$((ok + 1))
       on+=("$(tput "$out/$name.json")")
       echo "$name: ok ${on[-1]} tok/s"
     else
+      kill "$probe" 2>/dev/null; wait "$probe" 2>/dev/null
       failed=$((failed + 1))
+      [ -s "$out/$name-hang.txt" ] && note "$name: probed while running: $(head -3 "$out/$name-hang.txt" | tr '\n' ' ' | cut -c1-400)"
       note "$name: FAILED: $(grep -m4 -i 'cuda error\|assert\|illegal\|fault\|died\|signal' "$out/$name.txt" | tr '\n' ' ' | cut -c1-300)"
     fi
     est=$(( ($(now) - t0) * 3 / 2 + 5 ))
